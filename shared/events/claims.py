@@ -1,0 +1,27 @@
+"""Events produced by claims."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from shared.events.envelope import EventData
+
+
+class ClaimFinding(BaseModel):
+    rule: str
+    message: str
+
+
+class ClaimStatusChanged(EventData):
+    event_type = "chartflow.claims.status.changed"
+
+    encounter_key: str
+    claim_id: str
+    patient_control_number: str
+    claim_type: str
+    status: str
+    total_charge: Decimal
+    reason: str
+    findings: list[ClaimFinding] = []

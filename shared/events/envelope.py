@@ -1,0 +1,65 @@
+"""CloudEvents-style envelope carried on every topic."""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventData(BaseModel):
+    """Base of every event payload; subclasses name their type and schema version."""
+
+    model_config = ConfigDict(extra="forbid")
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    @classmethod
+    def dataschema(cls) -> str:
+        return f"chartflow:{cls.event_type}/v{cls.schema_version}"
+
+
+D = TypeVar("D", bound=EventData)
+
+
+class Envelope(BaseModel):
+    """`id` is what consumers deduplicate on; `subject` is the encounter key (the Kafka key)."""
+
+    specversion: str = "1.0"
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    type: str
+    source: str
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    subject: str
+    tenant: str
+    dataschema: str
+    data: dict[str, Any]
+
+    @classmethod
+    def wrap(
+        cls, data: EventData, *, source: str, subject: str, tenant: str, id: str | None = None
+    ) -> Envelope:
+        return cls(
+            id=id or str(uuid.uuid4()),
+            type=data.event_type,
+            source=source,
+            subject=subject,
+            tenant=tenant,
+            dataschema=data.dataschema(),
+            data=data.model_dump(mode="json"),
+        )
+
+    def payload(self, model: builtins.type[D]) -> D:
+        if self.type != model.event_type:
+            raise ValueError(f"expected event type {model.event_type}, got {self.type}")
+        return model.model_validate(self.data)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Envelope:
+        return cls.model_validate_json(raw)

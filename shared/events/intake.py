@@ -1,0 +1,93 @@
+"""Events produced by intake, and the encounter document hospitals push."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.envelope import EventData
+
+EncounterClass = Literal["inpatient", "outpatient", "emergency", "professional"]
+
+
+class Address(BaseModel):
+    line1: str = Field(min_length=1, max_length=55)
+    line2: str | None = Field(default=None, max_length=55)
+    city: str = Field(min_length=2, max_length=30)
+    state: str = Field(pattern="^[A-Z]{2}$")
+    zip: str = Field(pattern=r"^\d{5}(\d{4})?$")
+
+
+class Person(BaseModel):
+    first_name: str = Field(min_length=1, max_length=35)
+    last_name: str = Field(min_length=1, max_length=60)
+    birth_date: date
+    sex: Literal["F", "M", "U"]
+    address: Address
+
+
+class Coverage(BaseModel):
+    payer_id: str = Field(min_length=2, max_length=80)
+    payer_name: str = Field(min_length=1, max_length=60)
+    member_id: str = Field(min_length=2, max_length=80)
+    relationship: Literal["self", "spouse", "child", "other"] = "self"
+    subscriber: Person | None = Field(
+        default=None, description="The insured, when not the patient (relationship is not self)."
+    )
+
+
+class Provider(BaseModel):
+    npi: str = Field(pattern=r"^\d{10}$")
+    role: Literal["attending", "rendering", "referring", "operating"] = "attending"
+    name: str | None = None
+
+
+class ClinicalDocument(BaseModel):
+    kind: str = Field(min_length=1, max_length=60, examples=["progress_note", "discharge_summary"])
+    text: str = Field(min_length=1, max_length=200_000)
+
+
+class ChargeLine(BaseModel):
+    """A line of the hospital's chargemaster, priced; coders attach codes, claims bill them."""
+
+    code: str = Field(min_length=5, max_length=5)
+    charge: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
+    units: int = Field(default=1, ge=1)
+    revenue_code: str | None = Field(default=None, pattern=r"^\d{4}$")
+
+
+class BillingProvider(BaseModel):
+    name: str
+    npi: str
+    tax_id: str
+    address: Address
+
+
+class EncounterDocument(BaseModel):
+    """What a hospital pushes: `POST /v1/encounters`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    encounter_class: EncounterClass
+    specialty: str | None = Field(default=None, max_length=60)
+    service_date: date
+    discharge_date: date | None = None
+    place_of_service: str = Field(default="11", pattern=r"^\d{2}$")
+    patient: Person
+    coverage: Coverage
+    providers: list[Provider] = Field(min_length=1, max_length=10)
+    documents: list[ClinicalDocument] = Field(min_length=1, max_length=50)
+    charges: list[ChargeLine] = Field(default_factory=list, max_length=50)
+
+
+class EncounterReceived(EventData):
+    event_type = "chartflow.intake.encounter.received"
+
+    encounter_key: str
+    hospital_id: str
+    billing_provider: BillingProvider
+    encounter: EncounterDocument

@@ -1,0 +1,152 @@
+"""aiokafka producer and consumer helpers.
+
+The consumer commits an offset only after its handler succeeded. A message the handler cannot
+process (unparseable, or still failing after retries) goes to `<topic>.dlq` with the reason in
+its headers, and consumption continues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from pydantic import ValidationError
+
+from shared.events.envelope import Envelope
+from shared.events.topics import dead_letter
+
+log = structlog.get_logger()
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """The message can never be processed as it is: dead-letter it without retrying."""
+
+
+class Publisher:
+    def __init__(self, bootstrap_servers: str) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            request_timeout_ms=15000,
+        )
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def send_raw(
+        self,
+        topic: str,
+        key: str,
+        value: bytes,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        await self._producer.send_and_wait(topic, value=value, key=key.encode(), headers=headers)
+
+    async def publish(self, topic: str, envelope: Envelope) -> None:
+        await self.send_raw(topic, envelope.subject, envelope.to_bytes())
+
+
+class Consumer:
+    """Consume `topic` in consumer group `group`, one message at a time per partition."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        group: str,
+        handler: Handler,
+        publisher: Publisher,
+        max_attempts: int = 5,
+        retry_backoff_seconds: float = 0.5,
+    ) -> None:
+        self.topic = topic
+        self.group = group
+        self.handler = handler
+        self.publisher = publisher
+        self.max_attempts = max_attempts
+        self.retry_backoff_seconds = retry_backoff_seconds
+        self._consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap_servers,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            metadata_max_age_ms=5000,
+        )
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def run_forever(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=100)
+            for tp, messages in batches.items():
+                for message in messages:
+                    await self._process(message)
+                    await self._consumer.commit(
+                        {tp: OffsetAndMetadata(message.offset + 1, "")}
+                    )
+
+    async def _process(self, message: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            envelope = Envelope.from_bytes(message.value or b"")
+        except ValidationError as exc:
+            await self._dead_letter(message, f"not a valid event envelope: {exc.errors()[:3]}")
+            return
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self.handler(envelope)
+                return
+            except PermanentError as exc:
+                await self._dead_letter(message, str(exc))
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "consumer.handler_failed",
+                    topic=self.topic,
+                    event_id=envelope.id,
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                if attempt == self.max_attempts:
+                    await self._dead_letter(message, f"failed {attempt} times: {exc!r}")
+                    return
+                await asyncio.sleep(self.retry_backoff_seconds * attempt)
+
+    async def _dead_letter(self, message: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        headers = [
+            ("dlq.reason", reason.encode()[:2000]),
+            ("dlq.topic", message.topic.encode()),
+            ("dlq.partition", str(message.partition).encode()),
+            ("dlq.offset", str(message.offset).encode()),
+            ("dlq.consumer", self.group.encode()),
+        ]
+        key = (message.key or b"").decode(errors="replace")
+        await self.publisher.send_raw(
+            dead_letter(message.topic), key, message.value or b"", headers
+        )
+        log.error(
+            "consumer.dead_lettered",
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            reason=reason[:300],
+        )
+
+
+__all__ = ["Consumer", "PermanentError", "Publisher", "TopicPartition"]

@@ -1,0 +1,116 @@
+"""Transactional outbox and inbox.
+
+A state change and the event announcing it commit in one transaction (`add_to_outbox`); the
+`OutboxRelay` publishes pending rows and marks them sent, so an accepted request survives a
+Kafka outage. Consumers record processed event ids in the same transaction as their state
+change (`claim_event`), which makes at-least-once delivery safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from shared.db import Database
+from shared.events.envelope import Envelope
+from shared.kafka import Publisher
+
+log = structlog.get_logger()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxEvent(SQLModel, table=True):
+    __tablename__ = "outbox_event"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=64)
+    topic: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    payload: str
+    created_at: datetime = Field(default_factory=_now)
+    published_at: datetime | None = Field(default=None, index=True)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    consumer: str = Field(primary_key=True, max_length=100)
+    processed_at: datetime = Field(default_factory=_now)
+
+
+def add_to_outbox(session: Session, topic: str, envelope: Envelope) -> None:
+    session.add(
+        OutboxEvent(
+            event_id=envelope.id,
+            topic=topic,
+            key=envelope.subject,
+            payload=envelope.model_dump_json(),
+        )
+    )
+
+
+def claim_event(session: Session, consumer: str, event_id: str) -> bool:
+    """Record the event as processed; False when it already was (skip the handler's effect)."""
+    if session.get(ProcessedEvent, (event_id, consumer)) is not None:
+        return False
+    session.add(ProcessedEvent(event_id=event_id, consumer=consumer))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+class OutboxRelay:
+    """Publishes outbox rows in insertion order; marks each sent only after Kafka acknowledged."""
+
+    def __init__(self, db: Database, publisher: Publisher, poll_seconds: float = 0.2) -> None:
+        self.db = db
+        self.publisher = publisher
+        self.poll_seconds = poll_seconds
+
+    def _pending(self, session: Session) -> list[OutboxEvent]:
+        query = (
+            select(OutboxEvent)
+            .where(col(OutboxEvent.published_at).is_(None))
+            .order_by(col(OutboxEvent.seq))
+            .limit(200)
+        )
+        return list(session.exec(query))
+
+    def _mark_sent(self, session: Session, seqs: list[int]) -> None:
+        for row in session.exec(select(OutboxEvent).where(col(OutboxEvent.seq).in_(seqs))):
+            row.published_at = _now()
+            session.add(row)
+
+    async def publish_pending(self) -> int:
+        rows = await self.db.run(self._pending)
+        if not rows:
+            return 0
+        for row in rows:
+            await self.publisher.send_raw(row.topic, row.key, row.payload.encode())
+        await self.db.run(lambda s: self._mark_sent(s, [r.seq for r in rows if r.seq]))
+        log.debug("outbox.published", count=len(rows))
+        return len(rows)
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                sent = await self.publish_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Kafka or database down: keep the rows, try again.
+                log.warning("outbox.relay_failed", error=str(exc))
+                await asyncio.sleep(1.0)
+                continue
+            if sent == 0:
+                await asyncio.sleep(self.poll_seconds)

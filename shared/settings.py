@@ -1,0 +1,44 @@
+"""Settings base shared by every service: addresses of Kafka, Temporal and the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ChartflowSettings(BaseSettings):
+    """Defaults work on a laptop running `make demo`; every field can be set by environment."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    service_name: str = "chartflow"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    # Base URL; each service appends `_<service>` to the database name (PostgreSQL) or
+    # uses `<var>/data/<service>.db` (SQLite, the embedded default).
+    database_url: str | None = None
+    chartflow_var: Path = REPO_ROOT / "var"
+    # Tests isolate themselves with a unique prefix for topics and task queues.
+    chartflow_namespace_prefix: str = ""
+    admin_token: str = "local-admin-token"
+    log_json: bool | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    outbox_poll_seconds: float = 0.2
+
+    def topic(self, name: str) -> str:
+        return f"{self.chartflow_namespace_prefix}{name}"
+
+    def service_database_url(self) -> str:
+        if self.database_url:
+            base, _, query = self.database_url.partition("?")
+            url = f"{base}_{self.service_name}"
+            return f"{url}?{query}" if query else url
+        data_dir = self.chartflow_var / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        prefix = self.chartflow_namespace_prefix.replace(".", "_")
+        return f"sqlite:///{data_dir / f'{prefix}{self.service_name}.db'}"
