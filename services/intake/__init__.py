@@ -1,0 +1,3 @@
+"""Intake: hospitals push encounters, see their status and claim outcomes."""
+
+SERVICE = "intake"

@@ -1,0 +1,5 @@
+from services.intake.api import create_app
+from services.intake.settings import IntakeSettings
+from shared.cli import main_for
+
+main_for(IntakeSettings, create_app)

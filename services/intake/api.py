@@ -1,0 +1,170 @@
+"""Intake's HTTP API: hospitals push encounters and read their status."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+
+from services.intake import SERVICE, handlers
+from services.intake.db import TABLES, Encounter, Hospital, IntakeRepository
+from shared.events import topics
+from shared.events.intake import Address, EncounterDocument
+from shared.http import check_admin, hash_secret, install_http_conventions
+from shared.service import Runtime
+from shared.settings import ChartflowSettings
+
+
+class HospitalIn(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
+    name: str = Field(min_length=1, max_length=60)
+    npi: str = Field(pattern=r"^\d{10}$")
+    tax_id: str = Field(pattern=r"^\d{9}$")
+    address: Address
+
+
+class ClaimView(BaseModel):
+    claim_id: str | None
+    status: str | None
+    reason: str | None
+    findings: list[dict[str, Any]]
+
+
+class EncounterView(BaseModel):
+    id: str
+    external_id: str
+    encounter_key: str
+    encounter_class: str
+    status: str
+    claim: ClaimView
+    received_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Encounter) -> EncounterView:
+        return cls(
+            id=row.id,
+            external_id=row.external_id,
+            encounter_key=row.encounter_key,
+            encounter_class=row.encounter_class,
+            status=row.status,
+            claim=ClaimView(
+                claim_id=row.claim_id,
+                status=row.claim_status,
+                reason=row.claim_reason,
+                findings=json.loads(row.claim_findings or "[]"),
+            ),
+            received_at=row.received_at,
+            updated_at=row.updated_at,
+        )
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+async def current_hospital(
+    rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None
+) -> Hospital:
+    if not x_api_key:
+        raise HTTPException(401, "X-API-Key header required")
+    key_hash = hash_secret(x_api_key)
+    hospital = await rt.db.run(lambda s: IntakeRepository(s).hospital_by_key_hash(key_hash))
+    if hospital is None:
+        raise HTTPException(401, "unknown API key")
+    return hospital
+
+
+CurrentHospital = Annotated[Hospital, Depends(current_hospital)]
+
+
+def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = Runtime.create(settings, TABLES)
+        rt.db.create_all()
+        app.state.runtime = rt
+        rt.start_outbox_relay()
+        if "consumer" in roles:
+            rt.start_consumer(topics.ENCOUNTERS_CODED, rt.transactional(handlers.record_coded))
+            rt.start_consumer(topics.CLAIMS_STATUS, rt.transactional(handlers.record_claim_status))
+        yield
+        await rt.stop()
+
+    app = FastAPI(title="Chartflow intake", version="0.1.0", lifespan=lifespan)
+    install_http_conventions(app)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": SERVICE}
+
+    @app.post("/v1/admin/hospitals", status_code=201)
+    async def register_hospital(
+        body: HospitalIn, rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, str]:
+        check_admin(authorization, settings.admin_token)
+        api_key = await rt.db.run(
+            lambda s: handlers.register_hospital(
+                s, body.id, body.name, body.npi, body.tax_id, body.address
+            )
+        )
+        return {"hospital_id": body.id, "api_key": api_key}
+
+    @app.post("/v1/encounters", status_code=202)
+    async def push_encounter(
+        document: EncounterDocument,
+        hospital: CurrentHospital,
+        rt: RuntimeDep,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> EncounterView:
+        def receive(session: Any) -> handlers.Received:
+            return handlers.receive_encounter(
+                session, settings, hospital, document, idempotency_key
+            )
+
+        try:
+            try:
+                received = await rt.db.run(receive)
+            except IntegrityError:  # The same encounter raced in twice: the second replays.
+                received = await rt.db.run(receive)
+        except handlers.EncounterConflict as exc:
+            raise HTTPException(409, str(exc)) from exc
+        if received.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        response.headers["Location"] = f"/v1/encounters/{received.encounter.id}"
+        return EncounterView.of(received.encounter)
+
+    @app.get("/v1/encounters/{encounter_id}")
+    async def get_encounter(
+        encounter_id: str, hospital: CurrentHospital, rt: RuntimeDep
+    ) -> EncounterView:
+        row = await rt.db.run(lambda s: IntakeRepository(s).encounter(hospital.id, encounter_id))
+        if row is None:
+            raise HTTPException(404, f"no encounter {encounter_id} for this hospital")
+        return EncounterView.of(row)
+
+    @app.get("/v1/encounters")
+    async def list_encounters(
+        hospital: CurrentHospital,
+        rt: RuntimeDep,
+        status: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[EncounterView]:
+        rows = await rt.db.run(
+            lambda s: IntakeRepository(s).encounters(hospital.id, limit, status)
+        )
+        return [EncounterView.of(r) for r in rows]
+
+    return app
+

@@ -1,0 +1,92 @@
+"""Intake's tables: hospitals (with hashed API keys) and the encounters they pushed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, col, select
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Hospital(SQLModel, table=True):
+    __tablename__ = "hospital"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=60)
+    npi: str = Field(max_length=10)
+    tax_id: str = Field(max_length=10)
+    address: str  # JSON of shared.events.intake.Address
+    api_key_hash: str = Field(index=True, max_length=64)
+    created_at: datetime = Field(default_factory=_now)
+
+
+class Encounter(SQLModel, table=True):
+    __tablename__ = "encounter"
+    __table_args__ = (
+        UniqueConstraint("hospital_id", "external_id"),
+        UniqueConstraint("hospital_id", "idempotency_key"),
+    )
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
+    hospital_id: str = Field(index=True, max_length=64)
+    external_id: str = Field(max_length=64)
+    encounter_key: str = Field(unique=True, max_length=140)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    encounter_class: str = Field(max_length=20)
+    document: str  # the EncounterDocument as JSON
+    status: str = Field(default="received", max_length=30)
+    claim_id: str | None = Field(default=None, max_length=64)
+    claim_status: str | None = Field(default=None, max_length=30)
+    claim_reason: str | None = None
+    claim_findings: str | None = None  # JSON list
+    received_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+TABLES = (Hospital, Encounter)
+
+
+class IntakeRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def hospital_by_key_hash(self, key_hash: str) -> Hospital | None:
+        return self.session.exec(select(Hospital).where(Hospital.api_key_hash == key_hash)).first()
+
+    def hospital(self, hospital_id: str) -> Hospital | None:
+        return self.session.get(Hospital, hospital_id)
+
+    def add(self, row: SQLModel) -> None:
+        self.session.add(row)
+
+    def encounter(self, hospital_id: str, encounter_id: str) -> Encounter | None:
+        row = self.session.get(Encounter, encounter_id)
+        return row if row is not None and row.hospital_id == hospital_id else None
+
+    def encounter_by_key(self, encounter_key: str) -> Encounter | None:
+        query = select(Encounter).where(Encounter.encounter_key == encounter_key)
+        return self.session.exec(query).first()
+
+    def encounter_by_external_id(self, hospital_id: str, external_id: str) -> Encounter | None:
+        query = select(Encounter).where(
+            Encounter.hospital_id == hospital_id, Encounter.external_id == external_id
+        )
+        return self.session.exec(query).first()
+
+    def encounter_by_idempotency_key(self, hospital_id: str, key: str) -> Encounter | None:
+        query = select(Encounter).where(
+            Encounter.hospital_id == hospital_id, Encounter.idempotency_key == key
+        )
+        return self.session.exec(query).first()
+
+    def encounters(self, hospital_id: str, limit: int, status: str | None) -> list[Encounter]:
+        query = select(Encounter).where(Encounter.hospital_id == hospital_id)
+        if status:
+            query = query.where(Encounter.status == status)
+        query = query.order_by(col(Encounter.received_at).desc()).limit(limit)
+        return list(self.session.exec(query))

@@ -1,0 +1,134 @@
+"""Intake use cases: register hospitals, receive encounters, follow them to their claim."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+
+from services.intake import SERVICE
+from services.intake.db import Encounter, Hospital, IntakeRepository
+from shared.events import topics
+from shared.events.assignment import EncounterCoded
+from shared.events.claims import ClaimStatusChanged
+from shared.events.envelope import Envelope
+from shared.events.intake import (
+    Address,
+    BillingProvider,
+    EncounterDocument,
+    EncounterReceived,
+)
+from shared.http import hash_secret, new_secret
+from shared.outbox import add_to_outbox, claim_event
+from shared.settings import ChartflowSettings
+
+
+class EncounterConflict(Exception):
+    """The hospital re-sent an external id with different content."""
+
+
+@dataclass
+class Received:
+    encounter: Encounter
+    replayed: bool
+
+
+def register_hospital(
+    session: Session, hospital_id: str, name: str, npi: str, tax_id: str, address: Address
+) -> str:
+    """Create the hospital (or rotate its key) and return its API key, shown only once."""
+    api_key = new_secret("hk")
+    repo = IntakeRepository(session)
+    hospital = repo.hospital(hospital_id) or Hospital(
+        id=hospital_id, name=name, npi=npi, tax_id=tax_id, address="", api_key_hash=""
+    )
+    hospital.name, hospital.npi, hospital.tax_id = name, npi, tax_id
+    hospital.address = address.model_dump_json()
+    hospital.api_key_hash = hash_secret(api_key)
+    repo.add(hospital)
+    return api_key
+
+
+def receive_encounter(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    document: EncounterDocument,
+    idempotency_key: str | None,
+) -> Received:
+    """Store the encounter and its `encounters.received` event in one transaction."""
+    repo = IntakeRepository(session)
+    if idempotency_key:
+        earlier = repo.encounter_by_idempotency_key(hospital.id, idempotency_key)
+        if earlier is not None:
+            return Received(earlier, replayed=True)
+    existing = repo.encounter_by_external_id(hospital.id, document.external_id)
+    body = document.model_dump_json()
+    if existing is not None:
+        if EncounterDocument.model_validate_json(existing.document) != document:
+            raise EncounterConflict(
+                f"encounter {document.external_id} was already received with other content"
+            )
+        return Received(existing, replayed=True)
+    encounter_key = f"{hospital.id}:{document.external_id}"
+    encounter = Encounter(
+        hospital_id=hospital.id,
+        external_id=document.external_id,
+        encounter_key=encounter_key,
+        idempotency_key=idempotency_key,
+        encounter_class=document.encounter_class,
+        document=body,
+    )
+    repo.add(encounter)
+    event = EncounterReceived(
+        encounter_key=encounter_key,
+        hospital_id=hospital.id,
+        billing_provider=BillingProvider(
+            name=hospital.name,
+            npi=hospital.npi,
+            tax_id=hospital.tax_id,
+            address=Address.model_validate_json(hospital.address),
+        ),
+        encounter=document,
+    )
+    envelope = Envelope.wrap(
+        event, source=SERVICE, subject=encounter_key, tenant=hospital.id, id=encounter.id
+    )
+    add_to_outbox(session, settings.topic(topics.ENCOUNTERS_RECEIVED), envelope)
+    return Received(encounter, replayed=False)
+
+
+def record_coded(session: Session, envelope: Envelope) -> None:
+    coded = envelope.payload(EncounterCoded)
+    _update(session, envelope, coded.encounter_key, status="coded")
+
+
+def record_claim_status(session: Session, envelope: Envelope) -> None:
+    change = envelope.payload(ClaimStatusChanged)
+    findings = [f.model_dump() for f in change.findings]
+    _update(
+        session,
+        envelope,
+        change.encounter_key,
+        status=f"claim_{change.status}",
+        claim_id=change.claim_id,
+        claim_status=change.status,
+        claim_reason=change.reason,
+        claim_findings=json.dumps(findings),
+    )
+
+
+def _update(session: Session, envelope: Envelope, encounter_key: str, **fields: str) -> None:
+    if not claim_event(session, "intake", envelope.id):
+        return
+    encounter = IntakeRepository(session).encounter_by_key(encounter_key)
+    if encounter is None:
+        return  # Not ours (another intake deployment's encounter): nothing to show.
+    if fields.get("status") == "coded" and encounter.claim_status is not None:
+        fields.pop("status")  # A claim outcome already arrived; keep the later status.
+    for name, value in fields.items():
+        setattr(encounter, name, value)
+    encounter.updated_at = datetime.now(UTC)
+    session.add(encounter)
