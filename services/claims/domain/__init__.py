@@ -4,6 +4,7 @@ No Kafka, database, FastAPI or Temporal here; the claims service wires these fun
 """
 
 from .adapter import EncounterDocumentError, claim_from_coded_encounter
+from .codesets import check_diagnosis, npi_is_valid
 from .control import ControlNumbers, InMemoryControlNumbers
 from .model import (
     Address,
@@ -19,11 +20,26 @@ from .model import (
     ServiceLine,
     Subscriber,
 )
+from .pyx12_check import X12Error, validate_x12
+from .scrubber import Finding, PayerConfig, Rule, Severity, held_claims, scrub
+from .segment_index import Index837, index_837
 from .writer import Submitter, build_837
 from .x12 import Separators
 
 __all__ = [
     "Address",
+    "Finding",
+    "Index837",
+    "PayerConfig",
+    "Rule",
+    "Severity",
+    "X12Error",
+    "check_diagnosis",
+    "held_claims",
+    "index_837",
+    "npi_is_valid",
+    "scrub",
+    "validate_x12",
     "BillingProvider",
     "Claim",
     "ClaimType",
