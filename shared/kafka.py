@@ -96,9 +96,7 @@ class Consumer:
             for tp, messages in batches.items():
                 for message in messages:
                     await self._process(message)
-                    await self._consumer.commit(
-                        {tp: OffsetAndMetadata(message.offset + 1, "")}
-                    )
+                    await self._consumer.commit({tp: OffsetAndMetadata(message.offset + 1, "")})
 
     async def _process(self, message: ConsumerRecord[bytes, bytes]) -> None:
         try:
@@ -110,7 +108,8 @@ class Consumer:
             try:
                 await self.handler(envelope)
                 return
-            except PermanentError as exc:
+            except (PermanentError, ValueError) as exc:
+                # ValueError covers a payload that does not match its schema.
                 await self._dead_letter(message, str(exc))
                 return
             except asyncio.CancelledError:

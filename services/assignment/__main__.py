@@ -1,0 +1,5 @@
+from services.assignment.api import create_app
+from services.assignment.settings import AssignmentSettings
+from shared.cli import main_for
+
+main_for(AssignmentSettings, create_app)

@@ -1,0 +1,110 @@
+"""Assignment's activities: all the I/O the EncounterCoding workflow needs."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from services.assignment import SERVICE
+from services.assignment.db import AssignmentRepository
+from services.assignment.domain.models import (
+    CodingTaskRequest,
+    PoolAssignment,
+    ReleaseRequest,
+    RouteRequest,
+)
+from services.assignment.domain.routing import route_to_pool
+from shared.db import Database
+from shared.events import topics
+from shared.events.assignment import CodingTaskCreated, EncounterCoded
+from shared.events.coding import CodingSubmitted
+from shared.events.envelope import Envelope
+from shared.events.intake import EncounterReceived
+from shared.kafka import Publisher
+from shared.settings import ChartflowSettings
+
+
+class AssignmentActivities:
+    def __init__(self, db: Database, publisher: Publisher, settings: ChartflowSettings) -> None:
+        self.db = db
+        self.publisher = publisher
+        self.settings = settings
+
+    @activity.defn
+    async def route_to_pool(self, request: RouteRequest) -> PoolAssignment | None:
+        profiles = await self.db.run(lambda s: AssignmentRepository(s).pool_profiles())
+        pool = route_to_pool(
+            profiles, request.encounter_class, request.hospital_id, request.exclude_pools
+        )
+        if pool is None:
+            return None
+        return PoolAssignment(
+            pool_id=pool.pool_id, vendor_id=pool.vendor_id, sla_seconds=pool.sla_seconds
+        )
+
+    @activity.defn
+    async def publish_coding_task(self, request: CodingTaskRequest) -> None:
+        def assign(session: Session) -> EncounterReceived:
+            repo = AssignmentRepository(session)
+            routed = repo.routed(request.encounter_key)
+            if routed is None:
+                raise ApplicationError(f"no encounter {request.encounter_key}", non_retryable=True)
+            routed.pool_id, routed.status = request.pool_id, "assigned"
+            repo.add(routed)
+            return EncounterReceived.model_validate_json(routed.received)
+
+        received = await self.db.run(assign)
+        task = CodingTaskCreated(
+            task_id=request.task_id,
+            encounter_key=request.encounter_key,
+            hospital_id=received.hospital_id,
+            vendor_id=request.vendor_id,
+            pool_id=request.pool_id,
+            due_at=request.due_at,
+            encounter=received.encounter,
+        )
+        # The task id makes the event id: a retried activity publishes a duplicate that the
+        # coding service's inbox ignores.
+        envelope = Envelope.wrap(
+            task,
+            source=SERVICE,
+            subject=request.encounter_key,
+            tenant=received.hospital_id,
+            id=f"task-{request.task_id}",
+        )
+        await self.publisher.publish(self.settings.topic(topics.CODING_TASKS), envelope)
+
+    @activity.defn
+    async def release_coded_encounter(self, request: ReleaseRequest) -> None:
+        def load(session: Session) -> tuple[EncounterReceived, CodingSubmitted]:
+            repo = AssignmentRepository(session)
+            routed = repo.routed(request.encounter_key)
+            submission = repo.submission(request.task_id)
+            if routed is None or submission is None:
+                raise ApplicationError("coded encounter not found", non_retryable=True)
+            routed.status = "coded"
+            repo.add(routed)
+            return (
+                EncounterReceived.model_validate_json(routed.received),
+                CodingSubmitted.model_validate_json(submission.submitted),
+            )
+
+        received, submitted = await self.db.run(load)
+        coded = EncounterCoded(
+            encounter_key=request.encounter_key,
+            hospital_id=received.hospital_id,
+            billing_provider=received.billing_provider,
+            encounter=received.encounter,
+            diagnoses=submitted.diagnoses,
+            procedures=submitted.procedures,
+            coder_id=submitted.coder_id,
+        )
+        envelope = Envelope.wrap(
+            coded,
+            source=SERVICE,
+            subject=request.encounter_key,
+            tenant=received.hospital_id,
+            id=f"coded-{request.task_id}",
+        )
+        await self.publisher.publish(self.settings.topic(topics.ENCOUNTERS_CODED), envelope)

@@ -1,0 +1,129 @@
+"""Assignment's HTTP API (ops and admins): vendor pools and the coding status of an encounter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from pydantic import BaseModel, Field
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from services.assignment import SERVICE, TASK_QUEUE
+from services.assignment.activities import AssignmentActivities
+from services.assignment.db import TABLES, VendorPool
+from services.assignment.domain.models import CodingStatus
+from services.assignment.handlers import AssignmentHandlers
+from services.assignment.workflows import EncounterCoding, workflow_id
+from shared.events import topics
+from shared.http import check_admin, install_http_conventions
+from shared.kafka import Publisher
+from shared.service import Runtime
+from shared.settings import ChartflowSettings
+from shared.temporal import connect
+
+
+class PoolIn(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
+    vendor_id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
+    name: str = Field(min_length=1, max_length=100)
+    credentials: list[str] = Field(min_length=1)
+    encounter_classes: list[str] = Field(min_length=1)
+    hospitals: list[str] = []
+    capacity: int = Field(default=100, ge=1)
+    sla_seconds: int = Field(default=86_400, ge=1)
+
+
+def temporal_client(request: Request) -> Client:
+    client: Client = request.app.state.temporal
+    return client
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = Runtime.create(settings, TABLES)
+        rt.db.create_all()
+        client = await connect(settings)
+        app.state.runtime, app.state.temporal = rt, client
+        handlers = AssignmentHandlers(rt.db, client, settings)
+        if "consumer" in roles:
+            rt.start_consumer(topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received)
+            rt.start_consumer(topics.CODING_EVENTS, handlers.on_coding_submitted)
+        if "worker" in roles:
+            rt.loops.start("worker", lambda: run_worker(rt, client))
+        yield
+        await rt.stop()
+
+    async def run_worker(rt: Runtime, client: Client) -> None:
+        publisher = Publisher(settings.kafka_bootstrap_servers)
+        await publisher.start()
+        activities = AssignmentActivities(rt.db, publisher, settings)
+        try:
+            await Worker(
+                client,
+                task_queue=settings.topic(TASK_QUEUE),
+                workflows=[EncounterCoding],
+                activities=[
+                    activities.route_to_pool,
+                    activities.publish_coding_task,
+                    activities.release_coded_encounter,
+                ],
+            ).run()
+        finally:
+            await publisher.stop()
+
+    app = FastAPI(title="Chartflow assignment", version="0.1.0", lifespan=lifespan)
+    install_http_conventions(app)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": SERVICE}
+
+    @app.put("/v1/admin/pools/{pool_id}")
+    async def put_pool(
+        pool_id: str,
+        body: PoolIn,
+        rt: Annotated[Runtime, Depends(runtime)],
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> PoolIn:
+        check_admin(authorization, settings.admin_token)
+        if pool_id != body.id:
+            raise HTTPException(422, "id in the path and the body differ")
+        row = VendorPool(
+            id=body.id,
+            vendor_id=body.vendor_id,
+            name=body.name,
+            credentials=",".join(body.credentials),
+            encounter_classes=",".join(body.encounter_classes),
+            hospitals=",".join(body.hospitals),
+            capacity=body.capacity,
+            sla_seconds=body.sla_seconds,
+        )
+        await rt.db.run(lambda s: s.merge(row))
+        return body
+
+    @app.get("/v1/coding-status/{encounter_key}")
+    async def coding_status(
+        encounter_key: str,
+        client: Annotated[Client, Depends(temporal_client)],
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> CodingStatus:
+        check_admin(authorization, settings.admin_token)
+        handle = client.get_workflow_handle(workflow_id(encounter_key))
+        try:
+            return await handle.query(EncounterCoding.status)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise HTTPException(404, f"no coding workflow for {encounter_key}") from exc
+            raise
+
+    return app

@@ -1,0 +1,95 @@
+"""Assignment's tables: vendor pools, the encounters it routes, and coders' submissions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Field, Session, SQLModel, col, func, select
+
+from services.assignment.domain.routing import PoolProfile
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class VendorPool(SQLModel, table=True):
+    __tablename__ = "vendor_pool"
+
+    id: str = Field(primary_key=True, max_length=64)
+    vendor_id: str = Field(index=True, max_length=64)
+    name: str = Field(max_length=100)
+    credentials: str  # comma-separated, e.g. "CPC,CCS-P"
+    encounter_classes: str  # comma-separated
+    hospitals: str = ""  # comma-separated; empty means every hospital
+    capacity: int = 100
+    sla_seconds: int = 86_400
+
+
+class RoutedEncounter(SQLModel, table=True):
+    """The encounter as received (the chart stays here, not in workflow history)."""
+
+    __tablename__ = "routed_encounter"
+
+    encounter_key: str = Field(primary_key=True, max_length=140)
+    hospital_id: str = Field(index=True, max_length=64)
+    received: str  # EncounterReceived as JSON
+    pool_id: str | None = Field(default=None, index=True, max_length=64)
+    status: str = Field(default="received", max_length=30)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class CodingSubmission(SQLModel, table=True):
+    __tablename__ = "coding_submission"
+
+    task_id: str = Field(primary_key=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    coder_id: str = Field(max_length=64)
+    submitted: str  # CodingSubmitted as JSON
+    received_at: datetime = Field(default_factory=_now)
+
+
+TABLES = (VendorPool, RoutedEncounter, CodingSubmission)
+
+
+def _csv(value: str) -> frozenset[str]:
+    return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+
+class AssignmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: SQLModel) -> None:
+        self.session.add(row)
+
+    def routed(self, encounter_key: str) -> RoutedEncounter | None:
+        return self.session.get(RoutedEncounter, encounter_key)
+
+    def submission(self, task_id: str) -> CodingSubmission | None:
+        return self.session.get(CodingSubmission, task_id)
+
+    def pool(self, pool_id: str) -> VendorPool | None:
+        return self.session.get(VendorPool, pool_id)
+
+    def pool_profiles(self) -> list[PoolProfile]:
+        open_counts = dict(
+            self.session.exec(
+                select(RoutedEncounter.pool_id, func.count())
+                .where(col(RoutedEncounter.status) == "assigned")
+                .group_by(col(RoutedEncounter.pool_id))
+            ).all()
+        )
+        return [
+            PoolProfile(
+                pool_id=p.id,
+                vendor_id=p.vendor_id,
+                credentials=_csv(p.credentials),
+                encounter_classes=_csv(p.encounter_classes),
+                hospitals=_csv(p.hospitals),
+                capacity=p.capacity,
+                open_tasks=int(open_counts.get(p.id, 0)),
+                sla_seconds=p.sla_seconds,
+            )
+            for p in self.session.exec(select(VendorPool))
+        ]

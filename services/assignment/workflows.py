@@ -1,0 +1,121 @@
+"""EncounterCoding: route → coding task with an SLA → reassign on breach → release to claims."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey
+
+with workflow.unsafe.imports_passed_through():
+    from services.assignment.activities import AssignmentActivities
+    from services.assignment.domain.models import (
+        CodingStatus,
+        CodingSubmittedSignal,
+        CodingTaskRequest,
+        EncounterCodingInput,
+        ReleaseRequest,
+        RouteRequest,
+    )
+
+HOSPITAL_ID = SearchAttributeKey.for_keyword("HospitalId")
+VENDOR_POOL = SearchAttributeKey.for_keyword("VendorPool")
+CODING_STATUS = SearchAttributeKey.for_keyword("CodingStatus")
+SLA_DUE_AT = SearchAttributeKey.for_datetime("SlaDueAt")
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+NO_POOL_RETRY = timedelta(minutes=5)
+
+
+def workflow_id(encounter_key: str) -> str:
+    return f"encounter-coding/{encounter_key}"
+
+
+@workflow.defn
+class EncounterCoding:
+    def __init__(self) -> None:
+        self._status = CodingStatus(encounter_key="", status="starting")
+        self._submitted: CodingSubmittedSignal | None = None
+
+    @workflow.run
+    async def run(self, request: EncounterCodingInput) -> CodingStatus:
+        self._status.encounter_key = request.encounter_key
+        tried: list[str] = []
+        while self._submitted is None:
+            pool = await workflow.execute_activity_method(
+                AssignmentActivities.route_to_pool,
+                RouteRequest(
+                    encounter_key=request.encounter_key,
+                    encounter_class=request.encounter_class,
+                    hospital_id=request.hospital_id,
+                    exclude_pools=tried,
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+            if pool is None:
+                self._set_status("waiting_for_pool")
+                tried.clear()  # Every pool was tried: start over once capacity frees up.
+                await asyncio.sleep(NO_POOL_RETRY.total_seconds())
+                continue
+            task_id = str(workflow.uuid4())
+            sla = timedelta(seconds=pool.sla_seconds)
+            due_at = workflow.now() + sla
+            self._status.pool_id, self._status.task_id, self._status.due_at = (
+                pool.pool_id,
+                task_id,
+                due_at,
+            )
+            workflow.upsert_search_attributes(
+                [VENDOR_POOL.value_set(pool.pool_id), SLA_DUE_AT.value_set(due_at)]
+            )
+            self._set_status("assigned")
+            await workflow.execute_activity_method(
+                AssignmentActivities.publish_coding_task,
+                CodingTaskRequest(
+                    task_id=task_id,
+                    encounter_key=request.encounter_key,
+                    pool_id=pool.pool_id,
+                    vendor_id=pool.vendor_id,
+                    due_at=due_at,
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+            if await self._wait_for_submission(sla):
+                break
+            tried.append(pool.pool_id)
+            self._status.reassignments += 1
+            self._set_status("sla_breached")
+            if self._status.reassignments > request.max_reassignments:
+                tried.clear()
+        assert self._submitted is not None
+        self._set_status("coded")
+        await workflow.execute_activity_method(
+            AssignmentActivities.release_coded_encounter,
+            ReleaseRequest(encounter_key=request.encounter_key, task_id=self._submitted.task_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        self._set_status("released")
+        return self._status
+
+    async def _wait_for_submission(self, within: timedelta) -> bool:
+        try:
+            await workflow.wait_condition(lambda: self._submitted is not None, timeout=within)
+        except TimeoutError:
+            return False
+        return True
+
+    def _set_status(self, status: str) -> None:
+        self._status.status = status
+        self._status.history.append(status)
+        workflow.upsert_search_attributes([CODING_STATUS.value_set(status)])
+
+    @workflow.signal
+    def coding_submitted(self, signal: CodingSubmittedSignal) -> None:
+        # A late submission from a pool that breached its SLA is still good work: keep the first.
+        if self._submitted is None:
+            self._submitted = signal
+
+    @workflow.query
+    def status(self) -> CodingStatus:
+        return self._status
