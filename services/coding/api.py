@@ -1,0 +1,144 @@
+"""Coding's HTTP API: a coder's worklist, the chart, and code submission."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from services.coding import SERVICE, handlers
+from services.coding.db import TABLES, Coder, CodingRepository, CodingTask
+from shared.events import topics
+from shared.events.codes import DiagnosisCode, ProcedureCode
+from shared.http import check_admin, hash_secret, install_http_conventions, problem
+from shared.service import Runtime
+from shared.settings import ChartflowSettings
+
+
+class CoderIn(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
+    vendor_id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
+    name: str = Field(min_length=1, max_length=100)
+    pools: list[str] = Field(min_length=1)
+    credentials: list[str] = Field(min_length=1)
+    role: str = Field(default="coder", pattern="^(coder|auditor)$")
+
+
+class CodesIn(BaseModel):
+    diagnoses: list[DiagnosisCode] = Field(min_length=1, max_length=25)
+    procedures: list[ProcedureCode] = Field(default_factory=list, max_length=50)
+    confirm_warnings: bool = False
+
+
+class TaskSummary(BaseModel):
+    id: str
+    encounter_key: str
+    pool_id: str
+    status: str
+    due_at: datetime
+
+    @classmethod
+    def of(cls, task: CodingTask) -> TaskSummary:
+        return cls(
+            id=task.id,
+            encounter_key=task.encounter_key,
+            pool_id=task.pool_id,
+            status=task.status,
+            due_at=task.due_at,
+        )
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+async def current_coder(rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None) -> Coder:
+    if not x_api_key:
+        raise HTTPException(401, "X-API-Key header required")
+    key_hash = hash_secret(x_api_key)
+    coder = await rt.db.run(lambda s: CodingRepository(s).coder_by_key_hash(key_hash))
+    if coder is None:
+        raise HTTPException(401, "unknown API key")
+    return coder
+
+
+CurrentCoder = Annotated[Coder, Depends(current_coder)]
+
+
+def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = Runtime.create(settings, TABLES)
+        rt.db.create_all()
+        app.state.runtime = rt
+        rt.start_outbox_relay()
+        if "consumer" in roles:
+            rt.start_consumer(topics.CODING_TASKS, rt.transactional(handlers.take_task))
+        yield
+        await rt.stop()
+
+    app = FastAPI(title="Chartflow coding", version="0.1.0", lifespan=lifespan)
+    install_http_conventions(app)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": SERVICE}
+
+    @app.post("/v1/admin/coders", status_code=201)
+    async def register_coder(
+        body: CoderIn, rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, str]:
+        check_admin(authorization, settings.admin_token)
+        api_key = await rt.db.run(
+            lambda s: handlers.register_coder(
+                s, body.id, body.vendor_id, body.name, body.pools, body.credentials, body.role
+            )
+        )
+        return {"coder_id": body.id, "api_key": api_key}
+
+    @app.get("/v1/worklist")
+    async def worklist(coder: CurrentCoder, rt: RuntimeDep) -> list[TaskSummary]:
+        tasks = await rt.db.run(lambda s: CodingRepository(s).worklist(coder.id))
+        return [TaskSummary.of(t) for t in tasks]
+
+    @app.get("/v1/tasks/{task_id}")
+    async def get_task(task_id: str, coder: CurrentCoder, rt: RuntimeDep) -> dict[str, Any]:
+        try:
+            task, chart = await rt.db.run(lambda s: handlers.open_chart(s, coder, task_id))
+        except handlers.TaskNotFound as exc:
+            raise HTTPException(404, f"no task {task_id} on your worklist") from exc
+        return {"task": TaskSummary.of(task).model_dump(mode="json"), "chart": chart}
+
+    @app.post("/v1/tasks/{task_id}/codes", status_code=202, response_model=TaskSummary)
+    async def submit_codes(
+        task_id: str, body: CodesIn, coder: CurrentCoder, rt: RuntimeDep
+    ) -> TaskSummary | JSONResponse:
+        submission = handlers.Submission(body.diagnoses, body.procedures, body.confirm_warnings)
+        try:
+            task = await rt.db.run(
+                lambda s: handlers.submit_codes(s, settings, coder, task_id, submission)
+            )
+        except handlers.TaskNotFound as exc:
+            raise HTTPException(404, f"no task {task_id} on your worklist") from exc
+        except handlers.TaskClosed as exc:
+            raise HTTPException(409, f"task {task_id} was already submitted") from exc
+        except handlers.CodesRejected as exc:
+            errors = [f for f in exc.findings if f["severity"] == "error"]
+            detail = (
+                f"{len(errors)} error(s) block submission"
+                if errors
+                else "warnings need confirmation: resend with confirm_warnings true"
+            )
+            return problem(422, "Codes not accepted", detail, findings=exc.findings)
+        return TaskSummary.of(task)
+
+    return app

@@ -1,0 +1,96 @@
+"""Coding's tables: coders, their tasks (with the chart), and every chart access."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Field, Session, SQLModel, col, func, select
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Coder(SQLModel, table=True):
+    __tablename__ = "coder"
+
+    id: str = Field(primary_key=True, max_length=64)
+    vendor_id: str = Field(index=True, max_length=64)
+    name: str = Field(max_length=100)
+    pools: str  # comma-separated pool ids
+    credentials: str  # comma-separated, e.g. "CPC"
+    role: str = Field(default="coder", max_length=20)  # coder | auditor
+    api_key_hash: str = Field(index=True, max_length=64)
+
+
+class CodingTask(SQLModel, table=True):
+    __tablename__ = "coding_task"
+
+    id: str = Field(primary_key=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    hospital_id: str = Field(max_length=64)
+    vendor_id: str = Field(index=True, max_length=64)
+    pool_id: str = Field(index=True, max_length=64)
+    coder_id: str | None = Field(default=None, index=True, max_length=64)
+    status: str = Field(default="open", max_length=20)  # unassigned | open | submitted
+    due_at: datetime
+    chart: str  # EncounterDocument as JSON
+    codes: str | None = None  # the submission as JSON
+    created_at: datetime = Field(default_factory=_now)
+    submitted_at: datetime | None = None
+
+
+class ChartAccess(SQLModel, table=True):
+    """HIPAA: every read of a chart is recorded."""
+
+    __tablename__ = "chart_access"
+
+    id: int | None = Field(default=None, primary_key=True)
+    coder_id: str = Field(index=True, max_length=64)
+    task_id: str = Field(max_length=64)
+    encounter_key: str = Field(max_length=140)
+    at: datetime = Field(default_factory=_now)
+
+
+TABLES = (Coder, CodingTask, ChartAccess)
+
+
+class CodingRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: SQLModel) -> None:
+        self.session.add(row)
+
+    def coder_by_key_hash(self, key_hash: str) -> Coder | None:
+        return self.session.exec(select(Coder).where(Coder.api_key_hash == key_hash)).first()
+
+    def task(self, task_id: str) -> CodingTask | None:
+        return self.session.get(CodingTask, task_id)
+
+    def worklist(self, coder_id: str) -> list[CodingTask]:
+        query = (
+            select(CodingTask)
+            .where(CodingTask.coder_id == coder_id, CodingTask.status == "open")
+            .order_by(col(CodingTask.due_at))
+        )
+        return list(self.session.exec(query))
+
+    def least_loaded_coder(self, vendor_id: str, pool_id: str) -> Coder | None:
+        coders = [
+            c
+            for c in self.session.exec(
+                select(Coder).where(Coder.vendor_id == vendor_id, Coder.role == "coder")
+            )
+            if pool_id in c.pools.split(",")
+        ]
+        if not coders:
+            return None
+        load = dict(
+            self.session.exec(
+                select(CodingTask.coder_id, func.count())
+                .where(CodingTask.status == "open")
+                .group_by(col(CodingTask.coder_id))
+            ).all()
+        )
+        return min(coders, key=lambda c: (load.get(c.id, 0), c.id))

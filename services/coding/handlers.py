@@ -1,0 +1,165 @@
+"""Coding use cases: take tasks onto worklists, show charts, accept validated codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from services.coding import SERVICE
+from services.coding.db import ChartAccess, Coder, CodingRepository, CodingTask
+from shared.events import topics
+from shared.events.assignment import CodingTaskCreated
+from shared.events.codes import DiagnosisCode, ProcedureCode
+from shared.events.coding import CodingSubmitted
+from shared.events.envelope import Envelope
+from shared.events.intake import EncounterDocument
+from shared.http import hash_secret, new_secret
+from shared.outbox import add_to_outbox, claim_event
+from shared.settings import ChartflowSettings
+
+
+class TaskNotFound(Exception):
+    pass
+
+
+class TaskClosed(Exception):
+    pass
+
+
+class CodesRejected(Exception):
+    def __init__(self, findings: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(findings)} finding(s) block or need confirmation")
+        self.findings = findings
+
+
+@dataclass
+class Submission:
+    diagnoses: list[DiagnosisCode]
+    procedures: list[ProcedureCode]
+    confirm_warnings: bool = False
+
+
+def register_coder(
+    session: Session,
+    coder_id: str,
+    vendor_id: str,
+    name: str,
+    pools: list[str],
+    credentials: list[str],
+    role: str,
+) -> str:
+    api_key = new_secret("ck")
+    session.merge(
+        Coder(
+            id=coder_id,
+            vendor_id=vendor_id,
+            name=name,
+            pools=",".join(pools),
+            credentials=",".join(credentials),
+            role=role,
+            api_key_hash=hash_secret(api_key),
+        )
+    )
+    return api_key
+
+
+def take_task(session: Session, envelope: Envelope) -> None:
+    """Put a new coding task on the least-loaded coder's worklist in its pool."""
+    if not claim_event(session, SERVICE, envelope.id):
+        return
+    created = envelope.payload(CodingTaskCreated)
+    repo = CodingRepository(session)
+    coder = repo.least_loaded_coder(created.vendor_id, created.pool_id)
+    repo.add(
+        CodingTask(
+            id=created.task_id,
+            encounter_key=created.encounter_key,
+            hospital_id=created.hospital_id,
+            vendor_id=created.vendor_id,
+            pool_id=created.pool_id,
+            coder_id=coder.id if coder else None,
+            status="open" if coder else "unassigned",
+            due_at=created.due_at,
+            chart=created.encounter.model_dump_json(),
+        )
+    )
+
+
+def _own_task(repo: CodingRepository, coder: Coder, task_id: str) -> CodingTask:
+    task = repo.task(task_id)
+    # A coder sees only tasks assigned to them, within their vendor.
+    if task is None or task.coder_id != coder.id or task.vendor_id != coder.vendor_id:
+        raise TaskNotFound(task_id)
+    return task
+
+
+def open_chart(session: Session, coder: Coder, task_id: str) -> tuple[CodingTask, dict[str, Any]]:
+    """The chart with the minimum necessary PHI for coding, and the access recorded."""
+    repo = CodingRepository(session)
+    task = _own_task(repo, coder, task_id)
+    repo.add(ChartAccess(coder_id=coder.id, task_id=task.id, encounter_key=task.encounter_key))
+    return task, minimum_necessary(EncounterDocument.model_validate_json(task.chart))
+
+
+def minimum_necessary(document: EncounterDocument) -> dict[str, Any]:
+    """Coders need age and sex, never names, addresses or member ids."""
+    birth = document.patient.birth_date
+    on = document.service_date
+    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    chart = document.model_dump(mode="json", exclude={"patient", "coverage", "external_id"})
+    chart["patient"] = {"sex": document.patient.sex, "age": age}
+    return chart
+
+
+def validation_document(chart: dict[str, Any], submission: Submission) -> dict[str, Any]:
+    return {
+        "encounter_class": chart["encounter_class"],
+        "patient": chart["patient"],
+        "diagnoses": [d.model_dump(exclude_none=True) for d in submission.diagnoses],
+        "procedures": [p.model_dump() for p in submission.procedures],
+    }
+
+
+def submit_codes(
+    session: Session,
+    settings: ChartflowSettings,
+    coder: Coder,
+    task_id: str,
+    submission: Submission,
+) -> CodingTask:
+    from services.coding.domain import validate_encounter  # loads the code sets lazily
+
+    repo = CodingRepository(session)
+    task = _own_task(repo, coder, task_id)
+    if task.status != "open":
+        raise TaskClosed(task_id)
+    chart = minimum_necessary(EncounterDocument.model_validate_json(task.chart))
+    result = validate_encounter(validation_document(chart, submission))
+    findings = [f.to_dict() for f in result.findings]
+    blocking = [f for f in findings if f["severity"] == "error"]
+    if blocking or (findings and not submission.confirm_warnings):
+        raise CodesRejected(findings)
+    submitted = CodingSubmitted(
+        task_id=task.id,
+        encounter_key=task.encounter_key,
+        coder_id=coder.id,
+        diagnoses=submission.diagnoses,
+        procedures=submission.procedures,
+    )
+    task.status, task.codes = "submitted", submitted.model_dump_json()
+    task.submitted_at = datetime.now(UTC)
+    repo.add(task)
+    envelope = Envelope.wrap(
+        submitted,
+        source=SERVICE,
+        subject=task.encounter_key,
+        tenant=task.hospital_id,
+        id=f"submitted-{task.id}",
+    )
+    add_to_outbox(session, settings.topic(topics.CODING_EVENTS), envelope)
+    return task
+
+
