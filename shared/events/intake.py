@@ -59,6 +59,16 @@ class ChargeLine(BaseModel):
     revenue_code: str | None = Field(default=None, pattern=r"^\d{4}$")
 
 
+class Admission(BaseModel):
+    """Inpatient stay details the UB-04 / 837I needs (NUBC codes)."""
+
+    type: str = Field(pattern=r"^[1-9]$", description="priority of admission, e.g. 1 emergency")
+    source: str = Field(pattern=r"^[0-9A-Z]$", description="point of origin, e.g. 1 non-facility")
+    hour: str = Field(default="0800", pattern=r"^([01]\d|2[0-3])[0-5]\d$")
+    discharge_status: str = Field(pattern=r"^\d{2}$", description="e.g. 01 home")
+    discharge_hour: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3])[0-5]\d$")
+
+
 class BillingProvider(BaseModel):
     name: str
     npi: str
@@ -77,6 +87,7 @@ class EncounterDocument(BaseModel):
     service_date: date
     discharge_date: date | None = None
     place_of_service: str = Field(default="11", pattern=r"^\d{2}$")
+    admission: Admission | None = None
     patient: Person
     coverage: Coverage
     providers: list[Provider] = Field(min_length=1, max_length=10)

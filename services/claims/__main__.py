@@ -1,0 +1,5 @@
+from services.claims.api import create_app
+from services.claims.settings import ClaimsSettings
+from shared.cli import main_for
+
+main_for(ClaimsSettings, create_app)

@@ -1,0 +1,94 @@
+"""Claims' HTTP API (admins and billers): payers and claims with their 837."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from services.claims import SERVICE
+from services.claims.db import TABLES, ClaimRow, ClaimsRepository, PayerRow
+from services.claims.handlers import ClaimsHandlers
+from shared.events import topics
+from shared.http import check_admin, install_http_conventions
+from shared.service import Runtime
+from shared.settings import ChartflowSettings
+
+
+class PayerIn(BaseModel):
+    payer_id: str = Field(pattern=r"^[A-Za-z0-9]{2,80}$")
+    name: str = Field(min_length=1, max_length=60)
+    claim_types: list[str] = Field(min_length=1)
+    receiver_id: str = Field(pattern=r"^[A-Za-z0-9]{2,15}$")
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = Runtime.create(settings, TABLES)
+        rt.db.create_all()
+        app.state.runtime = rt
+        rt.start_outbox_relay()
+        if "consumer" in roles:
+            handlers = ClaimsHandlers(rt.db, settings)
+            rt.start_consumer(topics.ENCOUNTERS_CODED, handlers.on_encounter_coded)
+        yield
+        await rt.stop()
+
+    app = FastAPI(title="Chartflow claims", version="0.1.0", lifespan=lifespan)
+    install_http_conventions(app)
+
+    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        check_admin(authorization, settings.admin_token)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": SERVICE}
+
+    @app.put("/v1/admin/payers/{payer_id}", dependencies=[Depends(admin)])
+    async def put_payer(payer_id: str, body: PayerIn, rt: RuntimeDep) -> PayerIn:
+        if payer_id != body.payer_id:
+            raise HTTPException(422, "payer_id in the path and the body differ")
+        unknown = set(body.claim_types) - {"professional", "institutional"}
+        if unknown:
+            raise HTTPException(422, f"claim_types: unknown {sorted(unknown)}")
+        row = PayerRow(
+            payer_id=body.payer_id,
+            name=body.name,
+            claim_types=",".join(body.claim_types),
+            receiver_id=body.receiver_id,
+        )
+        await rt.db.run(lambda s: s.merge(row))
+        return body
+
+    async def load(rt: Runtime, claim_id: str) -> ClaimRow:
+        row = await rt.db.run(lambda s: ClaimsRepository(s).claim(claim_id))
+        if row is None:
+            raise HTTPException(404, f"no claim {claim_id}")
+        return row
+
+    @app.get("/v1/claims/{claim_id}", dependencies=[Depends(admin)])
+    async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
+        row = await load(rt, claim_id)
+        view = row.model_dump(mode="json", exclude={"x12", "findings"})
+        return {**view, "findings": json.loads(row.findings)}
+
+    @app.get("/v1/claims/{claim_id}/x12", dependencies=[Depends(admin)])
+    async def get_claim_x12(claim_id: str, rt: RuntimeDep) -> PlainTextResponse:
+        row = await load(rt, claim_id)
+        return PlainTextResponse(row.x12, media_type="application/edi-x12")
+
+    return app
