@@ -21,13 +21,54 @@ from .model import (
     Subscriber,
 )
 from .pyx12_check import X12Error, validate_x12
+from .readers import (
+    Ack999,
+    Adjustment,
+    ClaimAck,
+    ClaimPayment,
+    LinePayment,
+    Remittance,
+    read_277ca,
+    read_835,
+    read_999,
+)
 from .scrubber import Finding, PayerConfig, Rule, Severity, held_claims, scrub
 from .segment_index import Index837, index_837
+from .status import ClaimLifecycle, ClaimStatus, IllegalTransition, Transition
+from .tracking import (
+    ClaimOutcome,
+    UnknownClaim,
+    apply_277ca,
+    apply_835,
+    apply_999,
+    apply_findings,
+    mark_submitted,
+)
 from .writer import Submitter, build_837
 from .x12 import Separators
 
 __all__ = [
+    "Ack999",
     "Address",
+    "Adjustment",
+    "ClaimAck",
+    "ClaimLifecycle",
+    "ClaimOutcome",
+    "ClaimPayment",
+    "ClaimStatus",
+    "IllegalTransition",
+    "LinePayment",
+    "Remittance",
+    "Transition",
+    "UnknownClaim",
+    "apply_277ca",
+    "apply_835",
+    "apply_999",
+    "apply_findings",
+    "mark_submitted",
+    "read_277ca",
+    "read_835",
+    "read_999",
     "Finding",
     "Index837",
     "PayerConfig",

@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pyx12.params
 import pyx12.x12n_document
+
+from .x12 import split_segments
 
 _LOGGER = logging.getLogger("pyx12")
 
@@ -25,13 +28,18 @@ class X12Error:
     value: str = ""
     group_control: str = ""
     transaction_control: str = ""
+    st_position: int = 0  # position inside the transaction set (ST = 1), for a 999 IK3
 
 
 def validate_x12(text: str) -> tuple[bool, list[X12Error]]:
     """Run pyx12 over the whole text (it reloads its maps on each call: batch your claims)."""
     out = io.StringIO()
-    previous = _LOGGER.level
-    _LOGGER.setLevel(logging.CRITICAL)  # pyx12 logs every error; we return them instead
+    capture = _Capture()
+    previous, propagate = _LOGGER.level, _LOGGER.propagate
+    # pyx12 logs every error, some of which (envelope element errors) its JSON leaves out
+    _LOGGER.setLevel(logging.ERROR)
+    _LOGGER.propagate = False
+    _LOGGER.addHandler(capture)
     try:
         ok = pyx12.x12n_document.x12n_document(
             pyx12.params.params(), io.StringIO(text), None, None, fd_json=out
@@ -39,9 +47,74 @@ def validate_x12(text: str) -> tuple[bool, list[X12Error]]:
     except Exception as exc:  # pyx12 raises on text it cannot walk at all
         return False, [X12Error("interchange", "", f"pyx12 could not read the file: {exc}", 0)]
     finally:
+        _LOGGER.removeHandler(capture)
         _LOGGER.setLevel(previous)
+        _LOGGER.propagate = propagate
     errors = _flatten(json.loads(out.getvalue() or '{"interchanges": []}'))
+    errors.extend(_unreported(capture.lines, errors, text))
+    if not ok and not errors:
+        errors.append(X12Error("interchange", "", "pyx12 found the file invalid", 0))
     return ok and not errors, errors
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+_LOG_LINE = re.compile(r"^Line:(\d+) (ISA|GS|ST|SEG|ELE):(\S*) - (.*)$", re.S)
+_LEVEL = {
+    "ISA": "interchange",
+    "GS": "group",
+    "ST": "transaction",
+    "SEG": "segment",
+    "ELE": "element",
+}
+
+
+def _unreported(lines: list[str], known: list[X12Error], text: str) -> list[X12Error]:
+    seen = {(e.position, e.message) for e in known}
+    extra = []
+    where: dict[int, tuple[str, str, str, int]] | None = None
+    for line in lines:
+        m = _LOG_LINE.match(line)
+        if not m or any(msg in m.group(4) for pos, msg in seen if pos == int(m.group(1))):
+            continue
+        if where is None:
+            where = _positions(text)
+        position = int(m.group(1))
+        seg_id, group, st, st_pos = where.get(position, ("", "", "", 0))
+        extra.append(
+            X12Error(
+                _LEVEL[m.group(2)],
+                m.group(3),
+                m.group(4),
+                position,
+                seg_id,
+                group_control=group,
+                transaction_control=st,
+                st_position=st_pos,
+            )
+        )
+    return extra
+
+
+def _positions(text: str) -> dict[int, tuple[str, str, str, int]]:
+    _, segments = split_segments(text)
+    out = {}
+    group = st = ""
+    st_start = 0
+    for n, el in enumerate(segments, start=1):
+        if el[0] == "GS":
+            group = el[6] if len(el) > 6 else ""
+        elif el[0] == "ST":
+            st, st_start = (el[2] if len(el) > 2 else ""), n
+        out[n] = (el[0], group, st, n - st_start + 1 if st_start else 0)
+    return out
 
 
 def _flatten(doc: dict[str, Any]) -> list[X12Error]:
@@ -82,6 +155,7 @@ def _flatten(doc: dict[str, Any]) -> list[X12Error]:
                         seg_id=seg["seg_id"],
                         group_control=gctl,
                         transaction_control=sctl,
+                        st_position=int(seg.get("seg_count") or 0),
                     )
                     for e in seg["errors"]:
                         errors.append(
