@@ -1,0 +1,1 @@
+"""Deployment helpers (local process runner, compose, Kubernetes)."""

@@ -1,0 +1,1 @@
+"""The demo scenario: seed a hospital, a vendor pool, a coder and a payer, then code encounters."""

@@ -1,0 +1,138 @@
+"""Drives the running platform over HTTP only, as a hospital, a coder and an admin would."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DATA = Path(__file__).with_name("data.json")
+FINAL_CLAIM_STATUSES = frozenset({"built", "held"})
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    intake: str
+    assignment: str
+    coding: str
+    claims: str
+    admin_token: str
+
+    @classmethod
+    def local(cls, ports: dict[str, int], admin_token: str) -> Endpoints:
+        return cls(
+            **{name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
+            admin_token=admin_token,
+        )
+
+
+@dataclass
+class Scenario:
+    endpoints: Endpoints
+    data: dict[str, Any] = field(default_factory=lambda: json.loads(DATA.read_text()))
+    hospital_key: str = ""
+    coder_keys: dict[str, str] = field(default_factory=dict)
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+
+    @property
+    def _admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.endpoints.admin_token}"}
+
+    def _ok(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise RuntimeError(
+                f"{response.request.method} {response.request.url} -> "
+                f"{response.status_code}: {response.text[:500]}"
+            )
+        return response.json()
+
+    def seed(self) -> None:
+        """A hospital with an API key, a vendor with pools and a coder, a payer."""
+        e, c = self.endpoints, self.client
+        hospital = self.data["hospital"]
+        self.hospital_key = self._ok(
+            c.post(f"{e.intake}/v1/admin/hospitals", json=hospital, headers=self._admin)
+        )["api_key"]
+        for pool in self.data["pools"]:
+            self._ok(
+                c.put(f"{e.assignment}/v1/admin/pools/{pool['id']}", json=pool, headers=self._admin)
+            )
+        for coder in self.data["coders"]:
+            answer = c.post(f"{e.coding}/v1/admin/coders", json=coder, headers=self._admin)
+            self.coder_keys[coder["id"]] = self._ok(answer)["api_key"]
+        for payer in self.data["payers"]:
+            url = f"{e.claims}/v1/admin/payers/{payer['payer_id']}"
+            self._ok(c.put(url, json=payer, headers=self._admin))
+
+    def push(self, encounter: dict[str, Any]) -> dict[str, Any]:
+        response = self.client.post(
+            f"{self.endpoints.intake}/v1/encounters",
+            json=encounter,
+            headers={"X-API-Key": self.hospital_key},
+        )
+        result: dict[str, Any] = self._ok(response)
+        return result
+
+    def push_all(self) -> dict[str, dict[str, Any]]:
+        """Every sample encounter, by external id."""
+        return {
+            item["encounter"]["external_id"]: self.push(item["encounter"])
+            for item in self.data["encounters"]
+        }
+
+    def answers(self) -> dict[str, dict[str, Any]]:
+        hospital_id = self.data["hospital"]["id"]
+        return {
+            f"{hospital_id}:{item['encounter']['external_id']}": item["coding"]
+            for item in self.data["encounters"]
+        }
+
+    def code_worklists(self) -> int:
+        """The simulated coder opens each chart on their worklist and submits the codes."""
+        e, c = self.endpoints, self.client
+        answers, coded = self.answers(), 0
+        for key in self.coder_keys.values():
+            headers = {"X-API-Key": key}
+            for task in self._ok(c.get(f"{e.coding}/v1/worklist", headers=headers)):
+                codes = answers.get(task["encounter_key"])
+                if codes is None:
+                    continue
+                self._ok(c.get(f"{e.coding}/v1/tasks/{task['id']}", headers=headers))
+                url = f"{e.coding}/v1/tasks/{task['id']}/codes"
+                self._ok(c.post(url, json=codes, headers=headers))
+                coded += 1
+        return coded
+
+    def encounter(self, encounter_id: str) -> dict[str, Any]:
+        url = f"{self.endpoints.intake}/v1/encounters/{encounter_id}"
+        result: dict[str, Any] = self._ok(
+            self.client.get(url, headers={"X-API-Key": self.hospital_key})
+        )
+        return result
+
+    def run_until_claimed(
+        self,
+        pushed: dict[str, dict[str, Any]],
+        timeout: float = 120.0,
+        on_first_claim: Callable[[], None] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Code what reaches the worklist until every encounter has a final claim status."""
+        deadline = time.monotonic() + timeout
+        views: dict[str, dict[str, Any]] = {}
+        while True:
+            self.code_worklists()
+            views = {ext: self.encounter(view["id"]) for ext, view in pushed.items()}
+            claimed = [v for v in views.values() if v["claim"]["status"] in FINAL_CLAIM_STATUSES]
+            if claimed and on_first_claim:
+                on_first_claim()
+            if len(claimed) == len(views):
+                return views
+            if time.monotonic() > deadline:
+                waiting = {ext: v["status"] for ext, v in views.items()}
+                raise TimeoutError(f"encounters still without a claim after {timeout}s: {waiting}")
+            time.sleep(0.5)

@@ -1,0 +1,1 @@
+"""Run the platform as local processes: see stack.py and README.md."""
