@@ -88,7 +88,7 @@ class StackError(Exception):
     """A failure to report as ``stack: COMPONENT: MESSAGE`` (plus optional detail lines)."""
 
     def __init__(self, component: str, message: str, detail: str = "") -> None:
-        super().__init__(f"{component}: {message}")
+        super().__init__(f"{component}: {message}" if component else message)
         self.component = component
         self.message = message
         self.detail = detail
@@ -985,7 +985,20 @@ def postgres_healthy(cfg: Config) -> bool:
     if bindir is None or not port_open(cfg.pg_port):
         return False
     proc = subprocess.run(
-        [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(cfg.pg_port), "-t", "2"],
+        [
+            str(bindir / "pg_isready"),
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(cfg.pg_port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-t",
+            "2",
+        ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -1296,8 +1309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             with stack_lock(cfg):
                 up(cfg, names)
         elif args.command == "down":
+            names = _selected(args.only) or list(COMPONENTS)
             with stack_lock(cfg):
-                down(cfg, _selected(args.only) or list(COMPONENTS))
+                down(cfg, names)
         elif args.command == "status":
             print("\n".join(status_lines(cfg)))
         elif args.command == "env":
