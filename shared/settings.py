@@ -34,11 +34,11 @@ class ChartflowSettings(BaseSettings):
         return f"{self.chartflow_namespace_prefix}{name}"
 
     def service_database_url(self) -> str:
+        prefix = "".join(ch if ch.isalnum() else "_" for ch in self.chartflow_namespace_prefix)
         if self.database_url:
             base, _, query = self.database_url.partition("?")
-            url = f"{base}_{self.service_name}"
+            url = f"{base}_{prefix}{self.service_name}"
             return f"{url}?{query}" if query else url
         data_dir = self.chartflow_var / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
-        prefix = self.chartflow_namespace_prefix.replace(".", "_")
         return f"sqlite:///{data_dir / f'{prefix}{self.service_name}.db'}"

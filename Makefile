@@ -1,0 +1,55 @@
+# Chartflow: `make demo` runs the whole platform locally; `make test` runs every test against it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK := $(PYTHON) deploy/local/stack.py
+# The stack's addresses (Kafka, Temporal, PostgreSQL) as shell exports.
+WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
+
+.PHONY: help venv demo down status logs test lint unit bench clean
+
+help:
+	@echo "make demo    start Kafka, Temporal and the four services, run the sample encounters"
+	@echo "make test    the same set-up with PostgreSQL, then lint, type checks and the whole suite"
+	@echo "make status  what runs, with ports       make down  stop everything make started"
+	@echo "make logs    tail every log (or: make logs NAME=claims)"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+demo: export DEMO_STARTED_AT := $(shell date +%s.%N)
+demo: venv
+	$(STACK) up --services
+	$(WITH_STACK_ENV) && $(BIN)/python -m deploy.demo
+
+down:
+	$(STACK) down
+
+status:
+	$(STACK) status
+
+logs:
+	$(STACK) logs $(NAME)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/pytest tests/unit -q
+
+test: venv lint
+	$(STACK) up --postgres
+	$(WITH_STACK_ENV) && $(BIN)/pytest
+
+bench: venv
+	$(BIN)/python -m bench.codes
+	$(BIN)/python -m bench.claims
+
+clean: down
+	rm -rf var $(VENV)

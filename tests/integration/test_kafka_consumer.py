@@ -1,0 +1,128 @@
+"""The consumer helper against the real broker: DLQ for poison, commits only after success."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from shared.events.envelope import Envelope
+from shared.events.intake import EncounterReceived
+from shared.kafka import Consumer, Publisher
+from tests.conftest import Stack
+
+pytestmark = pytest.mark.kafka
+
+
+KEY = "hospital:enc-1"  # one encounter's events share a key, hence a partition and an order
+
+
+def _envelope(kind: str) -> Envelope:
+    return Envelope(type=kind, source="test", subject=KEY, tenant="t", dataschema="x", data={})
+
+
+async def _run(consumer: Consumer, until: asyncio.Event) -> None:
+    await consumer.start()
+    task = asyncio.create_task(consumer.run_forever())
+    try:
+        await asyncio.wait_for(until.wait(), 30)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await consumer.stop()
+
+
+async def _read_dlq(stack: Stack, topic: str, count: int) -> list[tuple[bytes, dict[str, bytes]]]:
+    reader = AIOKafkaConsumer(
+        f"{topic}.dlq", bootstrap_servers=stack.kafka, auto_offset_reset="earliest"
+    )
+    await reader.start()
+    found: list[tuple[bytes, dict[str, bytes]]] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                for messages in (await reader.getmany(timeout_ms=500)).values():
+                    found += [(m.value or b"", dict(m.headers)) for m in messages]
+        return found
+    finally:
+        await reader.stop()
+
+
+async def test_poison_message_goes_to_dlq_with_reason_and_consumption_continues(
+    stack: Stack, unique: str
+) -> None:
+    topic = f"{unique}encounters.received"
+    publisher = Publisher(stack.kafka)
+    await publisher.start()
+    seen: list[str] = []
+    done = asyncio.Event()
+
+    async def handler(envelope: Envelope) -> None:
+        envelope.payload(EncounterReceived)  # a ping is not an encounter: ValueError
+        seen.append(envelope.id)
+
+    async def record(envelope: Envelope) -> None:
+        if envelope.type == "test.good":
+            seen.append(envelope.id)
+            done.set()
+            return
+        await handler(envelope)
+
+    try:
+        await publisher.send_raw(topic, KEY, b"{not json")
+        await publisher.publish(topic, _envelope("test.ping"))
+        good = _envelope("test.good")
+        await publisher.publish(topic, good)
+        consumer = Consumer(stack.kafka, topic, f"{unique}g", record, publisher, max_attempts=2)
+        await _run(consumer, done)
+        dead = await _read_dlq(stack, topic, 2)
+    finally:
+        await publisher.stop()
+
+    assert seen == [good.id]
+    assert [value for value, _ in dead][0] == b"{not json"
+    reasons = [headers["dlq.reason"].decode() for _, headers in dead]
+    assert "not a valid event envelope" in reasons[0]
+    assert "expected event type" in reasons[1]
+    assert all(headers["dlq.topic"] == topic.encode() for _, headers in dead)
+
+
+async def test_offsets_are_committed_only_after_the_handler_succeeded(
+    stack: Stack, unique: str
+) -> None:
+    topic = f"{unique}coding.events"
+    group = f"{unique}g"
+    publisher = Publisher(stack.kafka)
+    await publisher.start()
+    first, second = _envelope("test.ping"), _envelope("test.ping")
+    attempts: list[str] = []
+    try:
+        await publisher.publish(topic, first)
+        await publisher.publish(topic, second)
+
+        crashed = asyncio.Event()
+
+        async def crash_on_second(envelope: Envelope) -> None:
+            attempts.append(envelope.id)
+            if envelope.id == second.id:
+                crashed.set()
+                await asyncio.sleep(3600)  # the process dies mid-handler
+
+        await _run(Consumer(stack.kafka, topic, group, crash_on_second, publisher), crashed)
+
+        redelivered = asyncio.Event()
+        after_restart: list[str] = []
+
+        async def record(envelope: Envelope) -> None:
+            after_restart.append(envelope.id)
+            redelivered.set()
+
+        await _run(Consumer(stack.kafka, topic, group, record, publisher), redelivered)
+    finally:
+        await publisher.stop()
+
+    assert attempts == [first.id, second.id]
+    assert after_restart == [second.id]
