@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from services.claims.domain import (
     Claim,
@@ -29,7 +30,7 @@ class ExampleSet:
     created: datetime
     sender_id: str
     receiver_id: str
-    encounters: list[dict]  # type: ignore[type-arg]
+    encounters: list[dict[str, Any]]
 
     def claims(self) -> list[Claim]:
         return [claim_from_coded_encounter(doc) for doc in self.encounters]

@@ -51,7 +51,7 @@ def _person(person: Person) -> dict[str, Any]:
 def coded_document(coded: EncounterCoded, pcn: str) -> dict[str, Any]:
     """The claims domain's input document, from the `encounters.coded` event."""
     encounter = coded.encounter
-    charges = {c.code: c for c in encounter.charges}
+    charges = {c.code: c for c in encounter.charges if c.code}
     coverage = encounter.coverage
     subscriber_person = coverage.subscriber or encounter.patient
     procedures = []
@@ -69,6 +69,12 @@ def coded_document(coded: EncounterCoded, pcn: str) -> dict[str, Any]:
         else:
             line["charge"] = "0.00"  # Not on the chargemaster: the scrubber holds the claim.
         procedures.append(line)
+    if encounter.encounter_class != "professional":
+        procedures.extend(
+            {"revenue_code": c.revenue_code, "charge": str(c.charge), "units": c.units}
+            for c in encounter.charges
+            if c.code is None
+        )
     doc: dict[str, Any] = {
         "encounter_key": coded.encounter_key,
         "patient_control_number": pcn,

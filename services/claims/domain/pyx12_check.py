@@ -77,12 +77,20 @@ _LEVEL = {
 
 
 def _unreported(lines: list[str], known: list[X12Error], text: str) -> list[X12Error]:
-    seen = {(e.position, e.message) for e in known}
+    # the log's position for envelope errors differs from the JSON's, so match those by text
+    by_position: dict[int, list[str]] = {}
+    envelope = set()
+    for e in known:
+        by_position.setdefault(e.position, []).append(e.message)
+        if e.level in ("interchange", "group", "transaction"):
+            envelope.add(e.message)
     extra = []
     where: dict[int, tuple[str, str, str, int]] | None = None
     for line in lines:
         m = _LOG_LINE.match(line)
-        if not m or any(msg in m.group(4) for pos, msg in seen if pos == int(m.group(1))):
+        if not m or m.group(4) in envelope:
+            continue
+        if any(msg in m.group(4) for msg in by_position.get(int(m.group(1)), [])):
             continue
         if where is None:
             where = _positions(text)

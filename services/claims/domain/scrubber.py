@@ -105,11 +105,14 @@ def x12_findings(errors: Iterable[X12Error], index: Index837) -> list[Finding]:
     findings = []
     for err in errors:
         if err.level in ("interchange", "group", "transaction"):
-            claims = (
-                index.claims_in(err.group_control, err.transaction_control)
-                if err.level == "transaction"
-                else []
-            )
+            claims = [
+                pcn
+                for t in index.transactions
+                if err.level == "interchange"
+                or (err.level == "group" and t.group_control == err.group_control)
+                or t.transaction_control == err.transaction_control
+                for pcn in t.claims
+            ]
             rule, line_id = Rule.X12_ENVELOPE, ""
         else:
             owner = index.owner(err.position)

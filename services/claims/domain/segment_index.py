@@ -60,6 +60,7 @@ def index_837(text: str) -> Index837:
     claim = line_id = ""
     pending: list[int] = []  # positions of HL-level segments waiting for their claims
     pending_hl: list[str] = []
+    header_start = first_hl = 0
     for elements in segments:
         seg_id = elements[0]
         if seg_id == "GS":
@@ -70,6 +71,7 @@ def index_837(text: str) -> Index837:
             transactions.append(current)
             hl_claims, hl_parent, hl_current, claim = {}, {}, "", ""
         elif seg_id == "HL":
+            first_hl = first_hl or len(owners) + 1
             hl_current = _el(elements, 1)
             hl_parent[hl_current] = _el(elements, 2)
             hl_claims[hl_current] = []
@@ -103,7 +105,17 @@ def index_837(text: str) -> Index837:
             if hl_current and seg_id not in ("SE", "GE", "IEA"):
                 pending.append(position)
                 pending_hl.append(hl_current)
+        if seg_id == "ST":
+            header_start = position
         if seg_id == "SE":
+            # the transaction's header and trailer concern every claim in it
+            every = tuple(current.claims) if current is not None else ()
+            for pos in [*range(header_start, first_hl or position), position]:
+                old = owners[pos - 1]
+                owners[pos - 1] = SegmentOwner(
+                    pos, old.seg_id, old.group_control, old.transaction_control, every
+                )
+            first_hl = 0
             # HL-level segments (provider, subscriber, patient) concern every claim below them
             for pos, hl in zip(pending, pending_hl, strict=True):
                 old = owners[pos - 1]
