@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import concurrent.futures
 import contextlib
 import dataclasses
 import fcntl
@@ -1137,33 +1138,51 @@ _STARTERS: Mapping[str, Callable[[Config], int]] = MappingProxyType(
 )
 
 
+def _await(cfg: Config, name: str, pid: int, t0: float) -> None:
+    """Wait for one component, finish its setup and say so (runs in a worker thread)."""
+    wait_healthy(cfg, name, pid, lambda: healthy(cfg, name), _what(name))
+    _after_start(cfg, name)
+    ports = ",".join(str(p) for p in cfg.ports(name))
+    if t0 < 0:
+        say(name, f"already running (pid {pid}, port {ports})")
+    else:
+        say(name, f"up (pid {pid}, port {ports}) in {time.monotonic() - t0:.1f}s")
+
+
 def _start_wave(cfg: Config, names: Sequence[str]) -> None:
-    """Start the components of one wave side by side, then wait for each to be healthy."""
-    started: dict[str, tuple[int, float]] = {}
-    try:
+    """Start the components of one wave one after the other, each one's health being
+    awaited in its own thread while the next starts (Kafka's first start downloads jars)."""
+    fresh: set[str] = set()
+    errors: list[StackError] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(names)) as pool:
+        waits: dict[str, concurrent.futures.Future[None]] = {}
         for name in names:
-            pid = running_pid(cfg, name)
-            if pid is not None:
-                started[name] = (pid, -1.0)
-                continue
-            t0 = time.monotonic()
-            starter = _STARTERS.get(name)
-            new_pid = starter(cfg) if starter is not None else start_service(cfg, name)
-            started[name] = (new_pid, t0)
-        for name, (pid, t0) in started.items():
-            wait_healthy(cfg, name, pid, lambda n=name: healthy(cfg, n), _what(name))  # type: ignore[misc]
-            _after_start(cfg, name)
-            ports = ",".join(str(p) for p in cfg.ports(name))
-            if t0 < 0:
-                say(name, f"already running (pid {pid}, port {ports})")
-            else:
-                say(name, f"up (pid {pid}, port {ports}) in {time.monotonic() - t0:.1f}s")
-    except StackError as exc:
-        # Leave nothing half-started behind: stop the one that failed.
-        pid_t0 = started.get(exc.component)
-        if pid_t0 is not None and pid_t0[1] >= 0:
-            stop(cfg, exc.component, quiet=True)
-        raise
+            try:
+                pid = running_pid(cfg, name)
+                t0 = -1.0
+                if pid is None:
+                    t0 = time.monotonic()
+                    starter = _STARTERS.get(name)
+                    pid = starter(cfg) if starter is not None else start_service(cfg, name)
+                    fresh.add(name)
+            except StackError as exc:
+                errors.append(exc)
+                break
+            waits[name] = pool.submit(_await, cfg, name, pid, t0)
+        for future in waits.values():
+            failure = future.exception()
+            if isinstance(failure, StackError):
+                errors.append(failure)
+            elif failure is not None:
+                raise failure
+    for error in errors:
+        # Leave nothing half-started behind: stop what failed.
+        if error.component in fresh:
+            stop(cfg, error.component, quiet=True)
+    if errors:
+        for extra in errors[1:]:
+            print(f"stack: {extra}", file=sys.stderr)
+        raise errors[0]
 
 
 def up(cfg: Config, names: Sequence[str]) -> None:
@@ -1242,6 +1261,20 @@ def show_logs(cfg: Config, name: str, lines: int, follow: bool, out: IO[str]) ->
                     time.sleep(0.3)
 
 
+def show_all_logs(cfg: Config, lines: int, out: IO[str]) -> None:
+    """The tail of every component's log that exists, each under a header."""
+    shown = 0
+    for name in COMPONENTS:
+        path = cfg.log_file(name)
+        if path.exists():
+            print(f"==> {cfg.rel(path)} <==", file=out)
+            for line in log_tail(path, lines):
+                print(line, file=out)
+            shown += 1
+    if not shown:
+        raise StackError("", f"no logs yet in {cfg.rel(cfg.log_dir)}")
+
+
 @contextlib.contextmanager
 def stack_lock(cfg: Config) -> Iterator[None]:
     """Serialise concurrent up/down runs on one var/ directory."""
@@ -1282,8 +1315,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_down = sub.add_parser("down", help="stop every process of the stack")
     p_down.add_argument("--only", action="append", metavar="NAME", help="just these components")
     sub.add_parser("status", help="one line per component")
-    p_logs = sub.add_parser("logs", help="tail a component's log")
-    p_logs.add_argument("name", choices=COMPONENTS)
+    p_logs = sub.add_parser("logs", help="tail a component's log (every log without NAME)")
+    p_logs.add_argument("name", nargs="?", choices=COMPONENTS)
     p_logs.add_argument("-n", "--lines", type=int, default=50)
     p_logs.add_argument("-f", "--follow", action="store_true")
     sub.add_parser("env", help="print export lines of the addresses")
@@ -1317,7 +1350,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "env":
             print("\n".join(env_lines(cfg)))
         elif args.command == "logs":
-            show_logs(cfg, args.name, args.lines, args.follow, sys.stdout)
+            if args.name:
+                show_logs(cfg, args.name, args.lines, args.follow, sys.stdout)
+            else:
+                show_all_logs(cfg, args.lines, sys.stdout)
     except StackError as exc:
         print(f"stack: {exc}", file=sys.stderr)
         if exc.detail:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import struct
 import subprocess
@@ -266,3 +267,20 @@ def test_script_runs_standalone_with_only_the_stdlib() -> None:
         [sys.executable, "-I", str(script), "--help"], capture_output=True, text=True, check=True
     )
     assert "up" in out.stdout and "down" in out.stdout
+
+
+def test_logs_without_a_name_shows_every_log(tmp_path: Path) -> None:
+    cfg = make_cfg(tmp_path)
+    with pytest.raises(StackError, match="no logs yet"):
+        stack.show_all_logs(cfg, 5, io.StringIO())
+    cfg.log_file("kafka").write_text("one\ntwo\nthree\n")
+    cfg.log_file("claims").write_text("claims line\n")
+    out = io.StringIO()
+    stack.show_all_logs(cfg, 2, out)
+    assert out.getvalue().splitlines() == [
+        "==> var/log/kafka.log <==",
+        "two",
+        "three",
+        "==> var/log/claims.log <==",
+        "claims line",
+    ]
