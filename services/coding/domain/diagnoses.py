@@ -72,7 +72,7 @@ def check_code(code: str) -> list[Finding]:
 
 
 def _sevenths(seventh: dict[str, str] | None) -> str:
-    """"A initial encounter; D subsequent encounter; S sequela", shortened for long lists."""
+    """ "A initial encounter; D subsequent encounter; S sequela", shortened for long lists."""
     meanings = {char: meaning.split("/")[0].strip() for char, meaning in (seventh or {}).items()}
     chars = sorted(meanings)
     if len(chars) <= 4:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
-
 _E = TypeVar("_E", bound=StrEnum)
 
 
@@ -105,7 +104,9 @@ def _diagnosis(item: object, path: str) -> Diagnosis:
     code = _string(item, "code", f"{path}.code")
     poa = item.get("poa")
     if poa is not None and not isinstance(poa, str):
-        raise EncounterShapeError(f"{path}.poa", f"expected a string or null, got {_json_type(poa)}")
+        raise EncounterShapeError(
+            f"{path}.poa", f"expected a string or null, got {_json_type(poa)}"
+        )
     return Diagnosis(code=code, poa=poa)
 
 

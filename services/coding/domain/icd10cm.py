@@ -265,7 +265,7 @@ class CodeFirstNote:
 
     @property
     def underlying(self) -> bool:
-        """"Code first underlying disease/condition": the etiology/manifestation convention."""
+        """ "Code first underlying disease/condition": the etiology/manifestation convention."""
         return self.text.lower().lstrip().startswith(("underlying", "the underlying"))
 
     @property

@@ -8,7 +8,7 @@ from services.coding.domain import diagnoses, icd10cm
 from services.coding.domain.codesets import CodeTables, current_tables
 from services.coding.domain.encounter import EncounterClass, EncounterInput, parse_encounter
 from services.coding.domain.findings import Finding, Rule, ValidationResult, error
-from services.coding.domain.icd10cm import Status, normalize_icd10cm
+from services.coding.domain.icd10cm import normalize_icd10cm
 from services.coding.domain.poa import check_poa
 from services.coding.domain.procedures import check_procedures
 
@@ -16,10 +16,6 @@ from services.coding.domain.procedures import check_procedures
 # (the principal diagnosis plus 24 others).
 MAX_DIAGNOSES_PROFESSIONAL = 12
 MAX_DIAGNOSES_INSTITUTIONAL = 25
-
-# Codes in these states are still real classification codes, so encounter-level rules
-# (Excludes1, sex, sequencing) can run on them and report everything in one pass.
-_KNOWN = {Status.BILLABLE, Status.NOT_BILLABLE, Status.NEEDS_7TH}
 
 
 def max_diagnoses(encounter_class: EncounterClass) -> int:
@@ -44,6 +40,8 @@ def validate_encounter(
     codes = [normalize_icd10cm(diagnosis.code) for diagnosis in encounter.diagnoses]
     inpatient = encounter.encounter_class is EncounterClass.INPATIENT
 
+    # Codes in the classification, billable or not: encounter-level rules (Excludes1, sex,
+    # sequencing) run on them too, so one pass reports everything.
     known: list[str] = []
     seen: set[str] = set()
     for position, code in enumerate(codes):
@@ -60,7 +58,7 @@ def validate_encounter(
         seen.add(code)
         code_findings = diagnoses.check_code(code)
         findings.extend(code_findings)
-        if not code_findings or icd10cm.check_code(code).status in _KNOWN:
+        if icd10cm.looks_like_icd10cm(code) and icd10cm.is_valid(code):
             known.append(code)
             findings.extend(diagnoses.check_sex(code, encounter.patient.sex))
         if inpatient:
