@@ -118,7 +118,9 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         authorization: Annotated[str | None, Header()] = None,
     ) -> CodingStatus:
         check_admin(authorization, settings.admin_token)
-        handle = client.get_workflow_handle(workflow_id(encounter_key))
+        handle = client.get_workflow_handle(
+            workflow_id(encounter_key, settings.chartflow_namespace_prefix)
+        )
         try:
             return await handle.query(EncounterCoding.status)
         except RPCError as exc:

@@ -56,6 +56,7 @@ class AssignmentHandlers:
         self.db = db
         self.client = client
         self.task_queue = settings.topic(TASK_QUEUE)
+        self.namespace = settings.chartflow_namespace_prefix
 
     async def on_encounter_received(self, envelope: Envelope) -> None:
         received = envelope.payload(EncounterReceived)
@@ -68,7 +69,7 @@ class AssignmentHandlers:
                     hospital_id=received.hospital_id,
                     encounter_class=received.encounter.encounter_class,
                 ),
-                id=workflow_id(received.encounter_key),
+                id=workflow_id(received.encounter_key, self.namespace),
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=TypedSearchAttributes(
@@ -82,7 +83,9 @@ class AssignmentHandlers:
     async def on_coding_submitted(self, envelope: Envelope) -> None:
         submitted = envelope.payload(CodingSubmitted)
         await self.db.run(lambda s: remember_submission(s, submitted))
-        handle = self.client.get_workflow_handle(workflow_id(submitted.encounter_key))
+        handle = self.client.get_workflow_handle(
+            workflow_id(submitted.encounter_key, self.namespace)
+        )
         try:
             await handle.signal(
                 EncounterCoding.coding_submitted,

@@ -28,8 +28,9 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 NO_POOL_RETRY = timedelta(minutes=5)
 
 
-def workflow_id(encounter_key: str) -> str:
-    return f"encounter-coding/{encounter_key}"
+def workflow_id(encounter_key: str, namespace: str = "") -> str:
+    """One workflow per encounter; `namespace` isolates test runs sharing a Temporal server."""
+    return f"{namespace}encounter-coding/{encounter_key}"
 
 
 @workflow.defn

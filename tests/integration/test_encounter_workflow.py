@@ -140,7 +140,7 @@ async def test_duplicate_message_starts_one_workflow_that_releases_the_coded_enc
         Envelope.wrap(submitted, source="test", subject=task.encounter_key, tenant="mercy")
     )
     handle = assignment.client.get_workflow_handle_for(
-        EncounterCoding.run, workflow_id(task.encounter_key)
+        EncounterCoding.run, workflow_id(task.encounter_key, unique)
     )
     result = await handle.result()
 
@@ -150,7 +150,7 @@ async def test_duplicate_message_starts_one_workflow_that_releases_the_coded_enc
     starts = [
         wf
         async for wf in assignment.client.list_workflows(
-            f"WorkflowId = '{workflow_id(task.encounter_key)}'"
+            f"WorkflowId = '{workflow_id(task.encounter_key, unique)}'"
         )
     ]
     assert len(starts) == 1
@@ -167,7 +167,7 @@ async def test_sla_breach_reassigns_to_another_pool(
     tasks = await _messages(stack, assignment.settings.topic(topics.CODING_TASKS), 2)
 
     assert [t.payload(CodingTaskCreated).pool_id for t in tasks] == ["fast", "slow"]
-    handle = assignment.client.get_workflow_handle(workflow_id(received.subject))
+    handle = assignment.client.get_workflow_handle(workflow_id(received.subject, unique))
     status = await handle.query(EncounterCoding.status)
     assert status.reassignments == 1
     assert "sla_breached" in status.history
