@@ -216,16 +216,36 @@ def excludes1_notes(code: str) -> tuple[Excludes1, ...]:
     return tuple(found)
 
 
-def excludes1_conflict(code: str, other: str) -> Excludes1 | None:
-    """The Excludes1 note on `code` (or above it) that names `other`, if any.
+@lru_cache(maxsize=65536)
+def _excludes1_by_letter(code: str) -> dict[str, tuple[tuple[str, str, Excludes1], ...]]:
+    """The code's Excludes1 ranges as bare (low, high) bounds, keyed by first letter.
 
     A note whose range also covers `code` itself is a carve-out inside the same family
-    (qualified in words the parser does not read), so it is not taken as a conflict.
+    (qualified in words the parser does not read), so it is not kept.
     """
+    by_letter: dict[str, list[tuple[str, str, Excludes1]]] = {}
     for entry in excludes1_notes(code):
         for code_range in entry.ranges:
-            if other in code_range and code not in code_range:
-                return entry
+            if code in code_range:
+                continue
+            for letter in _letters(code_range.low[0], code_range.high[0]):
+                by_letter.setdefault(letter, []).append((code_range.low, code_range.high, entry))
+    return {letter: tuple(bounds) for letter, bounds in by_letter.items()}
+
+
+def _letters(first: str, last: str) -> list[str]:
+    return [chr(c) for c in range(ord(first), ord(last) + 1)]
+
+
+def excludes1_conflict(code: str, other: str) -> Excludes1 | None:
+    """The Excludes1 note on `code` (or above it) that names `other`, if any."""
+    bounds = _excludes1_by_letter(code).get(other[:1])
+    if not bounds:
+        return None
+    bare = other.replace(".", "")
+    for low, high, entry in bounds:
+        if bare[: len(low)] >= low and bare[: len(high)] <= high:
+            return entry
     return None
 
 
