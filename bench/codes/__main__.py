@@ -65,7 +65,7 @@ def main() -> None:
     encounters: list[dict[str, object]] = []
     while len(encounters) < ENCOUNTERS:
         codes = rng.sample(billable, 20)
-        doc = {
+        doc: dict[str, object] = {
             "encounter_class": "outpatient",
             "patient": {"sex": "U", "age": 50},
             "diagnoses": [{"code": code} for code in codes],
