@@ -45,7 +45,7 @@ def patient_control_number(encounter_key: str, version: int) -> str:
 
 
 def _person(person: Person) -> dict[str, Any]:
-    return person.model_dump(mode="json")
+    return person.model_dump(mode="json", exclude_none=True)
 
 
 def coded_document(coded: EncounterCoded, pcn: str) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def coded_document(coded: EncounterCoded, pcn: str) -> dict[str, Any]:
         else "institutional",
         "encounter_class": encounter.encounter_class,
         "service_date": encounter.service_date.isoformat(),
-        "billing_provider": coded.billing_provider.model_dump(mode="json"),
+        "billing_provider": coded.billing_provider.model_dump(mode="json", exclude_none=True),
         "payer": {"name": coverage.payer_name, "payer_id": coverage.payer_id},
         "subscriber": {**_person(subscriber_person), "member_id": coverage.member_id},
         "place_of_service": encounter.place_of_service,
