@@ -161,5 +161,3 @@ def submit_codes(
     )
     add_to_outbox(session, settings.topic(topics.CODING_EVENTS), envelope)
     return task
-
-

@@ -161,10 +161,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         status: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[EncounterView]:
-        rows = await rt.db.run(
-            lambda s: IntakeRepository(s).encounters(hospital.id, limit, status)
-        )
+        rows = await rt.db.run(lambda s: IntakeRepository(s).encounters(hospital.id, limit, status))
         return [EncounterView.of(r) for r in rows]
 
     return app
-

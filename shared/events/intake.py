@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events.envelope import EventData
 
@@ -51,12 +51,22 @@ class ClinicalDocument(BaseModel):
 
 
 class ChargeLine(BaseModel):
-    """A line of the hospital's chargemaster, priced; coders attach codes, claims bill them."""
+    """A priced line of the hospital's chargemaster: a CPT/HCPCS code, a revenue code, or both.
 
-    code: str = Field(min_length=5, max_length=5)
+    Coders attach codes; a line with only a revenue code (room and board) is billed as it is
+    on institutional claims.
+    """
+
+    code: str | None = Field(default=None, min_length=5, max_length=5)
     charge: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
     units: int = Field(default=1, ge=1)
     revenue_code: str | None = Field(default=None, pattern=r"^\d{4}$")
+
+    @model_validator(mode="after")
+    def _code_or_revenue_code(self) -> ChargeLine:
+        if self.code is None and self.revenue_code is None:
+            raise ValueError("a charge line needs a code, a revenue_code, or both")
+        return self
 
 
 class Admission(BaseModel):
