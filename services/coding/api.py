@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.coding import SERVICE, handlers
 from services.coding.db import TABLES, Coder, CodingRepository, CodingTask
+from services.coding.domain import search_codes, use_codeset_dir
 from shared.events import topics
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.http import check_admin, hash_secret, install_http_conventions, problem
@@ -80,10 +82,14 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         rt = Runtime.create(settings, TABLES)
         rt.db.create_all()
         app.state.runtime = rt
+        use_codeset_dir(settings.chartflow_var / "codesets")
+        # Load the code sets (~2 s) now rather than on a coder's first submission.
+        warming = asyncio.get_running_loop().run_in_executor(None, handlers.warm_code_sets)
         rt.start_outbox_relay()
         if "consumer" in roles:
             rt.start_consumer(topics.CODING_TASKS, rt.transactional(handlers.take_task))
         yield
+        await warming
         await rt.stop()
 
     app = FastAPI(title="Chartflow coding", version="0.1.0", lifespan=lifespan)
@@ -104,6 +110,17 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             )
         )
         return {"coder_id": body.id, "api_key": api_key}
+
+    @app.get("/v1/codes/search")
+    async def code_search(
+        _coder: CurrentCoder,
+        q: Annotated[str, Query(min_length=1, max_length=100)],
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> list[dict[str, Any]]:
+        hits = await asyncio.to_thread(search_codes, q, limit)
+        return [
+            {"code": h.code, "description": h.description, "billable": h.billable} for h in hits
+        ]
 
     @app.get("/v1/worklist")
     async def worklist(coder: CurrentCoder, rt: RuntimeDep) -> list[TaskSummary]:

@@ -42,6 +42,19 @@ class Submission:
     confirm_warnings: bool = False
 
 
+def warm_code_sets() -> None:
+    from services.coding.domain import search_codes, validate_encounter
+
+    validate_encounter(
+        {
+            "encounter_class": "professional",
+            "patient": {"sex": "U", "age": 40},
+            "diagnoses": [{"code": "E11.9"}],
+        }
+    )
+    search_codes("diabetes")
+
+
 def register_coder(
     session: Session,
     coder_id: str,
