@@ -63,6 +63,10 @@ def receive_encounter(
     if idempotency_key:
         earlier = repo.encounter_by_idempotency_key(hospital.id, idempotency_key)
         if earlier is not None:
+            if EncounterDocument.model_validate_json(earlier.document) != document:
+                raise EncounterConflict(
+                    f"Idempotency-Key {idempotency_key} was already used for another encounter"
+                )
             return Received(earlier, replayed=True)
     existing = repo.encounter_by_external_id(hospital.id, document.external_id)
     body = document.model_dump_json()
