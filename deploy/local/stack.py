@@ -126,6 +126,9 @@ class Config:
     python: Path
     temporal_bin: Path
     services_package: str = "services"
+    # Services use PostgreSQL only when it is brought up with them (`up --postgres --services`);
+    # otherwise SQLite, the embedded default.
+    services_on_postgres: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, repo: Path = REPO) -> Config:
@@ -1088,7 +1091,7 @@ def start_service(cfg: Config, name: str) -> int:
         if not main.exists():
             raise StackError(name, f"{cfg.rel(main)} does not exist; nothing to run")
     check_ports_free(cfg, name)
-    postgres = running_pid(cfg, "postgres") is not None
+    postgres = cfg.services_on_postgres and running_pid(cfg, "postgres") is not None
     argv = [str(cfg.python), "-m", f"{cfg.services_package}.{name}", "run"]
     return spawn(cfg, name, argv, env=service_env(cfg, name, postgres))
 
@@ -1189,6 +1192,7 @@ def up(cfg: Config, names: Sequence[str]) -> None:
     # Kafka last: its first start downloads jars, while the others boot.
     infra = [n for n in ("temporal", "postgres", "kafka") if n in names]
     services = [n for n in SERVICES if n in names]
+    cfg = dataclasses.replace(cfg, services_on_postgres="postgres" in names)
     if infra:
         _start_wave(cfg, infra)
     if services:
