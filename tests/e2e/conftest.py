@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deploy.demo.driver import Endpoints
+from deploy.demo.driver import Endpoints, Scenario
 from tests.conftest import REPO, Stack
 
 SERVICES = ("intake", "assignment", "coding", "claims")
@@ -43,8 +43,12 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 @pytest.fixture(scope="module")
-def platform(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
-    """Start the services; `E2E_WITHOUT=claims` leaves one out to show the test needs it."""
+def platform(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    """The four services, seeded with the demo's hospital, pools, coder and payer.
+
+    `E2E_WITHOUT=claims` stops that service once the data is seeded, to show the tests fail
+    when any part of the path is missing.
+    """
     left_out = os.environ.get("E2E_WITHOUT", "")
     var = tmp_path_factory.mktemp("var")
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
@@ -61,11 +65,9 @@ def platform(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     }
     if stack.database_url:
         env["DATABASE_URL"] = stack.database_url
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name in SERVICES:
-            if name == left_out:
-                continue
             log = var / f"{name}.log"
             with log.open("wb") as out:
                 process = subprocess.Popen(
@@ -75,13 +77,18 @@ def platform(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                     stdout=out,
                     stderr=subprocess.STDOUT,
                 )
-            processes.append(process)
+            processes[name] = process
             _wait_healthy(f"http://127.0.0.1:{ports[name]}", process, log)
-        yield Endpoints.local(ports, ADMIN_TOKEN)
+        scenario = Scenario(Endpoints.local(ports, ADMIN_TOKEN))
+        scenario.seed()
+        if left_out:
+            processes[left_out].terminate()
+            processes[left_out].wait(timeout=15)
+        yield scenario
     finally:
-        for process in processes:
+        for process in processes.values():
             process.terminate()
-        for process in processes:
+        for process in processes.values():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:

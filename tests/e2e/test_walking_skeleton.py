@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.demo.driver import Endpoints, Scenario
+from deploy.demo.driver import Scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.temporal]
 
 
-def test_hospital_sees_a_validated_claim_for_every_coded_encounter(platform: Endpoints) -> None:
-    scenario = Scenario(platform)
-    scenario.seed()
-    pushed = scenario.push_all()
+def test_hospital_sees_a_validated_claim_for_every_coded_encounter(platform: Scenario) -> None:
+    pushed = platform.push_all()
 
-    views = scenario.run_until_claimed(pushed, timeout=90)
+    views = platform.run_until_claimed(pushed, timeout=60)
 
     for external_id, view in views.items():
         assert view["status"] == "claim_built", (external_id, view)
@@ -25,16 +23,15 @@ def test_hospital_sees_a_validated_claim_for_every_coded_encounter(platform: End
     assert kinds == {"837P", "837I"}
 
 
-def test_pushing_the_same_encounters_again_processes_nothing_twice(platform: Endpoints) -> None:
-    scenario = Scenario(platform)
-    scenario.seed()
-    first = scenario.push_all()
-    scenario.run_until_claimed(first, timeout=90)
+def test_pushing_the_same_encounters_again_processes_nothing_twice(platform: Scenario) -> None:
+    first = platform.push_all()
+    platform.run_until_claimed(first, timeout=60)
 
-    again = scenario.push_all()
+    again = platform.push_all()
 
     assert {k: v["id"] for k, v in again.items()} == {k: v["id"] for k, v in first.items()}
-    assert scenario.code_worklists() == 0  # no new coding task was created
-    views = scenario.run_until_claimed(again, timeout=10)
+    assert all(v["status"] == "claim_built" for v in again.values())
+    assert platform.code_worklists() == 0  # no new coding task was created
+    views = platform.run_until_claimed(again, timeout=10)
     claim_ids = {v["claim"]["claim_id"] for v in views.values()}
     assert len(claim_ids) == len(views)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.events.codes import DiagnosisCode
 from shared.events.claims import ClaimStatusChanged
+from shared.events.codes import DiagnosisCode
 from shared.events.coding import CodingSubmitted
 from shared.events.envelope import Envelope
 from shared.events.intake import ChargeLine
