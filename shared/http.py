@@ -5,14 +5,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
+from shared.service import Runtime
+
+T = TypeVar("T")
 PROBLEM = "application/problem+json"
 MAX_BODY_BYTES = 2_000_000
 
@@ -72,3 +77,25 @@ def check_admin(authorization: str | None, admin_token: str) -> None:
     expected = f"Bearer {admin_token}"
     if not authorization or not hmac.compare_digest(authorization, expected):
         raise HTTPException(401, "admin token required", headers={"WWW-Authenticate": "Bearer"})
+
+
+def runtime(request: Request) -> Runtime:
+    """The service's runtime (database, loops), set up by the app's lifespan."""
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+async def api_key_owner(
+    rt: Runtime, api_key: str | None, find_by_hash: Callable[[Session, str], T | None]
+) -> T:
+    """The hospital or coder an `X-API-Key` belongs to; 401 when it is missing or unknown."""
+    if not api_key:
+        raise HTTPException(401, "X-API-Key header required")
+    key_hash = hash_secret(api_key)
+    owner = await rt.db.run(lambda s: find_by_hash(s, key_hash))
+    if owner is None:
+        raise HTTPException(401, "unknown API key")
+    return owner

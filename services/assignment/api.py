@@ -19,7 +19,7 @@ from services.assignment.domain.models import CodingStatus
 from services.assignment.handlers import AssignmentHandlers
 from services.assignment.workflows import EncounterCoding, workflow_id
 from shared.events import topics
-from shared.http import check_admin, install_http_conventions
+from shared.http import RuntimeDep, check_admin, install_http_conventions
 from shared.kafka import Publisher
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
@@ -40,11 +40,6 @@ class PoolIn(BaseModel):
 def temporal_client(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
-
-
-def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
 
 
 def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
@@ -92,7 +87,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     async def put_pool(
         pool_id: str,
         body: PoolIn,
-        rt: Annotated[Runtime, Depends(runtime)],
+        rt: RuntimeDep,
         authorization: Annotated[str | None, Header()] = None,
     ) -> PoolIn:
         check_admin(authorization, settings.admin_token)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -15,7 +15,7 @@ from services.claims import SERVICE
 from services.claims.db import TABLES, ClaimRow, ClaimsRepository, PayerRow
 from services.claims.handlers import ClaimsHandlers
 from shared.events import topics
-from shared.http import check_admin, install_http_conventions
+from shared.http import RuntimeDep, check_admin, install_http_conventions
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 
@@ -25,14 +25,6 @@ class PayerIn(BaseModel):
     name: str = Field(min_length=1, max_length=60)
     claim_types: list[str] = Field(min_length=1)
     receiver_id: str = Field(pattern=r"^[A-Za-z0-9]{2,15}$")
-
-
-def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
 def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,13 @@ from services.coding.db import TABLES, Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes, use_codeset_dir
 from shared.events import topics
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.http import check_admin, hash_secret, install_http_conventions, problem
+from shared.http import (
+    RuntimeDep,
+    api_key_owner,
+    check_admin,
+    install_http_conventions,
+    problem,
+)
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 
@@ -55,22 +61,8 @@ class TaskSummary(BaseModel):
         )
 
 
-def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
-
-
 async def current_coder(rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None) -> Coder:
-    if not x_api_key:
-        raise HTTPException(401, "X-API-Key header required")
-    key_hash = hash_secret(x_api_key)
-    coder = await rt.db.run(lambda s: CodingRepository(s).coder_by_key_hash(key_hash))
-    if coder is None:
-        raise HTTPException(401, "unknown API key")
-    return coder
+    return await api_key_owner(rt, x_api_key, lambda s, h: CodingRepository(s).coder_by_key_hash(h))
 
 
 CurrentCoder = Annotated[Coder, Depends(current_coder)]

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
@@ -16,7 +16,12 @@ from services.intake import SERVICE, handlers
 from services.intake.db import TABLES, Encounter, Hospital, IntakeRepository
 from shared.events import topics
 from shared.events.intake import Address, EncounterDocument
-from shared.http import check_admin, hash_secret, install_http_conventions
+from shared.http import (
+    RuntimeDep,
+    api_key_owner,
+    check_admin,
+    install_http_conventions,
+)
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 
@@ -65,24 +70,12 @@ class EncounterView(BaseModel):
         )
 
 
-def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
-
-
 async def current_hospital(
     rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None
 ) -> Hospital:
-    if not x_api_key:
-        raise HTTPException(401, "X-API-Key header required")
-    key_hash = hash_secret(x_api_key)
-    hospital = await rt.db.run(lambda s: IntakeRepository(s).hospital_by_key_hash(key_hash))
-    if hospital is None:
-        raise HTTPException(401, "unknown API key")
-    return hospital
+    return await api_key_owner(
+        rt, x_api_key, lambda s, h: IntakeRepository(s).hospital_by_key_hash(h)
+    )
 
 
 CurrentHospital = Annotated[Hospital, Depends(current_hospital)]

@@ -56,7 +56,7 @@ def test_each_service_gets_its_own_database(tmp_path: Path) -> None:
         database_url="postgresql+psycopg://u@h:5432/chartflow",
         chartflow_namespace_prefix="t1.",
     )
-    lite = ChartflowSettings(service_name="intake", chartflow_var=tmp_path)
+    lite = ChartflowSettings(service_name="intake", chartflow_var=tmp_path, database_url=None)
 
     assert pg.service_database_url() == "postgresql+psycopg://u@h:5432/chartflow_t1_claims"
     assert lite.service_database_url() == f"sqlite:///{tmp_path}/data/intake.db"
