@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.worker import Worker
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer, Worker
 
 from services.assignment import TASK_QUEUE
 from services.assignment.activities import AssignmentActivities
@@ -145,6 +147,13 @@ async def test_duplicate_message_starts_one_workflow_that_releases_the_coded_enc
     result = await handle.result()
 
     assert result.status == "released"
+    history = await handle.fetch_history()
+    await Replayer(
+        workflows=[EncounterCoding], data_converter=pydantic_data_converter
+    ).replay_workflow(history)
+    if save_to := os.environ.get("SAVE_WORKFLOW_HISTORY"):
+        # Refresh the Replayer test's fixture: SAVE_WORKFLOW_HISTORY=tests/fixtures/histories
+        Path(save_to, "encounter_coding_released.json").write_text(history.to_json())
     [coded] = await _messages(stack, assignment.settings.topic(topics.ENCOUNTERS_CODED), 1)
     assert coded.payload(EncounterCoded).diagnoses == [DiagnosisCode(code="E11.9")]
     starts = [

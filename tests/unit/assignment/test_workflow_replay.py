@@ -1,0 +1,36 @@
+"""Saved EncounterCoding histories still replay with today's workflow code (determinism)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from services.assignment.workflows import EncounterCoding
+
+HISTORIES = sorted((Path(__file__).parents[2] / "fixtures/histories").glob("*.json"))
+DEMO = json.loads((Path(__file__).parents[3] / "deploy/demo/data.json").read_text())
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_saved_history_replays_without_nondeterminism(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+
+    result = await Replayer(
+        workflows=[EncounterCoding], data_converter=pydantic_data_converter
+    ).replay_workflow(history, raise_on_replay_failure=False)
+
+    assert result.replay_failure is None
+
+
+def test_histories_exist_and_carry_no_patient_identifiers() -> None:
+    assert HISTORIES, "record one: SAVE_WORKFLOW_HISTORY=tests/fixtures/histories pytest ..."
+    patient = DEMO["encounters"][0]["encounter"]["patient"]
+    for path in HISTORIES:
+        text = path.read_text()
+        for value in (patient["first_name"], patient["last_name"], patient["birth_date"]):
+            assert value not in text
