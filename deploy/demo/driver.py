@@ -115,6 +115,15 @@ class Scenario:
         )
         return result
 
+    def claims_for(self, encounter_key: str) -> list[dict[str, Any]]:
+        """Every claim the claims service holds for the encounter (an admin's view)."""
+        url = f"{self.endpoints.claims}/v1/claims"
+        response = self.client.get(
+            url, params={"encounter_key": encounter_key}, headers=self._admin
+        )
+        result: list[dict[str, Any]] = self._ok(response)
+        return result
+
     def run_until_claimed(
         self,
         pushed: dict[str, dict[str, Any]],

@@ -72,6 +72,11 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             raise HTTPException(404, f"no claim {claim_id}")
         return row
 
+    @app.get("/v1/claims", dependencies=[Depends(admin)])
+    async def list_claims(encounter_key: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+        rows = await rt.db.run(lambda s: ClaimsRepository(s).claims_for(encounter_key))
+        return [r.model_dump(mode="json", exclude={"x12", "findings"}) for r in rows]
+
     @app.get("/v1/claims/{claim_id}", dependencies=[Depends(admin)])
     async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
         row = await load(rt, claim_id)

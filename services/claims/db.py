@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 
 def _now() -> datetime:
@@ -67,6 +67,10 @@ class ClaimsRepository:
             ClaimRow.encounter_key == encounter_key, ClaimRow.version == version
         )
         return self.session.exec(query).first()
+
+    def claims_for(self, encounter_key: str) -> list[ClaimRow]:
+        query = select(ClaimRow).where(ClaimRow.encounter_key == encounter_key)
+        return list(self.session.exec(query.order_by(col(ClaimRow.version))))
 
     def claim(self, claim_id: str) -> ClaimRow | None:
         return self.session.get(ClaimRow, claim_id)

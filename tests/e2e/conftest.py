@@ -42,54 +42,76 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     raise RuntimeError(f"{url} not healthy within 60s: {log.read_text()[-2000:]}")
 
 
+class Services:
+    """The four service processes of one isolated platform; each can be killed and restarted."""
+
+    def __init__(self, stack: Stack, var: Path) -> None:
+        self.var = var
+        self.ports = {name: _free_port() for name in SERVICES}
+        self.env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka,
+            "TEMPORAL_ADDRESS": stack.temporal,
+            "CHARTFLOW_NAMESPACE_PREFIX": f"e2e{uuid.uuid4().hex[:8]}.",
+            "CHARTFLOW_VAR": str(var),
+            "ADMIN_TOKEN": ADMIN_TOKEN,
+            "LOG_JSON": "true",
+            **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+        }
+        if stack.database_url:
+            self.env["DATABASE_URL"] = stack.database_url
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str) -> None:
+        log = self.var / f"{name}.log"
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}", "run"],
+                cwd=REPO,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes[name] = process
+        _wait_healthy(f"http://127.0.0.1:{self.ports[name]}", process, log)
+
+    def stop(self, name: str, kill: bool = False) -> None:
+        process = self.processes.pop(name)
+        if kill:
+            process.kill()  # SIGKILL: no shutdown hooks, as in a crash
+        else:
+            process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+
 @pytest.fixture(scope="module")
-def platform(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+def services(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    running = Services(stack, tmp_path_factory.mktemp("var"))
+    try:
+        for name in SERVICES:
+            running.start(name)
+        yield running
+    finally:
+        running.stop_all()
+
+
+@pytest.fixture(scope="module")
+def platform(services: Services) -> Scenario:
     """The four services, seeded with the demo's hospital, pools, coder and payer.
 
     `E2E_WITHOUT=claims` stops that service once the data is seeded, to show the tests fail
     when any part of the path is missing.
     """
-    left_out = os.environ.get("E2E_WITHOUT", "")
-    var = tmp_path_factory.mktemp("var")
-    prefix = f"e2e{uuid.uuid4().hex[:8]}."
-    ports = {name: _free_port() for name in SERVICES}
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka,
-        "TEMPORAL_ADDRESS": stack.temporal,
-        "CHARTFLOW_NAMESPACE_PREFIX": prefix,
-        "CHARTFLOW_VAR": str(var),
-        "ADMIN_TOKEN": ADMIN_TOKEN,
-        "LOG_JSON": "true",
-        **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
-    }
-    if stack.database_url:
-        env["DATABASE_URL"] = stack.database_url
-    processes: dict[str, subprocess.Popen[bytes]] = {}
-    try:
-        for name in SERVICES:
-            log = var / f"{name}.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", f"services.{name}", "run"],
-                    cwd=REPO,
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            processes[name] = process
-            _wait_healthy(f"http://127.0.0.1:{ports[name]}", process, log)
-        scenario = Scenario(Endpoints.local(ports, ADMIN_TOKEN))
-        scenario.seed()
-        if left_out:
-            processes[left_out].terminate()
-            processes[left_out].wait(timeout=15)
-        yield scenario
-    finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    scenario = Scenario(Endpoints.local(services.ports, ADMIN_TOKEN))
+    scenario.seed()
+    if left_out := os.environ.get("E2E_WITHOUT"):
+        services.stop(left_out)
+    return scenario
