@@ -1,7 +1,8 @@
-"""The real Kafka, Temporal and PostgreSQL, started once per session by deploy/local.
+"""The real Kafka, Temporal and PostgreSQL, started once per session.
 
-When their addresses are given in the environment (KAFKA_BOOTSTRAP_SERVERS, TEMPORAL_ADDRESS,
-DATABASE_URL), the session reuses them; otherwise it starts them with `deploy/local/stack.py`.
+In order of preference: the addresses given in the environment (KAFKA_BOOTSTRAP_SERVERS,
+TEMPORAL_ADDRESS, DATABASE_URL), as `make test` does; testcontainers when a Docker engine
+answers; otherwise the processes of `deploy/local/stack.py`, started here.
 """
 
 from __future__ import annotations
@@ -10,22 +11,20 @@ import os
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.containers import containers, docker_engine_available
+from tests.stack import Stack
+
 REPO = Path(__file__).resolve().parent.parent
 
-
-@dataclass(frozen=True)
-class Stack:
-    kafka: str
-    temporal: str
-    database_url: str | None
+__all__ = ["REPO", "Stack"]
 
 
-def _stack_env() -> dict[str, str]:
+def _local_stack_env() -> dict[str, str]:
     command = [sys.executable, str(REPO / "deploy/local/stack.py")]
     subprocess.run([*command, "up", "--postgres"], check=True, cwd=REPO)
     out = subprocess.run(
@@ -38,17 +37,23 @@ def _stack_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def stack() -> Stack:
-    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("TEMPORAL_ADDRESS"):
-        env = dict(os.environ)
-    else:
-        env = _stack_env()
+def _stack_from(env: dict[str, str]) -> Stack:
     return Stack(
         kafka=env["KAFKA_BOOTSTRAP_SERVERS"],
         temporal=env["TEMPORAL_ADDRESS"],
         database_url=env.get("DATABASE_URL") or None,
     )
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("TEMPORAL_ADDRESS"):
+        yield _stack_from(dict(os.environ))
+    elif docker_engine_available():
+        with containers() as running:
+            yield running
+    else:
+        yield _stack_from(_local_stack_env())
 
 
 @pytest.fixture
