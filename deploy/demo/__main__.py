@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
+from decimal import Decimal
 
 from pydantic_settings import BaseSettings
 
@@ -41,20 +43,29 @@ def main() -> int:
             first_claim = time.time() - started
 
     views = scenario.run_until_claimed(pushed, on_first_claim=note_first_claim)
-    print(f"\n{'encounter':<15} {'class':<13} {'status':<13} {'claim':<7} reason")
+    print(f"\n{'encounter':<14} {'class':<13} {'claim':<15} {'charge':>9} {'paid':>9}")
     for external_id, view in views.items():
         claim = view["claim"]
         print(
-            f"{external_id:<15} {view['encounter_class']:<13} {view['status']:<13} "
-            f"{claim['status']:<7} {claim['reason']}"
+            f"{external_id:<14} {view['encounter_class']:<13} {claim['status']:<15} "
+            f"{claim['total_charge'] or '-':>9} {claim['paid'] or '-':>9}"
         )
+        for step in claim["history"]:
+            print(f"{'':<16}{step['status']:<14} {step['reason']}")
         for finding in claim["findings"]:
-            print(f"{'':<15} ! {finding['rule']}: {finding['message']}")
-    built = sum(1 for v in views.values() if v["claim"]["status"] == "built")
-    held = len(views) - built
+            print(f"{'':<16}! {finding['rule']}: {finding['message']}")
+    statuses = Counter(v["claim"]["status"] for v in views.values())
+    validated = sum(
+        1
+        for v in views.values()
+        if any("validated by pyx12" in s["reason"] for s in v["claim"]["history"])
+    )
+    billed = sum(Decimal(v["claim"]["total_charge"] or 0) for v in views.values())
+    paid = sum(Decimal(v["claim"]["paid"] or 0) for v in views.values())
+    outcome = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
     print(
-        f"\n{len(views)} encounters: {built} claims built and validated by pyx12, {held} held; "
-        f"first claim {first_claim:.1f}s after start."
+        f"\n{len(views)} encounters: {validated} claims validated by pyx12 and sent to the payer; "
+        f"{outcome}; paid {paid} of {billed} billed; first claim {first_claim:.1f}s after start."
     )
     print(
         "\nWhere to look next:\n"
@@ -66,7 +77,7 @@ def main() -> int:
         + scenario.hospital_key
         + "\n  Logs: var/log/, status: make status, stop: make down"
     )
-    return 0 if held == 0 else 1
+    return 0 if validated == len(views) else 1
 
 
 if __name__ == "__main__":

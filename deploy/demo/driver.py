@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 DATA = Path(__file__).with_name("data.json")
-FINAL_CLAIM_STATUSES = frozenset({"built", "held"})
+FINAL_CLAIM_STATUSES = frozenset({"paid", "partially_paid", "denied", "rejected", "held"})
 
 
 @dataclass(frozen=True)
@@ -136,9 +136,9 @@ class Scenario:
         while True:
             self.code_worklists()
             views = {ext: self.encounter(view["id"]) for ext, view in pushed.items()}
-            claimed = [v for v in views.values() if v["claim"]["status"] in FINAL_CLAIM_STATUSES]
-            if claimed and on_first_claim:
+            if on_first_claim and any(v["claim"]["status"] for v in views.values()):
                 on_first_claim()
+            claimed = [v for v in views.values() if v["claim"]["status"] in FINAL_CLAIM_STATUSES]
             if len(claimed) == len(views):
                 return views
             if time.monotonic() > deadline:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 from services.claims import SERVICE
 from services.claims.db import TABLES, ClaimRow, ClaimsRepository, PayerRow
 from services.claims.handlers import ClaimsHandlers
+from services.claims.payer_sim import Adjudication
+from services.claims.submission import ClaimSubmitter
 from shared.events import topics
 from shared.http import RuntimeDep, check_admin, install_http_conventions
 from shared.service import Runtime
@@ -25,6 +27,11 @@ class PayerIn(BaseModel):
     name: str = Field(min_length=1, max_length=60)
     claim_types: list[str] = Field(min_length=1)
     receiver_id: str = Field(pattern=r"^[A-Za-z0-9]{2,15}$")
+    simulator: dict[str, Any] = Field(
+        default_factory=dict,
+        description="How the simulated payer adjudicates: "
+        '{"default": {"action": "pay|deny|reduce", "carc": "50", "percent": 20}}',
+    )
 
 
 def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
@@ -37,6 +44,8 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         if "consumer" in roles:
             handlers = ClaimsHandlers(rt.db, settings)
             rt.start_consumer(topics.ENCOUNTERS_CODED, handlers.on_encounter_coded)
+        if "worker" in roles:
+            rt.loops.start("payer-submission", ClaimSubmitter(rt.db, settings).run_forever)
         yield
         await rt.stop()
 
@@ -57,11 +66,16 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         unknown = set(body.claim_types) - {"professional", "institutional"}
         if unknown:
             raise HTTPException(422, f"claim_types: unknown {sorted(unknown)}")
+        try:
+            Adjudication.from_dict(body.simulator)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise HTTPException(422, f"simulator: {exc}") from exc
         row = PayerRow(
             payer_id=body.payer_id,
             name=body.name,
             claim_types=",".join(body.claim_types),
             receiver_id=body.receiver_id,
+            simulator=json.dumps(body.simulator),
         )
         await rt.db.run(lambda s: s.merge(row))
         return body
@@ -75,13 +89,20 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     @app.get("/v1/claims", dependencies=[Depends(admin)])
     async def list_claims(encounter_key: str, rt: RuntimeDep) -> list[dict[str, Any]]:
         rows = await rt.db.run(lambda s: ClaimsRepository(s).claims_for(encounter_key))
-        return [r.model_dump(mode="json", exclude={"x12", "findings"}) for r in rows]
+        summary = {"x12", "findings", "document", "remittance"}
+        return [r.model_dump(mode="json", exclude=summary) for r in rows]
 
     @app.get("/v1/claims/{claim_id}", dependencies=[Depends(admin)])
     async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
         row = await load(rt, claim_id)
-        view = row.model_dump(mode="json", exclude={"x12", "findings"})
-        return {**view, "findings": json.loads(row.findings)}
+        steps = await rt.db.run(lambda s: ClaimsRepository(s).transitions(claim_id))
+        view = row.model_dump(mode="json", exclude={"x12", "findings", "document", "remittance"})
+        return {
+            **view,
+            "findings": json.loads(row.findings),
+            "remittance": json.loads(row.remittance or "{}"),
+            "history": [t.model_dump(mode="json", exclude={"id", "claim_id"}) for t in steps],
+        }
 
     @app.get("/v1/claims/{claim_id}/x12", dependencies=[Depends(admin)])
     async def get_claim_x12(claim_id: str, rt: RuntimeDep) -> PlainTextResponse:

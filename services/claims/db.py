@@ -19,6 +19,8 @@ class PayerRow(SQLModel, table=True):
     name: str = Field(max_length=60)
     claim_types: str  # comma-separated: professional,institutional
     receiver_id: str = Field(max_length=15)
+    # Adjudication rules of the simulated payer (services.claims.payer_sim), as JSON.
+    simulator: str = "{}"
 
 
 class ClaimRow(SQLModel, table=True):
@@ -37,7 +39,36 @@ class ClaimRow(SQLModel, table=True):
     findings: str  # JSON list
     x12: str
     interchange_control_number: int
+    document: str  # the claim's input document (JSON), to rebuild the Claim when answers come
+    paid: str | None = None
+    remittance: str | None = None  # JSON: per line id, paid amount and adjustments
     created_at: datetime = Field(default_factory=_now)
+
+
+class ClaimTransition(SQLModel, table=True):
+    """Every status a claim went through, with the reason and the document that moved it."""
+
+    __tablename__ = "claim_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: str = Field(index=True, max_length=64)
+    source: str = Field(max_length=20)
+    target: str = Field(max_length=20)
+    reason: str
+    evidence: str = ""
+    at: datetime = Field(default_factory=_now)
+
+
+class PayerResponse(SQLModel, table=True):
+    """The payer's X12 answers, kept as received."""
+
+    __tablename__ = "payer_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: str = Field(index=True, max_length=64)
+    kind: str = Field(max_length=10)  # 999 | 277CA | 835
+    x12: str
+    received_at: datetime = Field(default_factory=_now)
 
 
 class ControlCounter(SQLModel, table=True):
@@ -49,7 +80,7 @@ class ControlCounter(SQLModel, table=True):
     value: int = 0
 
 
-TABLES = (PayerRow, ClaimRow, ControlCounter)
+TABLES = (PayerRow, ClaimRow, ClaimTransition, PayerResponse, ControlCounter)
 
 
 class ClaimsRepository:
@@ -71,6 +102,14 @@ class ClaimsRepository:
     def claims_for(self, encounter_key: str) -> list[ClaimRow]:
         query = select(ClaimRow).where(ClaimRow.encounter_key == encounter_key)
         return list(self.session.exec(query.order_by(col(ClaimRow.version))))
+
+    def claims_in_status(self, status: str, limit: int) -> list[ClaimRow]:
+        query = select(ClaimRow).where(ClaimRow.status == status)
+        return list(self.session.exec(query.order_by(col(ClaimRow.created_at)).limit(limit)))
+
+    def transitions(self, claim_id: str) -> list[ClaimTransition]:
+        query = select(ClaimTransition).where(ClaimTransition.claim_id == claim_id)
+        return list(self.session.exec(query.order_by(col(ClaimTransition.id))))
 
     def claim(self, claim_id: str) -> ClaimRow | None:
         return self.session.get(ClaimRow, claim_id)

@@ -14,7 +14,13 @@ from typing import Any
 from sqlmodel import Session
 
 from services.claims import SERVICE
-from services.claims.db import ClaimRow, ClaimsRepository, PayerRow, ReservedControlNumbers
+from services.claims.db import (
+    ClaimRow,
+    ClaimsRepository,
+    ClaimTransition,
+    PayerRow,
+    ReservedControlNumbers,
+)
 from services.claims.domain import (
     EncounterDocumentError,
     PayerConfig,
@@ -107,6 +113,7 @@ def coded_document(coded: EncounterCoded, pcn: str) -> dict[str, Any]:
 
 @dataclass
 class BuiltClaim:
+    document: dict[str, Any]
     claim: Claim | None
     x12: str
     findings: list[ClaimFinding]
@@ -123,15 +130,14 @@ def build_and_scrub(
     try:
         claim = claim_from_coded_encounter(document)
     except EncounterDocumentError as exc:
-        return BuiltClaim(
-            None, "", [ClaimFinding(rule="ENCOUNTER_DOCUMENT", message=str(exc))], True
-        )
+        finding = ClaimFinding(rule="ENCOUNTER_DOCUMENT", message=str(exc))
+        return BuiltClaim(document, None, "", [finding], True)
     if payer is None:
         finding = ClaimFinding(
             rule="PAYER_NOT_CONFIGURED",
             message=f"payer {claim.payer.payer_id} is not set up for electronic claims",
         )
-        return BuiltClaim(claim, "", [finding], True)
+        return BuiltClaim(document, claim, "", [finding], True)
     x12 = build_837([claim], control, SENDER_ID, payer.receiver_id, when, receiver_name=payer.name)
     accepts = frozenset(ClaimType(t) for t in payer.claim_types.split(",") if t)
     findings = scrub(x12, [claim], {payer.payer_id: PayerConfig(payer.payer_id, accepts)})
@@ -142,7 +148,7 @@ def build_and_scrub(
         )
         for f in findings
     ]
-    return BuiltClaim(claim, x12, messages, held)
+    return BuiltClaim(document, claim, x12, messages, held)
 
 
 @dataclass
@@ -223,17 +229,32 @@ def record_claim(
         findings=json.dumps([f.model_dump() for f in built.findings]),
         x12=built.x12,
         interchange_control_number=interchange,
+        document=json.dumps(built.document),
     )
     repo.add(row)
+    repo.add(ClaimTransition(claim_id=row.id, source="", target=status, reason=reason))
+    announce(session, settings, row, coded.hospital_id, step=0, findings=built.findings)
+
+
+def announce(
+    session: Session,
+    settings: ChartflowSettings,
+    row: ClaimRow,
+    hospital_id: str,
+    step: int,
+    findings: list[ClaimFinding] | None = None,
+) -> None:
+    """Tell the hospital (through intake) where the claim stands now."""
     change = ClaimStatusChanged(
-        encounter_key=coded.encounter_key,
+        encounter_key=row.encounter_key,
         claim_id=row.id,
-        patient_control_number=pcn,
+        patient_control_number=row.patient_control_number,
         claim_type=row.claim_type,
-        status=status,
-        total_charge=total,
-        reason=reason,
-        findings=built.findings,
+        status=row.status,
+        total_charge=Decimal(row.total_charge),
+        reason=row.reason,
+        findings=findings or [],
+        paid=Decimal(row.paid) if row.paid is not None else None,
     )
     add_to_outbox(
         session,
@@ -241,8 +262,8 @@ def record_claim(
         Envelope.wrap(
             change,
             source=SERVICE,
-            subject=coded.encounter_key,
-            tenant=coded.hospital_id,
-            id=f"claim-{pcn}-{status}",
+            subject=row.encounter_key,
+            tenant=hospital_id,
+            id=f"claim-{row.patient_control_number}-{step}-{row.status}",
         ),
     )

@@ -39,6 +39,9 @@ class ClaimView(BaseModel):
     status: str | None
     reason: str | None
     findings: list[dict[str, Any]]
+    total_charge: str | None
+    paid: str | None
+    history: list[dict[str, str]]
 
 
 class EncounterView(BaseModel):
@@ -64,6 +67,9 @@ class EncounterView(BaseModel):
                 status=row.claim_status,
                 reason=row.claim_reason,
                 findings=json.loads(row.claim_findings or "[]"),
+                total_charge=row.claim_total,
+                paid=row.claim_paid,
+                history=json.loads(row.claim_history),
             ),
             received_at=row.received_at,
             updated_at=row.updated_at,

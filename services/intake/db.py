@@ -44,6 +44,9 @@ class Encounter(SQLModel, table=True):
     claim_status: str | None = Field(default=None, max_length=30)
     claim_reason: str | None = None
     claim_findings: str | None = None  # JSON list
+    claim_total: str | None = None
+    claim_paid: str | None = None
+    claim_history: str = "[]"  # JSON list of {status, reason, at}
     received_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
 

@@ -111,20 +111,27 @@ def record_coded(session: Session, envelope: Envelope) -> None:
 
 def record_claim_status(session: Session, envelope: Envelope) -> None:
     change = envelope.payload(ClaimStatusChanged)
-    findings = [f.model_dump() for f in change.findings]
-    _update(
-        session,
-        envelope,
-        change.encounter_key,
-        status=f"claim_{change.status}",
-        claim_id=change.claim_id,
-        claim_status=change.status,
-        claim_reason=change.reason,
-        claim_findings=json.dumps(findings),
-    )
+    fields = {
+        "status": f"claim_{change.status}",
+        "claim_id": change.claim_id,
+        "claim_status": change.status,
+        "claim_reason": change.reason,
+        "claim_findings": json.dumps([f.model_dump() for f in change.findings]),
+        "claim_total": str(change.total_charge),
+    }
+    if change.paid is not None:
+        fields["claim_paid"] = str(change.paid)
+    step = {"status": change.status, "reason": change.reason, "at": envelope.time.isoformat()}
+    _update(session, envelope, change.encounter_key, history_step=step, **fields)
 
 
-def _update(session: Session, envelope: Envelope, encounter_key: str, **fields: str) -> None:
+def _update(
+    session: Session,
+    envelope: Envelope,
+    encounter_key: str,
+    history_step: dict[str, str] | None = None,
+    **fields: str,
+) -> None:
     if not claim_event(session, "intake", envelope.id):
         return
     encounter = IntakeRepository(session).encounter_by_key(encounter_key)
@@ -134,5 +141,7 @@ def _update(session: Session, envelope: Envelope, encounter_key: str, **fields: 
         fields.pop("status")  # A claim outcome already arrived; keep the later status.
     for name, value in fields.items():
         setattr(encounter, name, value)
+    if history_step:
+        encounter.claim_history = json.dumps([*json.loads(encounter.claim_history), history_step])
     encounter.updated_at = datetime.now(UTC)
     session.add(encounter)

@@ -25,3 +25,4 @@ class ClaimStatusChanged(EventData):
     total_charge: Decimal
     reason: str
     findings: list[ClaimFinding] = []
+    paid: Decimal | None = None  # once the payer's 835 arrived

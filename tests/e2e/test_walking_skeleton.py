@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from deploy.demo.driver import Scenario
@@ -15,11 +17,22 @@ def test_hospital_sees_a_validated_claim_for_every_coded_encounter(platform: Sce
     views = platform.run_until_claimed(pushed, timeout=60)
 
     for external_id, view in views.items():
-        assert view["status"] == "claim_built", (external_id, view)
-        assert view["claim"]["status"] == "built"
-        assert "validated by pyx12 with no errors" in view["claim"]["reason"]
-        assert view["claim"]["findings"] == []
-    kinds = {v["claim"]["reason"].split()[0] for v in views.values()}
+        claim = view["claim"]
+        assert view["status"] == "claim_paid", (external_id, view)
+        assert [step["status"] for step in claim["history"]] == [
+            "built",
+            "submitted",
+            "accepted",
+            "acknowledged",
+            "paid",
+        ]
+        assert "validated by pyx12 with no errors" in claim["history"][0]["reason"]
+        assert claim["findings"] == []
+        # The demo payer pays every line less a 15% contractual reduction (CO-45).
+        expected = (Decimal(claim["total_charge"]) * Decimal("0.85")).quantize(Decimal("0.01"))
+        assert Decimal(claim["paid"]) == expected
+        assert "CO-45" in claim["reason"]
+    kinds = {v["claim"]["history"][0]["reason"].split()[0] for v in views.values()}
     assert kinds == {"837P", "837I"}
 
 
@@ -30,7 +43,7 @@ def test_pushing_the_same_encounters_again_processes_nothing_twice(platform: Sce
     again = platform.push_all()
 
     assert {k: v["id"] for k, v in again.items()} == {k: v["id"] for k, v in first.items()}
-    assert all(v["status"] == "claim_built" for v in again.values())
+    assert all(v["status"] == "claim_paid" for v in again.values())
     assert platform.code_worklists() == 0  # no new coding task was created
     views = platform.run_until_claimed(again, timeout=10)
     claim_ids = {v["claim"]["claim_id"] for v in views.values()}
