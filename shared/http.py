@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
@@ -77,6 +77,27 @@ def check_admin(authorization: str | None, admin_token: str) -> None:
     expected = f"Bearer {admin_token}"
     if not authorization or not hmac.compare_digest(authorization, expected):
         raise HTTPException(401, "admin token required", headers={"WWW-Authenticate": "Bearer"})
+
+
+def require_admin(admin_token: str) -> Any:
+    """A route dependency: `dependencies=[require_admin(settings.admin_token)]`."""
+
+    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        check_admin(authorization, admin_token)
+
+    return Depends(admin)
+
+
+def service_app(service: str, lifespan: Any) -> FastAPI:
+    """A service's FastAPI app with the shared conventions and a `/health` route."""
+    app = FastAPI(title=f"Chartflow {service}", version="0.1.0", lifespan=lifespan)
+    install_http_conventions(app)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    return app
 
 
 def runtime(request: Request) -> Runtime:

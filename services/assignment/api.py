@@ -6,20 +6,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker
 
-from services.assignment import SERVICE, TASK_QUEUE
-from services.assignment.activities import AssignmentActivities
+from services.assignment import SERVICE
 from services.assignment.db import TABLES, VendorPool
 from services.assignment.domain.models import CodingStatus
 from services.assignment.handlers import AssignmentHandlers
+from services.assignment.worker import build_worker
 from services.assignment.workflows import EncounterCoding, workflow_id
 from shared.events import topics
-from shared.http import RuntimeDep, check_admin, install_http_conventions
+from shared.http import RuntimeDep, require_admin, service_app
 from shared.kafka import Publisher
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
@@ -61,36 +60,16 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     async def run_worker(rt: Runtime, client: Client) -> None:
         publisher = Publisher(settings.kafka_bootstrap_servers)
         await publisher.start()
-        activities = AssignmentActivities(rt.db, publisher, settings)
         try:
-            await Worker(
-                client,
-                task_queue=settings.topic(TASK_QUEUE),
-                workflows=[EncounterCoding],
-                activities=[
-                    activities.route_to_pool,
-                    activities.publish_coding_task,
-                    activities.release_coded_encounter,
-                ],
-            ).run()
+            await build_worker(client, rt.db, publisher, settings).run()
         finally:
             await publisher.stop()
 
-    app = FastAPI(title="Chartflow assignment", version="0.1.0", lifespan=lifespan)
-    install_http_conventions(app)
+    app = service_app(SERVICE, lifespan)
+    admin = require_admin(settings.admin_token)
 
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "service": SERVICE}
-
-    @app.put("/v1/admin/pools/{pool_id}")
-    async def put_pool(
-        pool_id: str,
-        body: PoolIn,
-        rt: RuntimeDep,
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> PoolIn:
-        check_admin(authorization, settings.admin_token)
+    @app.put("/v1/admin/pools/{pool_id}", dependencies=[admin])
+    async def put_pool(pool_id: str, body: PoolIn, rt: RuntimeDep) -> PoolIn:
         if pool_id != body.id:
             raise HTTPException(422, "id in the path and the body differ")
         row = VendorPool(
@@ -106,13 +85,11 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         await rt.db.run(lambda s: s.merge(row))
         return body
 
-    @app.get("/v1/coding-status/{encounter_key}")
+    @app.get("/v1/coding-status/{encounter_key}", dependencies=[admin])
     async def coding_status(
         encounter_key: str,
         client: Annotated[Client, Depends(temporal_client)],
-        authorization: Annotated[str | None, Header()] = None,
     ) -> CodingStatus:
-        check_admin(authorization, settings.admin_token)
         handle = client.get_workflow_handle(
             workflow_id(encounter_key, settings.chartflow_namespace_prefix)
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,7 @@ from services.claims.handlers import ClaimsHandlers
 from services.claims.payer_sim import Adjudication
 from services.claims.submission import ClaimSubmitter
 from shared.events import topics
-from shared.http import RuntimeDep, check_admin, install_http_conventions
+from shared.http import RuntimeDep, require_admin, service_app
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 
@@ -49,17 +49,10 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         yield
         await rt.stop()
 
-    app = FastAPI(title="Chartflow claims", version="0.1.0", lifespan=lifespan)
-    install_http_conventions(app)
+    app = service_app(SERVICE, lifespan)
+    admin = require_admin(settings.admin_token)
 
-    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        check_admin(authorization, settings.admin_token)
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "service": SERVICE}
-
-    @app.put("/v1/admin/payers/{payer_id}", dependencies=[Depends(admin)])
+    @app.put("/v1/admin/payers/{payer_id}", dependencies=[admin])
     async def put_payer(payer_id: str, body: PayerIn, rt: RuntimeDep) -> PayerIn:
         if payer_id != body.payer_id:
             raise HTTPException(422, "payer_id in the path and the body differ")
@@ -86,13 +79,13 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             raise HTTPException(404, f"no claim {claim_id}")
         return row
 
-    @app.get("/v1/claims", dependencies=[Depends(admin)])
+    @app.get("/v1/claims", dependencies=[admin])
     async def list_claims(encounter_key: str, rt: RuntimeDep) -> list[dict[str, Any]]:
         rows = await rt.db.run(lambda s: ClaimsRepository(s).claims_for(encounter_key))
         summary = {"x12", "findings", "document", "remittance"}
         return [r.model_dump(mode="json", exclude=summary) for r in rows]
 
-    @app.get("/v1/claims/{claim_id}", dependencies=[Depends(admin)])
+    @app.get("/v1/claims/{claim_id}", dependencies=[admin])
     async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
         row = await load(rt, claim_id)
         steps = await rt.db.run(lambda s: ClaimsRepository(s).transitions(claim_id))
@@ -104,7 +97,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             "history": [t.model_dump(mode="json", exclude={"id", "claim_id"}) for t in steps],
         }
 
-    @app.get("/v1/claims/{claim_id}/x12", dependencies=[Depends(admin)])
+    @app.get("/v1/claims/{claim_id}/x12", dependencies=[admin])
     async def get_claim_x12(claim_id: str, rt: RuntimeDep) -> PlainTextResponse:
         row = await load(rt, claim_id)
         return PlainTextResponse(row.x12, media_type="application/edi-x12")

@@ -17,13 +17,7 @@ from services.coding.db import TABLES, Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes, use_codeset_dir
 from shared.events import topics
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.http import (
-    RuntimeDep,
-    api_key_owner,
-    check_admin,
-    install_http_conventions,
-    problem,
-)
+from shared.http import RuntimeDep, api_key_owner, problem, require_admin, service_app
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 
@@ -84,18 +78,11 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         await warming
         await rt.stop()
 
-    app = FastAPI(title="Chartflow coding", version="0.1.0", lifespan=lifespan)
-    install_http_conventions(app)
+    app = service_app(SERVICE, lifespan)
+    admin = require_admin(settings.admin_token)
 
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "service": SERVICE}
-
-    @app.post("/v1/admin/coders", status_code=201)
-    async def register_coder(
-        body: CoderIn, rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None
-    ) -> dict[str, str]:
-        check_admin(authorization, settings.admin_token)
+    @app.post("/v1/admin/coders", status_code=201, dependencies=[admin])
+    async def register_coder(body: CoderIn, rt: RuntimeDep) -> dict[str, str]:
         api_key = await rt.db.run(
             lambda s: handlers.register_coder(
                 s, body.id, body.vendor_id, body.name, body.pools, body.credentials, body.role

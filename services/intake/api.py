@@ -16,12 +16,7 @@ from services.intake import SERVICE, handlers
 from services.intake.db import TABLES, Encounter, Hospital, IntakeRepository
 from shared.events import topics
 from shared.events.intake import Address, EncounterDocument
-from shared.http import (
-    RuntimeDep,
-    api_key_owner,
-    check_admin,
-    install_http_conventions,
-)
+from shared.http import RuntimeDep, api_key_owner, require_admin, service_app
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 
@@ -100,18 +95,11 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         yield
         await rt.stop()
 
-    app = FastAPI(title="Chartflow intake", version="0.1.0", lifespan=lifespan)
-    install_http_conventions(app)
+    app = service_app(SERVICE, lifespan)
+    admin = require_admin(settings.admin_token)
 
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "service": SERVICE}
-
-    @app.post("/v1/admin/hospitals", status_code=201)
-    async def register_hospital(
-        body: HospitalIn, rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None
-    ) -> dict[str, str]:
-        check_admin(authorization, settings.admin_token)
+    @app.post("/v1/admin/hospitals", status_code=201, dependencies=[admin])
+    async def register_hospital(body: HospitalIn, rt: RuntimeDep) -> dict[str, str]:
         api_key = await rt.db.run(
             lambda s: handlers.register_hospital(
                 s, body.id, body.name, body.npi, body.tax_id, body.address

@@ -14,13 +14,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
-from services.assignment import TASK_QUEUE
-from services.assignment.activities import AssignmentActivities
 from services.assignment.db import TABLES, VendorPool
 from services.assignment.handlers import AssignmentHandlers
 from services.assignment.settings import AssignmentSettings
+from services.assignment.worker import build_worker
 from services.assignment.workflows import EncounterCoding, workflow_id
 from shared.db import Database
 from shared.events import topics
@@ -60,18 +59,7 @@ async def assignment(stack: Stack, unique: str, tmp_path: Path) -> AsyncIterator
     client = await connect(settings)
     publisher = Publisher(stack.kafka)
     await publisher.start()
-    activities = AssignmentActivities(db, publisher, settings)
-    worker = Worker(
-        client,
-        task_queue=settings.topic(TASK_QUEUE),
-        workflows=[EncounterCoding],
-        activities=[
-            activities.route_to_pool,
-            activities.publish_coding_task,
-            activities.release_coded_encounter,
-        ],
-    )
-    async with worker:
+    async with build_worker(client, db, publisher, settings):
         yield Assignment(AssignmentHandlers(db, client, settings), client, settings, db)
     await publisher.stop()
     db.close()

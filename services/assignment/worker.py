@@ -1,0 +1,29 @@
+"""The Temporal worker that runs EncounterCoding and its activities."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from services.assignment import TASK_QUEUE
+from services.assignment.activities import AssignmentActivities
+from services.assignment.workflows import EncounterCoding
+from shared.db import Database
+from shared.kafka import Publisher
+from shared.settings import ChartflowSettings
+
+
+def build_worker(
+    client: Client, db: Database, publisher: Publisher, settings: ChartflowSettings
+) -> Worker:
+    activities = AssignmentActivities(db, publisher, settings)
+    return Worker(
+        client,
+        task_queue=settings.topic(TASK_QUEUE),
+        workflows=[EncounterCoding],
+        activities=[
+            activities.route_to_pool,
+            activities.publish_coding_task,
+            activities.release_coded_encounter,
+        ],
+    )
