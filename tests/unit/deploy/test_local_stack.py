@@ -1,4 +1,4 @@
-"""Unit tests of deploy/local/stack.py that start nothing but throwaway local processes."""
+"""Unit tests of deploy/local (stack.py, runner/) that start nothing but throwaway processes."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ from pathlib import Path
 import pytest
 
 from deploy.local import stack
+from deploy.local.runner.cli import env_lines, status_lines
+from deploy.local.runner.kafka import kafka_api_versions, kafka_cluster_id, render_kafka_properties
+from deploy.local.runner.lifecycle import stop, wait_healthy
+from deploy.local.runner.logs import show_all_logs
+from deploy.local.runner.net import check_ports_free
+from deploy.local.runner.process import matches, pid_alive, running_pid, spawn, terminate
+from deploy.local.runner.temporal import missing_search_attributes, temporal_argv
 from deploy.local.stack import SEARCH_ATTRIBUTES, Config, StackError
 
 
@@ -81,7 +88,7 @@ def test_database_url_env_selects_postgres_only_on_our_port(tmp_path: Path) -> N
 
 def test_kafka_properties_rendered_from_the_template(tmp_path: Path) -> None:
     cfg = Config.from_env({"KAFKA_PORT": "19092", "KAFKA_CONTROLLER_PORT": "19093"}, repo=tmp_path)
-    text = stack.render_kafka_properties(cfg)
+    text = render_kafka_properties(cfg)
     props = dict(
         line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#")
     )
@@ -99,13 +106,13 @@ def test_kafka_properties_rendered_from_the_template(tmp_path: Path) -> None:
 
 
 def test_kafka_cluster_id_looks_like_a_kafka_uuid() -> None:
-    cid = stack.kafka_cluster_id()
+    cid = kafka_cluster_id()
     assert len(cid) == 22
     assert set(cid) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def test_temporal_command_line(tmp_path: Path) -> None:
-    argv = stack.temporal_argv(Config.from_env({}, repo=tmp_path))
+    argv = temporal_argv(Config.from_env({}, repo=tmp_path))
     joined = " ".join(argv)
     assert "server start-dev --ip 127.0.0.1 --port 7233 --ui-port 8233" in joined
     assert f"--db-filename {tmp_path}/var/temporal/temporal.db" in joined
@@ -117,39 +124,37 @@ def test_temporal_command_line(tmp_path: Path) -> None:
 
 def test_missing_search_attributes() -> None:
     have = {"HospitalId": "INDEXED_VALUE_TYPE_KEYWORD", "SlaDueAt": "INDEXED_VALUE_TYPE_DATETIME"}
-    assert stack.missing_search_attributes(have) == {
+    assert missing_search_attributes(have) == {
         "VendorPool": "Keyword",
         "CodingStatus": "Keyword",
     }
     with pytest.raises(StackError, match="HospitalId is registered as"):
-        stack.missing_search_attributes({"HospitalId": "INDEXED_VALUE_TYPE_TEXT"})
+        missing_search_attributes({"HospitalId": "INDEXED_VALUE_TYPE_TEXT"})
 
 
 def test_process_matching(tmp_path: Path) -> None:
     cfg = Config.from_env({}, repo=tmp_path)
     kafka = ["java", "-cp", "x/*", "kafka.Kafka", str(cfg.kafka_properties)]
-    assert stack.matches(cfg, "kafka", kafka)
-    assert not stack.matches(cfg, "kafka", ["java", "kafka.Kafka", "/elsewhere/server.properties"])
-    assert stack.matches(cfg, "temporal", stack.temporal_argv(cfg))
-    assert stack.matches(
-        cfg, "postgres", ["/usr/lib/postgresql/15/bin/postgres", "-D", str(cfg.pg_data)]
-    )
+    assert matches(cfg, "kafka", kafka)
+    assert not matches(cfg, "kafka", ["java", "kafka.Kafka", "/elsewhere/server.properties"])
+    assert matches(cfg, "temporal", temporal_argv(cfg))
+    assert matches(cfg, "postgres", ["/usr/lib/postgresql/15/bin/postgres", "-D", str(cfg.pg_data)])
     intake = [str(cfg.python), "-m", "services.intake", "run"]
-    assert stack.matches(cfg, "intake", intake)
-    assert not stack.matches(cfg, "claims", intake)
-    assert not stack.matches(cfg, "intake", ["/usr/bin/python3", "-m", "services.intake", "run"])
+    assert matches(cfg, "intake", intake)
+    assert not matches(cfg, "claims", intake)
+    assert not matches(cfg, "intake", ["/usr/bin/python3", "-m", "services.intake", "run"])
 
 
 def test_env_lines_without_postgres(tmp_path: Path) -> None:
     cfg = make_cfg(tmp_path)
-    assert stack.env_lines(cfg) == [
+    assert env_lines(cfg) == [
         "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092",
         "export TEMPORAL_ADDRESS=127.0.0.1:7233",
     ]
 
 
 def test_status_of_an_empty_stack(tmp_path: Path) -> None:
-    lines = stack.status_lines(make_cfg(tmp_path))
+    lines = status_lines(make_cfg(tmp_path))
     assert [line.split()[:2] for line in lines] == [[n, "stopped"] for n in stack.COMPONENTS]
     assert "port 9092,9093" in lines[0]
 
@@ -165,36 +170,36 @@ def test_spawn_status_and_stop_kill_the_whole_group(tmp_path: Path) -> None:
         "subprocess.Popen(['sleep', '300'])\n"
         "time.sleep(300)\n"
     )
-    # Named like a service so that stack.matches() recognises it: python -m services.intake run
+    # Named like a service so that matches() recognises it: python -m services.intake run
     pkg = tmp_path / "services" / "intake"
     pkg.mkdir(parents=True)
     (tmp_path / "services" / "__init__.py").write_text("")
     (pkg / "__init__.py").write_text("")
     (pkg / "__main__.py").write_text(script.read_text())
-    pid = stack.spawn(cfg, "intake", [str(cfg.python), "-m", "services.intake", "run"])
+    pid = spawn(cfg, "intake", [str(cfg.python), "-m", "services.intake", "run"])
     deadline = time.monotonic() + 10
     while "fake started" not in cfg.log_file("intake").read_text():
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert stack.running_pid(cfg, "intake") == pid
+    assert running_pid(cfg, "intake") == pid
     assert cfg.pid_file("intake").read_text().strip() == str(pid)
-    line = next(line for line in stack.status_lines(cfg) if line.startswith("intake"))
+    line = next(line for line in status_lines(cfg) if line.startswith("intake"))
     assert f"running  pid {pid}" in line
     grandchildren = subprocess.run(
         ["pgrep", "-g", str(pid)], capture_output=True, text=True, check=False
     ).stdout.split()
     assert len(grandchildren) == 2
-    assert stack.stop(cfg, "intake", quiet=True)
+    assert stop(cfg, "intake", quiet=True)
     assert not cfg.pid_file("intake").exists()
-    assert stack.running_pid(cfg, "intake") is None
-    assert all(not stack.pid_alive(int(p)) for p in grandchildren)
+    assert running_pid(cfg, "intake") is None
+    assert all(not pid_alive(int(p)) for p in grandchildren)
 
 
 def test_wait_healthy_reports_an_exit_with_the_log(tmp_path: Path) -> None:
     cfg = make_cfg(tmp_path)
-    pid = stack.spawn(cfg, "claims", [sys.executable, "-c", "print('boom'); raise SystemExit(3)"])
+    pid = spawn(cfg, "claims", [sys.executable, "-c", "print('boom'); raise SystemExit(3)"])
     with pytest.raises(StackError) as err:
-        stack.wait_healthy(cfg, "claims", pid, lambda: False, "service", timeout=10)
+        wait_healthy(cfg, "claims", pid, lambda: False, "service", timeout=10)
     assert "exited with code 3" in err.value.message
     assert "var/log/claims.log" in err.value.message
     assert "boom" in err.value.detail
@@ -202,12 +207,12 @@ def test_wait_healthy_reports_an_exit_with_the_log(tmp_path: Path) -> None:
 
 def test_wait_healthy_times_out(tmp_path: Path) -> None:
     cfg = make_cfg(tmp_path)
-    pid = stack.spawn(cfg, "coding", [sys.executable, "-c", "import time; time.sleep(30)"])
+    pid = spawn(cfg, "coding", [sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         with pytest.raises(StackError, match=r"did not come up within 0.5s; see var/log/coding"):
-            stack.wait_healthy(cfg, "coding", pid, lambda: False, "service", timeout=0.5)
+            wait_healthy(cfg, "coding", pid, lambda: False, "service", timeout=0.5)
     finally:
-        stack.terminate([pid], grace=5)
+        terminate([pid], grace=5)
 
 
 def test_port_in_use_names_the_owner(tmp_path: Path) -> None:
@@ -217,8 +222,8 @@ def test_port_in_use_names_the_owner(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", port))
         sock.listen()
         with pytest.raises(StackError, match=rf"port {port} is already in use by pid \d+"):
-            stack.check_ports_free(cfg, "claims")
-    stack.check_ports_free(cfg, "claims")
+            check_ports_free(cfg, "claims")
+    check_ports_free(cfg, "claims")
 
 
 def test_kafka_api_versions_round_trip_against_a_fake_broker() -> None:
@@ -240,7 +245,7 @@ def test_kafka_api_versions_round_trip_against_a_fake_broker() -> None:
 
         thread = threading.Thread(target=answer)
         thread.start()
-        assert stack.kafka_api_versions(port)
+        assert kafka_api_versions(port)
         thread.join(5)
     assert seen and seen[0][:2] == (18, 0)
 
@@ -272,11 +277,11 @@ def test_script_runs_standalone_with_only_the_stdlib() -> None:
 def test_logs_without_a_name_shows_every_log(tmp_path: Path) -> None:
     cfg = make_cfg(tmp_path)
     with pytest.raises(StackError, match="no logs yet"):
-        stack.show_all_logs(cfg, 5, io.StringIO())
+        show_all_logs(cfg, 5, io.StringIO())
     cfg.log_file("kafka").write_text("one\ntwo\nthree\n")
     cfg.log_file("claims").write_text("claims line\n")
     out = io.StringIO()
-    stack.show_all_logs(cfg, 2, out)
+    show_all_logs(cfg, 2, out)
     assert out.getvalue().splitlines() == [
         "==> var/log/kafka.log <==",
         "two",

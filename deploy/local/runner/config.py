@@ -1,0 +1,171 @@
+"""Which components there are, where their files live and which ports they use."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from .report import StackError
+
+#: deploy/local: the Kafka pom, properties template and Log4j configuration are in kafka/.
+LOCAL = Path(__file__).resolve().parents[1]
+REPO = LOCAL.parents[1]
+
+SERVICES: tuple[str, ...] = ("intake", "assignment", "coding", "claims")
+INFRA: tuple[str, ...] = ("kafka", "temporal", "postgres")
+COMPONENTS: tuple[str, ...] = INFRA + SERVICES
+
+PG_ROLE = "chartflow"
+
+DEFAULT_PORTS: Mapping[str, int] = MappingProxyType(
+    {
+        "KAFKA_PORT": 9092,
+        "KAFKA_CONTROLLER_PORT": 9093,
+        "TEMPORAL_PORT": 7233,
+        "TEMPORAL_UI_PORT": 8233,
+        "PG_PORT": 55432,
+        "INTAKE_PORT": 8001,
+        "ASSIGNMENT_PORT": 8002,
+        "CODING_PORT": 8003,
+        "CLAIMS_PORT": 8004,
+    }
+)
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_KAFKA_HEAP = "-Xmx512m -Xms256m"
+
+
+def _port(env: Mapping[str, str], name: str) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return DEFAULT_PORTS[name]
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise StackError("config", f"{name} must be a TCP port number (1-65535), got {raw!r}")
+    return int(raw)
+
+
+class _VarPath:
+    """A path under the config's var/ directory, read as an attribute."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __get__(self, cfg: Config, owner: type[Config] | None = None) -> Path:
+        return cfg.var.joinpath(*self.parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Where things live and which ports they use; built from the environment."""
+
+    repo: Path
+    var: Path
+    kafka_port: int
+    kafka_controller_port: int
+    temporal_port: int
+    temporal_ui_port: int
+    pg_port: int
+    service_ports: Mapping[str, int]
+    timeout: float
+    kafka_heap: str
+    python: Path
+    temporal_bin: Path
+    services_package: str = "services"
+    # Services use PostgreSQL only when it is brought up with them (`up --postgres --services`);
+    # otherwise SQLite, the embedded default.
+    services_on_postgres: bool = False
+
+    run_dir = _VarPath("run")
+    log_dir = _VarPath("log")
+    kafka_dir = _VarPath("kafka")
+    kafka_libs = _VarPath("kafka", "libs")
+    kafka_data = _VarPath("kafka", "data")
+    kafka_properties = _VarPath("kafka", "server.properties")
+    temporal_db = _VarPath("temporal", "temporal.db")
+    pg_dir = _VarPath("postgres")
+    pg_data = _VarPath("postgres", "data")
+    pg_socket_dir = _VarPath("postgres", "run")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, repo: Path = REPO) -> Config:
+        env = os.environ if env is None else env
+        timeout_raw = env.get("STACK_TIMEOUT", "").strip()
+        try:
+            timeout = float(timeout_raw) if timeout_raw else DEFAULT_TIMEOUT
+        except ValueError:
+            raise StackError(
+                "config", f"STACK_TIMEOUT must be a number of seconds, got {timeout_raw!r}"
+            ) from None
+        cfg = cls(
+            repo=repo,
+            var=repo / "var",
+            kafka_port=_port(env, "KAFKA_PORT"),
+            kafka_controller_port=_port(env, "KAFKA_CONTROLLER_PORT"),
+            temporal_port=_port(env, "TEMPORAL_PORT"),
+            temporal_ui_port=_port(env, "TEMPORAL_UI_PORT"),
+            pg_port=_port(env, "PG_PORT"),
+            service_ports=MappingProxyType({s: _port(env, f"{s.upper()}_PORT") for s in SERVICES}),
+            timeout=timeout,
+            kafka_heap=env.get("KAFKA_HEAP_OPTS", "").strip() or DEFAULT_KAFKA_HEAP,
+            python=repo / ".venv" / "bin" / "python",
+            temporal_bin=repo / ".venv" / "bin" / "temporal",
+            services_package=env.get("STACK_SERVICES_PACKAGE", "").strip() or "services",
+        )
+        used: dict[int, str] = {}
+        for name in COMPONENTS:
+            for port in cfg.ports(name):
+                if port in used:
+                    raise StackError(
+                        "config", f"port {port} is configured for both {used[port]} and {name}"
+                    )
+                used[port] = name
+        return cfg
+
+    def pid_file(self, name: str) -> Path:
+        return self.run_dir / f"{name}.pid"
+
+    def log_file(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def temporal_address(self) -> str:
+        return f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql+psycopg://{PG_ROLE}@127.0.0.1:{self.pg_port}/chartflow"
+
+    def ports(self, name: str) -> tuple[int, ...]:
+        if name == "kafka":
+            return (self.kafka_port, self.kafka_controller_port)
+        if name == "temporal":
+            return (self.temporal_port, self.temporal_ui_port)
+        if name == "postgres":
+            return (self.pg_port,)
+        return (self.service_ports[name],)
+
+    def rel(self, path: Path) -> str:
+        """A path as shown to people: relative to the repository when inside it."""
+        try:
+            return str(path.relative_to(self.repo))
+        except ValueError:
+            return str(path)
+
+    def wants_postgres_from_env(self, env: Mapping[str, str]) -> bool:
+        """True when DATABASE_URL points at PostgreSQL on our host and port."""
+        url = env.get("DATABASE_URL", "")
+        if not url.startswith("postgresql"):
+            return False
+        try:
+            parts = urllib.parse.urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return False
+        return parts.hostname in ("127.0.0.1", "localhost") and port == self.pg_port

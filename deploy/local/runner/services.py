@@ -1,0 +1,45 @@
+"""The four Chartflow services: `python -m services.NAME run`, healthy on GET /health."""
+
+from __future__ import annotations
+
+import os
+
+from .config import Config
+from .net import check_ports_free, http_ok
+from .process import running_pid, spawn
+from .report import StackError
+
+
+def service_env(cfg: Config, name: str, postgres: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    port = str(cfg.service_ports[name])
+    env.update(
+        {
+            f"{name.upper()}_PORT": port,
+            "PORT": port,
+            "KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
+            "TEMPORAL_ADDRESS": cfg.temporal_address,
+            "CHARTFLOW_VAR": str(cfg.var),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if postgres and not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = cfg.database_url
+    return env
+
+
+def start_service(cfg: Config, name: str) -> int:
+    if not cfg.python.exists():
+        raise StackError(name, f"no {cfg.rel(cfg.python)}; create the venv from requirements.txt")
+    if cfg.services_package == "services":
+        main = cfg.repo / "services" / name / "__main__.py"
+        if not main.exists():
+            raise StackError(name, f"{cfg.rel(main)} does not exist; nothing to run")
+    check_ports_free(cfg, name)
+    postgres = cfg.services_on_postgres and running_pid(cfg, "postgres") is not None
+    argv = [str(cfg.python), "-m", f"{cfg.services_package}.{name}", "run"]
+    return spawn(cfg, name, argv, env=service_env(cfg, name, postgres))
+
+
+def service_healthy(cfg: Config, name: str) -> bool:
+    return http_ok(f"http://127.0.0.1:{cfg.service_ports[name]}/health")
