@@ -18,14 +18,28 @@ from .config import SERVICES, Config
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
-def _proc_state(pid: int) -> str | None:
+def _proc_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: state, ppid, pgrp, ..."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return None
+        return []
     # The command name is in parentheses and may contain anything, so split after the last ')'.
-    fields = stat[stat.rfind(")") + 2 :].split()
+    return stat[stat.rfind(")") + 2 :].split()
+
+
+def _proc_state(pid: int) -> str | None:
+    fields = _proc_fields(pid)
     return fields[0] if fields else None
+
+
+def group_members(pgid: int) -> list[int]:
+    """Every live process of the process group (the grandchildren a leader started too)."""
+    return [
+        pid
+        for pid in all_pids()
+        if (fields := _proc_fields(pid)) and fields[2] == str(pgid) and pid_alive(pid)
+    ]
 
 
 def pid_alive(pid: int) -> bool:
@@ -134,18 +148,20 @@ def terminate(pids: Sequence[int], grace: float, first: int = signal.SIGTERM) ->
     ``grace`` seconds, then SIGKILL the group. Returns the pids that were still alive at the
     SIGKILL stage."""
     leaders = {pid for pid in pids if _is_group_leader(pid)}
+    # Wait for the whole groups, not just their leaders: a grandchild outlives a killed leader.
+    watched = sorted({*pids, *(member for leader in leaders for member in group_members(leader))})
     for pid in pids:
         # PostgreSQL's postmaster stops its own children; only it gets the first signal.
         _signal(pid, first, group=pid in leaders and first == signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
+    while time.monotonic() < deadline and any(pid_alive(p) for p in watched):
         time.sleep(0.1)
     stubborn = [p for p in pids if pid_alive(p)]
-    for pid in pids:
+    for pid in watched:
         # Also sweeps children left in the group after the leader exited.
         _signal(pid, signal.SIGKILL, group=pid in leaders)
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
+    while time.monotonic() < deadline and any(pid_alive(p) for p in watched):
         time.sleep(0.05)
     for pid in pids:
         child = _CHILDREN.pop(pid, None)
