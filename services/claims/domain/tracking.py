@@ -142,9 +142,9 @@ def _outcome(payment: ClaimPayment) -> tuple[ClaimStatus, str]:
         ids = ", ".join(ln.line_id for ln in denied_lines)
         return (
             ClaimStatus.PARTIALLY_PAID,
-            f"835: paid {payment.paid} of {payment.charge}; lines {ids} denied{adjusted}",
+            f"835: paid {payment.paid:.2f} of {payment.charge:.2f}; lines {ids} denied{adjusted}",
         )
-    return ClaimStatus.PAID, f"835: paid {payment.paid} of {payment.charge}{adjusted}"
+    return ClaimStatus.PAID, f"835: paid {payment.paid:.2f} of {payment.charge:.2f}{adjusted}"
 
 
 def _life(lifecycles: Lifecycles, pcn: str) -> ClaimLifecycle:
