@@ -29,8 +29,8 @@ class Runtime:
     def start_outbox_relay(self) -> None:
         async def relay() -> None:
             publisher = Publisher(self.settings.kafka_bootstrap_servers)
-            await publisher.start()
             try:
+                await publisher.start()
                 await OutboxRelay(
                     self.db, publisher, self.settings.outbox_poll_seconds
                 ).run_forever()
@@ -46,11 +46,11 @@ class Runtime:
 
         async def consume() -> None:
             publisher = Publisher(settings.kafka_bootstrap_servers)
-            await publisher.start()
             consumer = Consumer(
                 settings.kafka_bootstrap_servers, settings.topic(topic), group, handler, publisher
             )
             try:
+                await publisher.start()
                 await consumer.start()
                 await consumer.run_forever()
             finally:

@@ -59,8 +59,8 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
 
     async def run_worker(rt: Runtime, client: Client) -> None:
         publisher = Publisher(settings.kafka_bootstrap_servers)
-        await publisher.start()
         try:
+            await publisher.start()
             await build_worker(client, rt.db, publisher, settings).run()
         finally:
             await publisher.stop()
