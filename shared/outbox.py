@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from shared.crypto import EncryptedText
 from shared.db import Database
 from shared.events.envelope import Envelope
 from shared.kafka import Publisher
@@ -33,7 +34,7 @@ class OutboxEvent(SQLModel, table=True):
     event_id: str = Field(unique=True, max_length=64)
     topic: str = Field(max_length=200)
     key: str = Field(max_length=200)
-    payload: str
+    payload: str = Field(sa_type=EncryptedText)  # events may carry PHI
     created_at: datetime = Field(default_factory=_now)
     published_at: datetime | None = Field(default=None, index=True)
 

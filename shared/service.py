@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, SQLModel
 
+from shared.crypto import use_phi_key
 from shared.db import Database
 from shared.events.envelope import Envelope
 from shared.kafka import Consumer, Handler, Publisher
@@ -23,6 +24,7 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: ChartflowSettings, tables: Sequence[type[SQLModel]]) -> Runtime:
+        use_phi_key(settings.phi_key_bytes())
         db = Database(settings.service_database_url(), [*tables, OutboxEvent, ProcessedEvent])
         return cls(settings=settings, db=db)
 

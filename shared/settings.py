@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.crypto import load_or_create_key
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,9 +31,16 @@ class ChartflowSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     outbox_poll_seconds: float = 0.2
+    # Fernet key for PHI at rest; unset: generated once into <var>/phi.key.
+    phi_key: str | None = None
 
     def topic(self, name: str) -> str:
         return f"{self.chartflow_namespace_prefix}{name}"
+
+    def phi_key_bytes(self) -> bytes:
+        if self.phi_key:
+            return self.phi_key.encode()
+        return load_or_create_key(self.chartflow_var / "phi.key")
 
     def service_database_url(self) -> str:
         prefix = "".join(ch if ch.isalnum() else "_" for ch in self.chartflow_namespace_prefix)

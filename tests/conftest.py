@@ -15,13 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
+from shared.crypto import use_phi_key
 from tests.containers import containers, docker_engine_available
 from tests.stack import Stack
 
 REPO = Path(__file__).resolve().parent.parent
 
 __all__ = ["REPO", "Stack"]
+
+# Tests that open a service's database without its runtime still need a PHI key.
+use_phi_key(Fernet.generate_key())
 
 
 def _local_stack_env() -> dict[str, str]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from services.assignment.domain.routing import PoolProfile
+from shared.crypto import EncryptedText
 
 
 def _now() -> datetime:
@@ -33,7 +34,7 @@ class RoutedEncounter(SQLModel, table=True):
 
     encounter_key: str = Field(primary_key=True, max_length=140)
     hospital_id: str = Field(index=True, max_length=64)
-    received: str  # EncounterReceived as JSON
+    received: str = Field(sa_type=EncryptedText)  # EncounterReceived as JSON (PHI)
     pool_id: str | None = Field(default=None, index=True, max_length=64)
     status: str = Field(default="received", max_length=30)
     updated_at: datetime = Field(default_factory=_now)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from shared.crypto import EncryptedText
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -37,9 +39,10 @@ class ClaimRow(SQLModel, table=True):
     status: str = Field(max_length=20)
     reason: str
     findings: str  # JSON list
-    x12: str
+    x12: str = Field(sa_type=EncryptedText)  # names, birth dates, member ids
     interchange_control_number: int
-    document: str  # the claim's input document (JSON), to rebuild the Claim when answers come
+    # The claim's input document (JSON, PHI), to rebuild the Claim when answers come.
+    document: str = Field(sa_type=EncryptedText)
     paid: str | None = None
     remittance: str | None = None  # JSON: per line id, paid amount and adjustments
     created_at: datetime = Field(default_factory=_now)
@@ -67,7 +70,7 @@ class PayerResponse(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     claim_id: str = Field(index=True, max_length=64)
     kind: str = Field(max_length=10)  # 999 | 277CA | 835
-    x12: str
+    x12: str = Field(sa_type=EncryptedText)
     received_at: datetime = Field(default_factory=_now)
 
 

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
+from shared.crypto import EncryptedText
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -34,7 +36,7 @@ class CodingTask(SQLModel, table=True):
     coder_id: str | None = Field(default=None, index=True, max_length=64)
     status: str = Field(default="open", max_length=20)  # unassigned | open | submitted
     due_at: datetime
-    chart: str  # EncounterDocument as JSON
+    chart: str = Field(sa_type=EncryptedText)  # EncounterDocument as JSON (PHI)
     codes: str | None = None  # the submission as JSON
     created_at: datetime = Field(default_factory=_now)
     submitted_at: datetime | None = None

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from shared.crypto import EncryptedText
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -38,7 +40,7 @@ class Encounter(SQLModel, table=True):
     encounter_key: str = Field(unique=True, max_length=140)
     idempotency_key: str | None = Field(default=None, max_length=200)
     encounter_class: str = Field(max_length=20)
-    document: str  # the EncounterDocument as JSON
+    document: str = Field(sa_type=EncryptedText)  # the EncounterDocument as JSON (PHI)
     status: str = Field(default="received", max_length=30)
     claim_id: str | None = Field(default=None, max_length=64)
     claim_status: str | None = Field(default=None, max_length=30)

@@ -1,0 +1,44 @@
+"""PHI columns hold ciphertext on disk and plaintext in the application."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from services.intake.db import TABLES, Encounter
+from shared.crypto import PhiKeyError, load_or_create_key, use_phi_key
+from shared.db import Database
+
+CHART = '{"patient": {"first_name": "Maria", "last_name": "Sample"}}'
+
+
+def test_encounter_document_is_unreadable_on_disk_and_readable_through_the_model(
+    tmp_path: Path,
+) -> None:
+    key = load_or_create_key(tmp_path / "phi.key")
+    use_phi_key(key)
+    db = Database(f"sqlite:///{tmp_path / 'intake.db'}", TABLES)
+    db.create_all()
+    row = Encounter(
+        hospital_id="h", external_id="E1", encounter_key="h:E1", encounter_class="professional",
+        document=CHART,
+    )  # fmt: skip
+    db.run_sync(lambda s: s.add(row))
+
+    on_disk = sqlite3.connect(tmp_path / "intake.db").execute("SELECT document FROM encounter")
+    raw = on_disk.fetchone()[0]
+    with db.session() as session:
+        read = session.get(Encounter, row.id)
+
+    assert "Maria" not in raw
+    assert read is not None and read.document == CHART
+    assert (tmp_path / "phi.key").stat().st_mode & 0o777 == 0o600
+    assert load_or_create_key(tmp_path / "phi.key") == key  # the same key on the next start
+
+    use_phi_key(Fernet.generate_key())  # a different key cannot read it
+    with db.session() as session, pytest.raises(PhiKeyError):
+        session.get(Encounter, row.id)
+    db.close()
