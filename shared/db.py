@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, text
 
 T = TypeVar("T")
@@ -22,7 +22,9 @@ T = TypeVar("T")
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn: Any, _record: Any) -> None:
@@ -33,7 +35,10 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=5, pool_pre_ping=True)
+    # hide_parameters: errors must not carry row values (PHI) into logs.
+    return create_engine(
+        url, pool_size=10, max_overflow=5, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def ensure_postgres_database(url: str) -> None:
@@ -67,7 +72,7 @@ class Database:
         tables: list[Table] = [t.__table__ for t in self.tables]  # type: ignore[attr-defined]
         try:
             SQLModel.metadata.create_all(self.engine, tables=tables)
-        except OperationalError:
+        except (OperationalError, ProgrammingError, IntegrityError):
             # Two processes creating the same tables at once: the loser retries once.
             SQLModel.metadata.create_all(self.engine, tables=tables)
 

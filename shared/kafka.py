@@ -1,8 +1,9 @@
 """aiokafka producer and consumer helpers.
 
-The consumer commits an offset only after its handler succeeded. A message the handler cannot
-process (unparseable, or still failing after retries) goes to `<topic>.dlq` with the reason in
-its headers, and consumption continues.
+The consumer commits an offset only after its handler succeeded. A message that can never be
+processed (not an envelope, a payload that does not match its type, a `PermanentError`) goes
+to `<topic>.dlq` with the reason in its headers, and consumption continues. Any other failure
+(an outage) is retried with backoff until it succeeds: good messages are never dead-lettered.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata
 from pydantic import ValidationError
 
@@ -21,6 +22,17 @@ from shared.events.topics import dead_letter
 log = structlog.get_logger()
 
 Handler = Callable[[Envelope], Awaitable[None]]
+
+
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def describe(exc: ValidationError) -> str:
+    """Which fields are wrong and why, without the values (they may be PHI)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+        for e in exc.errors(include_input=False, include_url=False)[:5]
+    )
 
 
 class PermanentError(Exception):
@@ -66,14 +78,12 @@ class Consumer:
         group: str,
         handler: Handler,
         publisher: Publisher,
-        max_attempts: int = 5,
         retry_backoff_seconds: float = 0.5,
     ) -> None:
         self.topic = topic
         self.group = group
         self.handler = handler
         self.publisher = publisher
-        self.max_attempts = max_attempts
         self.retry_backoff_seconds = retry_backoff_seconds
         self._consumer = AIOKafkaConsumer(
             topic,
@@ -102,30 +112,35 @@ class Consumer:
         try:
             envelope = Envelope.from_bytes(message.value or b"")
         except ValidationError as exc:
-            await self._dead_letter(message, f"not a valid event envelope: {exc.errors()[:3]}")
+            await self._dead_letter(message, f"not a valid event envelope: {describe(exc)}")
             return
-        for attempt in range(1, self.max_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 await self.handler(envelope)
                 return
+            except ValidationError as exc:  # the payload does not match its schema
+                await self._dead_letter(message, describe(exc))
+                return
             except (PermanentError, ValueError) as exc:
-                # ValueError covers a payload that does not match its schema.
                 await self._dead_letter(message, str(exc))
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                # A database, Temporal or broker outage: keep the message and try again, so
+                # nothing good is dead-lettered; the partition waits, keeping its order.
+                delay = min(self.retry_backoff_seconds * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
                 log.warning(
                     "consumer.handler_failed",
                     topic=self.topic,
                     event_id=envelope.id,
                     attempt=attempt,
-                    error=repr(exc),
+                    error=type(exc).__name__,
+                    retry_in=delay,
                 )
-                if attempt == self.max_attempts:
-                    await self._dead_letter(message, f"failed {attempt} times: {exc!r}")
-                    return
-                await asyncio.sleep(self.retry_backoff_seconds * attempt)
+                await asyncio.sleep(delay)
 
     async def _dead_letter(self, message: ConsumerRecord[bytes, bytes], reason: str) -> None:
         headers = [
@@ -148,4 +163,4 @@ class Consumer:
         )
 
 
-__all__ = ["Consumer", "PermanentError", "Publisher", "TopicPartition"]
+__all__ = ["Consumer", "PermanentError", "Publisher"]

@@ -74,11 +74,14 @@ async def test_poison_message_goes_to_dlq_with_reason_and_consumption_continues(
     try:
         await publisher.send_raw(topic, KEY, b"{not json")
         await publisher.publish(topic, _envelope("test.ping"))
+        phi = _envelope(EncounterReceived.event_type)
+        phi.data = {"encounter": {"patient": {"birth_date": "12/04/1968"}}}
+        await publisher.publish(topic, phi)
         good = _envelope("test.good")
         await publisher.publish(topic, good)
-        consumer = Consumer(stack.kafka, topic, f"{unique}g", record, publisher, max_attempts=2)
+        consumer = Consumer(stack.kafka, topic, f"{unique}g", record, publisher)
         await _run(consumer, done)
-        dead = await _read_dlq(stack, topic, 2)
+        dead = await _read_dlq(stack, topic, 3)
     finally:
         await publisher.stop()
 
@@ -87,6 +90,8 @@ async def test_poison_message_goes_to_dlq_with_reason_and_consumption_continues(
     reasons = [headers["dlq.reason"].decode() for _, headers in dead]
     assert "not a valid event envelope" in reasons[0]
     assert "expected event type" in reasons[1]
+    assert "encounter_key: Field required" in reasons[2]
+    assert "12/04/1968" not in reasons[2]  # the reason names the field, never the value
     assert all(headers["dlq.topic"] == topic.encode() for _, headers in dead)
 
 
@@ -126,3 +131,33 @@ async def test_offsets_are_committed_only_after_the_handler_succeeded(
 
     assert attempts == [first.id, second.id]
     assert after_restart == [second.id]
+
+
+async def test_a_failing_dependency_is_retried_until_it_is_back_and_nothing_is_dead_lettered(
+    stack: Stack, unique: str
+) -> None:
+    topic = f"{unique}claims.status"
+    publisher = Publisher(stack.kafka)
+    await publisher.start()
+    attempts: list[str] = []
+    done = asyncio.Event()
+
+    async def flaky_database(envelope: Envelope) -> None:
+        attempts.append(envelope.id)
+        if len(attempts) < 4:
+            raise ConnectionError("database restarting")
+        done.set()
+
+    try:
+        message = _envelope("test.ping")
+        await publisher.publish(topic, message)
+        consumer = Consumer(
+            stack.kafka, topic, f"{unique}g", flaky_database, publisher, retry_backoff_seconds=0.05
+        )
+        await _run(consumer, done)
+        dead = await _read_dlq(stack, topic, 0)
+    finally:
+        await publisher.stop()
+
+    assert attempts == [message.id] * 4
+    assert dead == []
