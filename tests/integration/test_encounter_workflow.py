@@ -9,10 +9,11 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
@@ -92,33 +93,31 @@ def _received(unique: str) -> Envelope:
 
 
 async def _messages(stack: Stack, topic: str, count: int) -> list[Envelope]:
+    """Every message on the topic: at least `count`, and whatever follows within a second."""
     reader = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest")
     await reader.start()
     found: list[Envelope] = []
     try:
         async with asyncio.timeout(30):
             while len(found) < count:
-                batches = await reader.getmany(timeout_ms=500)
-                found += [
-                    Envelope.from_bytes(m.value or b"") for ms in batches.values() for m in ms
-                ]
+                found += _envelopes(await reader.getmany(timeout_ms=500))
+        found += _envelopes(await reader.getmany(timeout_ms=1000))
     finally:
         await reader.stop()
     return found
 
 
-async def test_duplicate_message_starts_one_workflow_that_releases_the_coded_encounter(
-    assignment: Assignment, stack: Stack, unique: str
-) -> None:
-    await assignment.db.run(lambda s: s.add(_pool("pro-pool", 3600)))
-    received = _received(unique)
+def _envelopes(batches: dict[Any, list[Any]]) -> list[Envelope]:
+    return [Envelope.from_bytes(m.value or b"") for ms in batches.values() for m in ms]
 
-    await assignment.handlers.on_encounter_received(received)
-    await assignment.handlers.on_encounter_received(received)  # redelivered
 
-    [task_event] = await _messages(stack, assignment.settings.topic(topics.CODING_TASKS), 1)
-    task = task_event.payload(CodingTaskCreated)
-    assert task.pool_id == "pro-pool"
+def _save_history(history: WorkflowHistory, name: str) -> None:
+    if save_to := os.environ.get("SAVE_WORKFLOW_HISTORY"):
+        # Refresh the Replayer test's fixtures: SAVE_WORKFLOW_HISTORY=tests/fixtures/histories
+        Path(save_to, f"{name}.json").write_text(history.to_json())
+
+
+async def _submit(assignment: Assignment, task: CodingTaskCreated) -> None:
     submitted = CodingSubmitted(
         task_id=task.task_id,
         encounter_key=task.encounter_key,
@@ -129,28 +128,38 @@ async def test_duplicate_message_starts_one_workflow_that_releases_the_coded_enc
     await assignment.handlers.on_coding_submitted(
         Envelope.wrap(submitted, source="test", subject=task.encounter_key, tenant="mercy")
     )
+
+
+async def test_duplicate_message_starts_one_workflow_that_releases_the_coded_encounter(
+    assignment: Assignment, stack: Stack, unique: str
+) -> None:
+    await assignment.db.run(lambda s: s.add(_pool("pro-pool", 3600)))
+    received = _received(unique)
+
+    await assignment.handlers.on_encounter_received(received)
+    await assignment.handlers.on_encounter_received(received)  # redelivered while running
+    task = (await _messages(stack, assignment.settings.topic(topics.CODING_TASKS), 1))[0]
+    await _submit(assignment, task.payload(CodingTaskCreated))
     handle = assignment.client.get_workflow_handle_for(
-        EncounterCoding.run, workflow_id(task.encounter_key, unique)
+        EncounterCoding.run, workflow_id(received.subject, unique)
     )
     result = await handle.result()
+    await assignment.handlers.on_encounter_received(received)  # redelivered after it closed
 
     assert result.status == "released"
+    tasks = await _messages(stack, assignment.settings.topic(topics.CODING_TASKS), 1)
+    assert [t.payload(CodingTaskCreated).pool_id for t in tasks] == ["pro-pool"]
+    [coded] = await _messages(stack, assignment.settings.topic(topics.ENCOUNTERS_CODED), 1)
+    assert coded.payload(EncounterCoded).diagnoses == [DiagnosisCode(code="E11.9")]
+    runs = assignment.client.list_workflows(
+        f"WorkflowId = '{workflow_id(received.subject, unique)}'"
+    )
+    assert len([wf async for wf in runs]) == 1
     history = await handle.fetch_history()
     await Replayer(
         workflows=[EncounterCoding], data_converter=pydantic_data_converter
     ).replay_workflow(history)
-    if save_to := os.environ.get("SAVE_WORKFLOW_HISTORY"):
-        # Refresh the Replayer test's fixture: SAVE_WORKFLOW_HISTORY=tests/fixtures/histories
-        Path(save_to, "encounter_coding_released.json").write_text(history.to_json())
-    [coded] = await _messages(stack, assignment.settings.topic(topics.ENCOUNTERS_CODED), 1)
-    assert coded.payload(EncounterCoded).diagnoses == [DiagnosisCode(code="E11.9")]
-    starts = [
-        wf
-        async for wf in assignment.client.list_workflows(
-            f"WorkflowId = '{workflow_id(task.encounter_key, unique)}'"
-        )
-    ]
-    assert len(starts) == 1
+    _save_history(history, "encounter_coding_released")
 
 
 async def test_sla_breach_reassigns_to_another_pool(
@@ -172,3 +181,29 @@ async def test_sla_breach_reassigns_to_another_pool(
     assert desc.status == WorkflowExecutionStatus.RUNNING
     with contextlib.suppress(Exception):
         await handle.terminate("test over")
+
+
+async def test_sla_breach_with_no_other_pool_keeps_the_task_and_late_codes_still_count(
+    assignment: Assignment, stack: Stack, unique: str
+) -> None:
+    await assignment.db.run(lambda s: s.add(_pool("only", 2)))
+    received = _received(unique)
+    await assignment.handlers.on_encounter_received(received)
+    handle = assignment.client.get_workflow_handle_for(
+        EncounterCoding.run, workflow_id(received.subject, unique)
+    )
+    task = (await _messages(stack, assignment.settings.topic(topics.CODING_TASKS), 1))[0]
+    async with asyncio.timeout(30):
+        while (await handle.query(EncounterCoding.status)).status != "sla_breached":
+            await asyncio.sleep(0.2)
+
+    await _submit(assignment, task.payload(CodingTaskCreated))  # late, but good work
+    result = await handle.result()
+
+    tasks = await _messages(stack, assignment.settings.topic(topics.CODING_TASKS), 1)
+    assert len(tasks) == 1  # the same pool was not handed a second task
+    assert result.status == "released"
+    assert result.reassignments == 1
+    assert result.history == ["assigned", "sla_breached", "coded", "released"]
+    history = await handle.fetch_history()
+    _save_history(history, "encounter_coding_breached")
