@@ -17,7 +17,7 @@ from services.assignment.domain.models import (
 from services.assignment.domain.routing import route_to_pool
 from shared.db import Database
 from shared.events import topics
-from shared.events.assignment import CodingTaskCreated, EncounterCoded
+from shared.events.assignment import CodingChart, CodingTaskCreated, EncounterCoded
 from shared.events.coding import CodingSubmitted
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived
@@ -62,7 +62,7 @@ class AssignmentActivities:
             vendor_id=request.vendor_id,
             pool_id=request.pool_id,
             due_at=request.due_at,
-            encounter=received.encounter,
+            chart=CodingChart.of(received.encounter),
         )
         # The task id makes the event id: a retried activity publishes a duplicate that the
         # coding service's inbox ignores.

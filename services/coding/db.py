@@ -36,7 +36,7 @@ class CodingTask(SQLModel, table=True):
     coder_id: str | None = Field(default=None, index=True, max_length=64)
     status: str = Field(default="open", max_length=20)  # unassigned | open | submitted
     due_at: datetime
-    chart: str = Field(sa_type=EncryptedText)  # EncounterDocument as JSON (PHI)
+    chart: str = Field(sa_type=EncryptedText)  # CodingChart as JSON (minimum necessary PHI)
     codes: str | None = None  # the submission as JSON
     created_at: datetime = Field(default_factory=_now)
     submitted_at: datetime | None = None

@@ -11,11 +11,10 @@ from sqlmodel import Session
 from services.coding import SERVICE
 from services.coding.db import ChartAccess, Coder, CodingRepository, CodingTask
 from shared.events import topics
-from shared.events.assignment import CodingTaskCreated
+from shared.events.assignment import CodingChart, CodingTaskCreated
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.coding import CodingSubmitted
 from shared.events.envelope import Envelope
-from shared.events.intake import EncounterDocument
 from shared.http import hash_secret, new_secret
 from shared.outbox import add_to_outbox, claim_event
 from shared.settings import ChartflowSettings
@@ -96,7 +95,7 @@ def take_task(session: Session, envelope: Envelope) -> None:
             coder_id=coder.id if coder else None,
             status="open" if coder else "unassigned",
             due_at=created.due_at,
-            chart=created.encounter.model_dump_json(),
+            chart=created.chart.model_dump_json(),
         )
     )
 
@@ -114,17 +113,7 @@ def open_chart(session: Session, coder: Coder, task_id: str) -> tuple[CodingTask
     repo = CodingRepository(session)
     task = _own_task(repo, coder, task_id)
     repo.add(ChartAccess(coder_id=coder.id, task_id=task.id, encounter_key=task.encounter_key))
-    return task, minimum_necessary(EncounterDocument.model_validate_json(task.chart))
-
-
-def minimum_necessary(document: EncounterDocument) -> dict[str, Any]:
-    """Coders need age and sex, never names, addresses or member ids."""
-    birth = document.patient.birth_date
-    on = document.service_date
-    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-    chart = document.model_dump(mode="json", exclude={"patient", "coverage", "external_id"})
-    chart["patient"] = {"sex": document.patient.sex, "age": age}
-    return chart
+    return task, CodingChart.model_validate_json(task.chart).model_dump(mode="json")
 
 
 def validation_document(chart: dict[str, Any], submission: Submission) -> dict[str, Any]:
@@ -149,7 +138,7 @@ def submit_codes(
     task = _own_task(repo, coder, task_id)
     if task.status != "open":
         raise TaskClosed(task_id)
-    chart = minimum_necessary(EncounterDocument.model_validate_json(task.chart))
+    chart = CodingChart.model_validate_json(task.chart).model_dump(mode="json")
     result = validate_encounter(validation_document(chart, submission))
     findings = [f.to_dict() for f in result.findings]
     blocking = [f for f in findings if f["severity"] == "error"]

@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel
 
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.envelope import EventData
-from shared.events.intake import BillingProvider, EncounterDocument
+from shared.events.intake import (
+    Admission,
+    BillingProvider,
+    ChargeLine,
+    ClinicalDocument,
+    EncounterClass,
+    EncounterDocument,
+    Provider,
+)
+
+
+class ChartPatient(BaseModel):
+    sex: Literal["F", "M", "U"]
+    age: int
+
+
+class CodingChart(BaseModel):
+    """HIPAA minimum necessary for coding: age and sex, never names, addresses or member ids."""
+
+    encounter_class: EncounterClass
+    specialty: str | None
+    service_date: date
+    discharge_date: date | None
+    place_of_service: str
+    admission: Admission | None
+    patient: ChartPatient
+    providers: list[Provider]
+    documents: list[ClinicalDocument]
+    charges: list[ChargeLine]
+
+    @classmethod
+    def of(cls, document: EncounterDocument) -> CodingChart:
+        birth, on = document.patient.birth_date, document.service_date
+        age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+        return cls(
+            **document.model_dump(exclude={"patient", "coverage", "external_id"}),
+            patient=ChartPatient(sex=document.patient.sex, age=age),
+        )
 
 
 class CodingTaskCreated(EventData):
@@ -20,7 +60,7 @@ class CodingTaskCreated(EventData):
     vendor_id: str
     pool_id: str
     due_at: datetime
-    encounter: EncounterDocument
+    chart: CodingChart
 
 
 class EncounterCoded(EventData):

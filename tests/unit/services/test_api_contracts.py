@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from services.coding import handlers as coding_handlers
 from services.coding.api import create_app as coding_app
 from services.intake.api import create_app as intake_app
-from shared.events.assignment import CodingTaskCreated
+from shared.events.assignment import CodingChart, CodingTaskCreated
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterDocument
 from shared.settings import ChartflowSettings
@@ -110,7 +110,7 @@ def coding(tmp_path: Path) -> Iterator[TestClient]:
             vendor_id="northstar",
             pool_id="pro",
             due_at=datetime.now(UTC) + timedelta(days=1),
-            encounter=EncounterDocument.model_validate(ENCOUNTER),
+            chart=CodingChart.of(EncounterDocument.model_validate(ENCOUNTER)),
         )
         envelope = Envelope.wrap(created, source="test", subject="k", tenant="mercy")
         app.state.runtime.db.run_sync(lambda s: coding_handlers.take_task(s, envelope))

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from services.claims.domain import claim_from_coded_encounter
 from services.claims.handlers import coded_document, patient_control_number
-from services.coding.handlers import minimum_necessary
-from shared.events.assignment import EncounterCoded
+from shared.events.assignment import CodingChart, EncounterCoded
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.intake import BillingProvider, EncounterDocument
 
@@ -33,13 +32,14 @@ def _coded(index: int) -> EncounterCoded:
 def test_coders_see_age_and_sex_but_no_identifiers() -> None:
     document = EncounterDocument.model_validate(DEMO["encounters"][0]["encounter"])
 
-    chart = minimum_necessary(document)
+    chart = CodingChart.of(document).model_dump(mode="json")
 
     assert chart["patient"] == {"sex": "F", "age": 58}
     text = json.dumps(chart)
     for secret in ("Maria", "Sample", "12 Elm St", "ACM100200301", "1968-04-12"):
         assert secret not in text
     assert chart["documents"] == [d.model_dump() for d in document.documents]
+    assert chart["charges"] == [c.model_dump(mode="json") for c in document.charges]
 
 
 def test_patient_control_number_is_deterministic_per_encounter_version() -> None:
