@@ -8,15 +8,17 @@ import secrets
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
+import structlog
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.service import Runtime
 
+log = structlog.get_logger()
 T = TypeVar("T")
 PROBLEM = "application/problem+json"
 MAX_BODY_BYTES = 2_000_000
@@ -28,16 +30,59 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    if len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], int):
+        return "body"  # a JSON syntax error, at a character position
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
 
-class BodySizeLimit(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return problem(413, "Request body too large", f"limit is {MAX_BODY_BYTES} bytes")
-        return await call_next(request)
+class BodySizeLimit:
+    """413 for bodies over the limit, whether announced by Content-Length or streamed chunked.
+
+    The body is read (at most the limit) before the app runs, then handed to it unchanged.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await _too_large()(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > MAX_BODY_BYTES:
+                await _too_large()(scope, receive, send)
+                return
+        body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([body], then=receive), send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    async def receive() -> Message:
+        if messages:
+            return messages.pop(0)
+        if then is not None:
+            return await then()  # e.g. http.disconnect while the response streams
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _too_large() -> JSONResponse:
+    return problem(413, "Request body too large", f"limit is {MAX_BODY_BYTES} bytes")
 
 
 def install_http_conventions(app: FastAPI) -> None:
@@ -57,12 +102,19 @@ def install_http_conventions(app: FastAPI) -> None:
             errors=errors,
         )
 
-    @app.exception_handler(HTTPException)
-    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own 404 / 405 as well as the routes' HTTPExceptions.
         response = problem(exc.status_code, "Request failed", str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # The type only: messages of database errors may carry request data.
+        log.error("http.unexpected_error", error=type(exc).__name__)
+        return problem(500, "Internal error", "the request could not be completed; retry later")
 
 
 def new_secret(prefix: str) -> str:
@@ -74,8 +126,8 @@ def hash_secret(secret: str) -> str:
 
 
 def check_admin(authorization: str | None, admin_token: str) -> None:
-    expected = f"Bearer {admin_token}"
-    if not authorization or not hmac.compare_digest(authorization, expected):
+    expected = f"Bearer {admin_token}".encode()
+    if not authorization or not hmac.compare_digest(authorization.encode(), expected):
         raise HTTPException(401, "admin token required", headers={"WWW-Authenticate": "Bearer"})
 
 

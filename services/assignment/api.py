@@ -98,6 +98,6 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise HTTPException(404, f"no coding workflow for {encounter_key}") from exc
-            raise
+            raise HTTPException(503, f"workflow status unavailable: {exc.status.name}") from exc
 
     return app

@@ -91,6 +91,7 @@ class ClaimSubmitter:
         self.settings = settings
 
     async def submit_pending(self) -> int:
+        """Exchange built claims with their payers; the number that went through."""
         def pending(session: Session) -> list[tuple[ClaimRow, str]]:
             repo = ClaimsRepository(session)
             rows = repo.claims_in_status("built", BATCH)
@@ -98,15 +99,22 @@ class ClaimSubmitter:
             return [(r, cfg.simulator if (cfg := configs[r.payer_id]) else "{}") for r in rows]
 
         claims = await self.db.run(pending)
+        exchanged = 0
         for row, config in claims:
-            when = datetime.now(UTC)
-            exchange = await asyncio.to_thread(exchange_with_payer, row, config, when)
-            record = partial(
-                record_exchange, settings=self.settings, claim_id=row.id, exchange=exchange
-            )
-            await self.db.run(record)
+            try:
+                exchange = await asyncio.to_thread(
+                    exchange_with_payer, row, config, datetime.now(UTC)
+                )
+                record = partial(
+                    record_exchange, settings=self.settings, claim_id=row.id, exchange=exchange
+                )
+                await self.db.run(record)
+            except Exception as exc:  # One claim's failure must not stop the others.
+                log.error("claim.exchange_failed", claim=row.id, error=type(exc).__name__)
+                continue
             log.info("claim.exchanged", claim=row.id, status=exchange.transitions[-1].target)
-        return len(claims)
+            exchanged += 1
+        return exchanged
 
     async def run_forever(self) -> None:
         while True:

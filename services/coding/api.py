@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 
 from services.coding import SERVICE, handlers
 from services.coding.db import TABLES, Coder, CodingRepository, CodingTask
@@ -125,7 +126,8 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             )
         except handlers.TaskNotFound as exc:
             raise HTTPException(404, f"no task {task_id} on your worklist") from exc
-        except handlers.TaskClosed as exc:
+        except (handlers.TaskClosed, IntegrityError) as exc:
+            # IntegrityError: a concurrent submission of the same task committed first.
             raise HTTPException(409, f"task {task_id} was already submitted") from exc
         except handlers.CodesRejected as exc:
             errors = [f for f in exc.findings if f["severity"] == "error"]

@@ -59,14 +59,34 @@ def test_intake_rejects_bad_input_with_problem_details_naming_the_field(
         content=b"{" + b" " * 2_100_000 + b"}",
         headers={**hospital, "Content-Type": "application/json"},
     )
+    chunked = intake.post(
+        "/v1/encounters",
+        content=(b" " * 100_000 for _ in range(25)),  # streamed without a Content-Length
+        headers={**hospital, "Content-Type": "application/json"},
+    )
+    not_json = intake.post(
+        "/v1/encounters",
+        content=b"{not json",
+        headers={**hospital, "Content-Type": "application/json"},
+    )
     not_admin = intake.post("/v1/admin/hospitals", json=DEMO["hospital"])
+    odd_token = intake.post(
+        "/v1/admin/hospitals", json=DEMO["hospital"], headers={"Authorization": b"Bearer \xe9"}
+    )
+    no_route = intake.get("/v1/nowhere")
 
     assert unauthenticated.status_code == 401
     assert invalid.status_code == 422
     assert invalid.headers["content-type"] == "application/problem+json"
     assert invalid.json()["detail"].startswith("patient.birth_date:")
     assert oversize.status_code == 413
+    assert chunked.status_code == 413
+    assert not_json.status_code == 422
+    assert not_json.json()["detail"].startswith("body:")
     assert not_admin.status_code == 401
+    assert odd_token.status_code == 401
+    assert no_route.status_code == 404
+    assert no_route.headers["content-type"] == "application/problem+json"
     assert intake.get("/v1/encounters", headers=hospital).json() == []
 
 
