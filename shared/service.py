@@ -11,8 +11,8 @@ from shared.crypto import use_phi_key
 from shared.db import Database
 from shared.events.envelope import Envelope
 from shared.kafka import Consumer, Handler, Publisher
+from shared.loops import BackgroundLoops
 from shared.outbox import OutboxEvent, OutboxRelay, ProcessedEvent
-from shared.runtime import BackgroundLoops
 from shared.settings import ChartflowSettings
 
 

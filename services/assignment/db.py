@@ -70,9 +70,6 @@ class AssignmentRepository:
     def submission(self, task_id: str) -> CodingSubmission | None:
         return self.session.get(CodingSubmission, task_id)
 
-    def pool(self, pool_id: str) -> VendorPool | None:
-        return self.session.get(VendorPool, pool_id)
-
     def pool_profiles(self) -> list[PoolProfile]:
         open_counts = dict(
             self.session.exec(

@@ -40,8 +40,8 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         rt = Runtime.create(settings, TABLES)
         rt.db.create_all()
         app.state.runtime = rt
-        rt.start_outbox_relay()
         if "consumer" in roles:
+            rt.start_outbox_relay()
             handlers = ClaimsHandlers(rt.db, settings)
             rt.start_consumer(topics.ENCOUNTERS_CODED, handlers.on_encounter_coded)
         if "worker" in roles:

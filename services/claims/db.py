@@ -31,6 +31,7 @@ class ClaimRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     encounter_key: str = Field(index=True, max_length=140)
+    hospital_id: str = Field(index=True, max_length=64)
     version: int = 1
     patient_control_number: str = Field(unique=True, max_length=20)
     claim_type: str = Field(max_length=20)

@@ -219,6 +219,7 @@ def record_claim(
     row = ClaimRow(
         id=str(uuid.uuid4()),
         encounter_key=coded.encounter_key,
+        hospital_id=coded.hospital_id,
         version=VERSION,
         patient_control_number=pcn,
         claim_type=claim.claim_type.value if claim else "unknown",
@@ -233,14 +234,13 @@ def record_claim(
     )
     repo.add(row)
     repo.add(ClaimTransition(claim_id=row.id, source="", target=status, reason=reason))
-    announce(session, settings, row, coded.hospital_id, step=0, findings=built.findings)
+    announce(session, settings, row, step=0, findings=built.findings)
 
 
 def announce(
     session: Session,
     settings: ChartflowSettings,
     row: ClaimRow,
-    hospital_id: str,
     step: int,
     findings: list[ClaimFinding] | None = None,
 ) -> None:
@@ -263,7 +263,7 @@ def announce(
             change,
             source=SERVICE,
             subject=row.encounter_key,
-            tenant=hospital_id,
+            tenant=row.hospital_id,
             id=f"claim-{row.patient_control_number}-{step}-{row.status}",
         ),
     )

@@ -68,7 +68,6 @@ def record_exchange(
     if exchange.outcome:
         row.paid = str(exchange.outcome.paid.quantize(CENTS))
         row.remittance = remittance_json(exchange.outcome)
-    hospital_id = row.encounter_key.split(":", 1)[0]
     first_step = len(repo.transitions(row.id))
     for step, transition in enumerate(exchange.transitions, start=first_step):
         repo.add(
@@ -81,7 +80,7 @@ def record_exchange(
             )
         )
         row.status, row.reason = transition.target.value, transition.reason
-        announce(session, settings, row, hospital_id, step=step)
+        announce(session, settings, row, step=step)
     repo.add(row)
 
 
@@ -92,6 +91,7 @@ class ClaimSubmitter:
 
     async def submit_pending(self) -> int:
         """Exchange built claims with their payers; the number that went through."""
+
         def pending(session: Session) -> list[tuple[ClaimRow, str]]:
             repo = ClaimsRepository(session)
             rows = repo.claims_in_status("built", BATCH)

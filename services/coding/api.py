@@ -72,8 +72,8 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         use_codeset_dir(settings.chartflow_var / "codesets")
         # Load the code sets (~2 s) now rather than on a coder's first submission.
         warming = asyncio.get_running_loop().run_in_executor(None, handlers.warm_code_sets)
-        rt.start_outbox_relay()
         if "consumer" in roles:
+            rt.start_outbox_relay()
             rt.start_consumer(topics.CODING_TASKS, rt.transactional(handlers.take_task))
         yield
         await warming

@@ -78,6 +78,14 @@ class CodingRepository:
         )
         return list(self.session.exec(query))
 
+    def unassigned(self, vendor_id: str, pools: list[str]) -> list[CodingTask]:
+        query = select(CodingTask).where(
+            CodingTask.vendor_id == vendor_id,
+            CodingTask.status == "unassigned",
+            col(CodingTask.pool_id).in_(pools),
+        )
+        return list(self.session.exec(query.order_by(col(CodingTask.due_at))))
+
     def least_loaded_coder(self, vendor_id: str, pool_id: str) -> Coder | None:
         coders = [
             c

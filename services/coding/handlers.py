@@ -75,7 +75,21 @@ def register_coder(
             api_key_hash=hash_secret(api_key),
         )
     )
+    session.flush()
+    if role == "coder":
+        assign_waiting_tasks(session, vendor_id, pools)
     return api_key
+
+
+def assign_waiting_tasks(session: Session, vendor_id: str, pools: list[str]) -> None:
+    """Tasks that arrived while their pool had no coder go to the worklists now."""
+    repo = CodingRepository(session)
+    for task in repo.unassigned(vendor_id, pools):
+        coder = repo.least_loaded_coder(vendor_id, task.pool_id)
+        if coder is not None:
+            task.coder_id, task.status = coder.id, "open"
+            repo.add(task)
+            session.flush()
 
 
 def take_task(session: Session, envelope: Envelope) -> None:

@@ -88,8 +88,8 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         rt = Runtime.create(settings, TABLES)
         rt.db.create_all()
         app.state.runtime = rt
-        rt.start_outbox_relay()
         if "consumer" in roles:
+            rt.start_outbox_relay()
             rt.start_consumer(topics.ENCOUNTERS_CODED, rt.transactional(handlers.record_coded))
             rt.start_consumer(topics.CLAIMS_STATUS, rt.transactional(handlers.record_claim_status))
         yield

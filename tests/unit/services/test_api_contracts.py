@@ -177,3 +177,25 @@ def test_codes_with_errors_are_refused_with_the_findings_and_nothing_is_submitte
     assert good.json()["status"] == "submitted"
     assert again.status_code == 409
     assert coding.get("/v1/worklist", headers=ava).json() == []
+
+
+def test_a_task_that_arrived_before_any_coder_reaches_the_first_coder_of_its_pool(
+    tmp_path: Path,
+) -> None:
+    app = coding_app(_settings("coding", tmp_path), frozenset({"api"}))
+    with TestClient(app) as client:
+        created = CodingTaskCreated(
+            task_id="early",
+            encounter_key="mercy:E1",
+            hospital_id="mercy",
+            vendor_id="northstar",
+            pool_id="pro",
+            due_at=datetime.now(UTC) + timedelta(days=1),
+            chart=CodingChart.of(EncounterDocument.model_validate(ENCOUNTER)),
+        )
+        envelope = Envelope.wrap(created, source="test", subject="k", tenant="mercy")
+        app.state.runtime.db.run_sync(lambda s: coding_handlers.take_task(s, envelope))
+
+        ava = _coder_key(client, "ava")
+
+        assert [t["id"] for t in client.get("/v1/worklist", headers=ava).json()] == ["early"]

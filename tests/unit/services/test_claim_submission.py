@@ -38,6 +38,7 @@ def _built_row(index: int) -> ClaimRow:
     return ClaimRow(
         id=f"claim-{index}",
         encounter_key=coded.encounter_key,
+        hospital_id=coded.hospital_id,
         patient_control_number=pcn,
         claim_type="professional",
         payer_id="ACMEHLTH",
