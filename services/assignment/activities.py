@@ -7,7 +7,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from services.assignment import SERVICE
-from services.assignment.db import AssignmentRepository
+from services.assignment.db import AssignmentRepository, PoolTask
 from services.assignment.domain.models import (
     CodingTaskRequest,
     PoolAssignment,
@@ -52,6 +52,14 @@ class AssignmentActivities:
                 raise ApplicationError(f"no encounter {request.encounter_key}", non_retryable=True)
             routed.pool_id, routed.status = request.pool_id, "assigned"
             repo.add(routed)
+            if session.get(PoolTask, request.task_id) is None:  # a retried activity
+                repo.add(
+                    PoolTask(
+                        task_id=request.task_id,
+                        encounter_key=request.encounter_key,
+                        pool_id=request.pool_id,
+                    )
+                )
             return EncounterReceived.model_validate_json(routed.received)
 
         received = await self.db.run(assign)
@@ -85,6 +93,9 @@ class AssignmentActivities:
                 raise ApplicationError("coded encounter not found", non_retryable=True)
             routed.status = "coded"
             repo.add(routed)
+            for task in repo.open_tasks(request.encounter_key):
+                task.open = False
+                repo.add(task)
             return (
                 EncounterReceived.model_validate_json(routed.received),
                 CodingSubmitted.model_validate_json(submission.submitted),

@@ -40,6 +40,17 @@ class RoutedEncounter(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_now)
 
 
+class PoolTask(SQLModel, table=True):
+    """A coding task handed to a pool: open until the encounter is coded (counts on capacity)."""
+
+    __tablename__ = "pool_task"
+
+    task_id: str = Field(primary_key=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    pool_id: str = Field(index=True, max_length=64)
+    open: bool = True
+
+
 class CodingSubmission(SQLModel, table=True):
     __tablename__ = "coding_submission"
 
@@ -50,7 +61,7 @@ class CodingSubmission(SQLModel, table=True):
     received_at: datetime = Field(default_factory=_now)
 
 
-TABLES = (VendorPool, RoutedEncounter, CodingSubmission)
+TABLES = (VendorPool, RoutedEncounter, PoolTask, CodingSubmission)
 
 
 def _csv(value: str) -> frozenset[str]:
@@ -70,12 +81,16 @@ class AssignmentRepository:
     def submission(self, task_id: str) -> CodingSubmission | None:
         return self.session.get(CodingSubmission, task_id)
 
+    def open_tasks(self, encounter_key: str) -> list[PoolTask]:
+        query = select(PoolTask).where(PoolTask.encounter_key == encounter_key, PoolTask.open)
+        return list(self.session.exec(query))
+
     def pool_profiles(self) -> list[PoolProfile]:
         open_counts = dict(
             self.session.exec(
-                select(RoutedEncounter.pool_id, func.count())
-                .where(col(RoutedEncounter.status) == "assigned")
-                .group_by(col(RoutedEncounter.pool_id))
+                select(PoolTask.pool_id, func.count())
+                .where(PoolTask.open)
+                .group_by(col(PoolTask.pool_id))
             ).all()
         )
         return [

@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from services.assignment.db import TABLES, VendorPool
+from services.assignment.db import TABLES, AssignmentRepository, VendorPool
 from services.assignment.handlers import AssignmentHandlers
 from services.assignment.settings import AssignmentSettings
 from services.assignment.worker import build_worker
@@ -147,6 +147,8 @@ async def test_duplicate_message_starts_one_workflow_that_releases_the_coded_enc
     await assignment.handlers.on_encounter_received(received)  # redelivered after it closed
 
     assert result.status == "released"
+    profiles = await assignment.db.run(lambda s: AssignmentRepository(s).pool_profiles())
+    assert [p.open_tasks for p in profiles] == [0]  # coded: the pool's capacity is free again
     tasks = await _messages(stack, assignment.settings.topic(topics.CODING_TASKS), 1)
     assert [t.payload(CodingTaskCreated).pool_id for t in tasks] == ["pro-pool"]
     [coded] = await _messages(stack, assignment.settings.topic(topics.ENCOUNTERS_CODED), 1)
@@ -177,6 +179,9 @@ async def test_sla_breach_reassigns_to_another_pool(
     status = await handle.query(EncounterCoding.status)
     assert status.reassignments == 1
     assert "sla_breached" in status.history
+    # Both tasks are open (late work still counts), so both count on their pool's capacity.
+    profiles = await assignment.db.run(lambda s: AssignmentRepository(s).pool_profiles())
+    assert {p.pool_id: p.open_tasks for p in profiles} == {"fast": 1, "slow": 1}
     desc = await handle.describe()
     assert desc.status == WorkflowExecutionStatus.RUNNING
     with contextlib.suppress(Exception):
