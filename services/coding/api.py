@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from services.coding import SERVICE, handlers
@@ -39,6 +39,8 @@ class CodesIn(BaseModel):
 
 
 class TaskSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     encounter_key: str
     pool_id: str
@@ -47,13 +49,7 @@ class TaskSummary(BaseModel):
 
     @classmethod
     def of(cls, task: CodingTask) -> TaskSummary:
-        return cls(
-            id=task.id,
-            encounter_key=task.encounter_key,
-            pool_id=task.pool_id,
-            status=task.status,
-            due_at=task.due_at,
-        )
+        return cls.model_validate(task)
 
 
 async def current_coder(rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None) -> Coder:
