@@ -8,7 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlmodel import Session
@@ -65,8 +65,9 @@ def coded_document(coded: EncounterCoded, pcn: str) -> dict[str, Any]:
         charge = charges.get(proc.code)
         line: dict[str, Any] = proc.model_dump()
         if charge is not None:
-            unit_price = charge.charge / charge.units
-            line["charge"] = str(unit_price * proc.units)
+            # The chargemaster prices `charge.units`; bill the coded units at the same rate.
+            price = charge.charge * proc.units / charge.units
+            line["charge"] = str(price.quantize(Decimal("0.01"), ROUND_HALF_UP))
             if charge.revenue_code:
                 line["revenue_code"] = charge.revenue_code
         elif len(proc.code) == 7:
@@ -93,7 +94,13 @@ def coded_document(coded: EncounterCoded, pcn: str) -> dict[str, Any]:
         "payer": {"name": coverage.payer_name, "payer_id": coverage.payer_id},
         "subscriber": {**_person(subscriber_person), "member_id": coverage.member_id},
         "place_of_service": encounter.place_of_service,
-        "diagnoses": [d.model_dump(exclude_none=True) for d in coded.diagnoses],
+        "diagnoses": [
+            # Coding let a blank POA through only where the code is exempt: "1" says so.
+            {"code": d.code, "poa": d.poa or "1"}
+            if encounter.encounter_class == "inpatient"
+            else d.model_dump(exclude_none=True)
+            for d in coded.diagnoses
+        ],
         "procedures": procedures,
     }
     if encounter.discharge_date:

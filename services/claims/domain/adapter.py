@@ -152,6 +152,10 @@ def _build(doc: dict[str, Any]) -> Claim:
         admitting_diagnosis=str(admitting),
         procedures=tuple(pcs),
         inpatient=stay,
+        visit_type=str(
+            (admission or {}).get("type", "1" if encounter_class == "emergency" else "3")
+        ),
+        visit_source=str((admission or {}).get("source", "1")),
         rendering=_rendering(doc),
         encounter_key=str(doc.get("encounter_key", "")),
     )

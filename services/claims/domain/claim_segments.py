@@ -75,12 +75,21 @@ def _institutional(w: SegmentWriter, claim: Claim) -> None:
         w.add("DTP", "435", "DT", d8(stay.admission_date) + stay.admission_hour)
         w.add("CL1", stay.admission_type, stay.admission_source, stay.discharge_status)
     else:
-        w.add("CL1", "", "", "01")
+        # Outpatient and ED: priority of the visit and point of origin (NUBC), discharged home.
+        w.add("CL1", claim.visit_type, claim.visit_source, "01")
     if claim.diagnoses:
         first, *others = claim.diagnoses
         w.add("HI", _dx(w, "ABK", first.code, first.poa))
         if claim.admitting_diagnosis:
             w.add("HI", w.composite("ABJ", no_dot(claim.admitting_diagnosis)))
+        if stay is None:
+            # Patient's reason for visit, required on outpatient visits: the first-listed code.
+            w.add("HI", w.composite("APR", no_dot(first.code)))
+        # External causes (V00-Y99) have their own HI on the 837I (UB-04 external cause fields).
+        external = [d for d in others if is_external_cause(d.code)][:HI_PER_SEGMENT]
+        if external:
+            w.add("HI", *(_dx(w, "ABN", d.code, d.poa) for d in external))
+        others = [d for d in others if d not in external]
         for start in range(0, len(others), HI_PER_SEGMENT):
             chunk = others[start : start + HI_PER_SEGMENT]
             w.add("HI", *(_dx(w, "ABF", d.code, d.poa) for d in chunk))
@@ -114,5 +123,10 @@ def _institutional(w: SegmentWriter, claim: Claim) -> None:
 
 
 def _dx(w: SegmentWriter, qualifier: str, code: str, poa: str) -> str:
-    # C022-09 carries the present-on-admission indicator
-    return w.composite(qualifier, no_dot(code), "", "", "", "", "", "", poa)
+    # C022-09 carries the present-on-admission indicator; "1" (exempt from POA reporting) is
+    # reported as a blank on the 5010 837I.
+    return w.composite(qualifier, no_dot(code), "", "", "", "", "", "", "" if poa == "1" else poa)
+
+
+def is_external_cause(code: str) -> bool:
+    return code[:1].upper() in ("V", "W", "X", "Y")

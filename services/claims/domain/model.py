@@ -125,6 +125,8 @@ class Claim:
     admitting_diagnosis: str = ""  # 837I inpatient (ABJ)
     procedures: tuple[ProcedureCode, ...] = ()  # 837I inpatient ICD-10-PCS
     inpatient: InpatientStay | None = None
+    visit_type: str = "1"  # 837I outpatient / ED CL101: priority of the visit (1 emergency)
+    visit_source: str = "1"  # CL102: point of origin (1 non-health care facility)
     rendering: Clinician | None = None  # 837P rendering / 837I attending
     encounter_key: str = ""
     extra: dict[str, str] = field(default_factory=dict, compare=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from .codesets import DiagnosisCheck, check_diagnosis, npi_is_valid
@@ -96,6 +96,10 @@ def scrub(
     return findings
 
 
+def _cents(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 def held_claims(findings: Iterable[Finding]) -> set[str]:
     """Patient control numbers with at least one error; a file-level error holds every claim."""
     return {f.patient_control_number for f in findings if f.severity is Severity.ERROR}
@@ -147,8 +151,9 @@ def check_claim(claim: Claim, payers: Mapping[str, PayerConfig]) -> list[Finding
 
     if not claim.lines:
         add(Rule.NO_SERVICE_LINES, "The claim has no service lines.")
-    line_total = sum((ln.charge for ln in claim.lines), Decimal(0))
-    if claim.lines and line_total != claim.total_charge:
+    # Compare what the 837 carries: amounts in cents, as CLM02 and SV102 / SV203 are written.
+    line_total = sum((_cents(ln.charge) for ln in claim.lines), Decimal(0))
+    if claim.lines and line_total != _cents(claim.total_charge):
         add(
             Rule.TOTAL_CHARGE,
             f"Total charge {claim.total_charge} does not equal the sum of line charges "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ DEFAULT_SEPARATORS = Separators()
 
 def money(amount: Decimal) -> str:
     """X12 R type: no trailing zeros after the point, no point for whole amounts."""
-    text = format(amount.quantize(Decimal("0.01")), "f")
+    text = format(amount.quantize(Decimal("0.01"), ROUND_HALF_UP), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"

@@ -38,7 +38,7 @@ POA_EXEMPT = "poa_exempt.txt"
 
 PCS_CODE = re.compile(r"[0-9A-HJ-NP-Z]{7}")
 HCPCS_CODE = re.compile(r"[A-Z][0-9]{4}")
-_CPT_SHAPED = re.compile(r"[0-9]{4}[0-9FT]")
+_CPT_SHAPED = re.compile(r"[0-9]{4}[0-9FTU]")
 _ICD10CM_CODE = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?")
 
 

@@ -21,6 +21,7 @@ class ProcedureKind(StrEnum):
     CPT = "cpt"  # Category I: five digits
     CPT_CATEGORY_II = "cpt_category_ii"  # four digits + F (performance measures)
     CPT_CATEGORY_III = "cpt_category_iii"  # four digits + T (emerging technology)
+    CPT_PLA = "cpt_pla"  # four digits + U (proprietary laboratory analyses)
     HCPCS = "hcpcs"  # Level II: a letter + four digits
     ICD10PCS = "icd10pcs"  # seven characters, digits and letters except I and O
     UNKNOWN = "unknown"
@@ -30,6 +31,7 @@ _KINDS = (
     (re.compile(r"[0-9]{5}"), ProcedureKind.CPT),
     (re.compile(r"[0-9]{4}F"), ProcedureKind.CPT_CATEGORY_II),
     (re.compile(r"[0-9]{4}T"), ProcedureKind.CPT_CATEGORY_III),
+    (re.compile(r"[0-9]{4}U"), ProcedureKind.CPT_PLA),
     (re.compile(r"[A-Z][0-9]{4}"), ProcedureKind.HCPCS),
     (PCS_CODE, ProcedureKind.ICD10PCS),
 )

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from services.claims.domain import (
     ClaimType,
+    Diagnosis,
     InMemoryControlNumbers,
     Separators,
     build_837,
@@ -65,5 +66,21 @@ def test_institutional_claim_carries_poa_admitting_and_pcs(inpatient) -> None:
     assert f"HI*ABK:{first.code.replace('.', '')}:::::::{first.poa}~" in text
     assert "HI*ABJ:" in text and "HI*BBR:" in text and "CL1*" in text
     assert text.count("REF*6R*") == len(inpatient.lines)
-    wrong = replace(inpatient, patient_control_number="X")
-    assert "CLM*X*" in build_837([wrong], InMemoryControlNumbers(), "S", "R", WHEN)
+
+
+def test_exempt_poa_and_external_causes_on_the_837i(example_claims, inpatient) -> None:
+    exempt = Diagnosis("Z79.4", "1")
+    external = Diagnosis("W19.XXXA", "Y")
+    claim = replace(inpatient, diagnoses=(*inpatient.diagnoses[:2], exempt, external))
+    outpatient = next(c for c in example_claims if c.claim_type is ClaimType.INSTITUTIONAL
+                      and not c.is_inpatient)  # fmt: skip
+
+    text = build_837([claim, outpatient], InMemoryControlNumbers(), "CHARTFLOW", "RCV", WHEN)
+    ok, errors = validate_x12(text)
+
+    assert ok, errors[:3]
+    assert "ABF:Z794~" in text or "ABF:Z794*" in text  # exempt: the POA element is left blank
+    assert "Z794:::::::1" not in text
+    assert "HI*ABN:W19XXXA:::::::Y" in text
+    assert f"HI*APR:{outpatient.diagnoses[0].code.replace('.', '')}" in text
+    assert "CL1***01" not in text  # outpatient visits carry their priority and origin

@@ -12,6 +12,7 @@ from tests.unit.coding.conftest import encounter
         ("99214", ProcedureKind.CPT),
         ("3008F", ProcedureKind.CPT_CATEGORY_II),
         ("0042T", ProcedureKind.CPT_CATEGORY_III),
+        ("0240U", ProcedureKind.CPT_PLA),
         ("j1100", ProcedureKind.HCPCS),
         ("0DTJ4ZZ", ProcedureKind.ICD10PCS),
         ("0DTJ4ZI", ProcedureKind.UNKNOWN),  # I and O are not in the ICD-10-PCS alphabet

@@ -69,3 +69,19 @@ def test_as_a_process(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["findings"][0]["rule"] == "ICD_SEX_CONFLICT"
+
+
+def test_unreadable_bytes_and_nan_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe{")
+    nan = tmp_path / "nan.json"
+    nan.write_text(
+        '{"encounter_class": "professional", "patient": {"sex": "F", "age": 40},'
+        ' "diagnoses": [{"code": "E11.9"}], "procedures": [{"code": "99214", "units": NaN}]}'
+    )
+
+    assert main(["validate", str(binary)]) == 2
+    assert main(["validate", str(nan)]) == 2
+    assert "NaN" in capsys.readouterr().err

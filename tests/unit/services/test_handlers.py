@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from services.claims.domain import claim_from_coded_encounter
@@ -75,3 +76,22 @@ def test_inpatient_claim_carries_revenue_lines_pcs_procedures_and_poa() -> None:
     assert all(d.poa == "Y" for d in claim.diagnoses)
     assert claim.inpatient is not None
     assert claim.inpatient.discharge_status == "01"
+
+
+def test_coded_units_are_priced_at_the_chargemaster_rate_in_cents() -> None:
+    coded = _coded(0)
+    coded.encounter.charges[0].charge, coded.encounter.charges[0].units = Decimal("100.00"), 3
+    coded.procedures[0].units = 2
+
+    claim = claim_from_coded_encounter(coded_document(coded, "PCN4"))
+
+    assert claim.lines[0].charge == Decimal("66.67")
+
+
+def test_an_exempt_inpatient_diagnosis_without_poa_is_billed_as_exempt() -> None:
+    coded = _coded(4)
+    coded.diagnoses.append(DiagnosisCode(code="Z79.84"))  # POA-exempt (Z79), left blank
+
+    document = coded_document(coded, "PCN5")
+
+    assert document["diagnoses"][-1] == {"code": "Z79.84", "poa": "1"}
