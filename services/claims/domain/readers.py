@@ -137,7 +137,12 @@ def read_999(text: str) -> list[Ack999]:
                 )
             )
         elif sid == "IK4" and seg_errors:
-            last = seg_errors.pop()
+            # One error per IK4: a segment (IK3) may have several bad elements.
+            last = seg_errors[-1]
+            if last.element:
+                last = SegmentError(last.seg_id, last.position, last.loop_id, last.code)
+            else:
+                seg_errors.pop()
             element = _v(seg, "IK401-1")
             if _v(seg, "IK401-2"):
                 element += "-" + _v(seg, "IK401-2")

@@ -101,7 +101,8 @@ def _cents(amount: Decimal) -> Decimal:
 
 
 def held_claims(findings: Iterable[Finding]) -> set[str]:
-    """Patient control numbers with at least one error; a file-level error holds every claim."""
+    """Patient control numbers with at least one error ("" stands for a file-level error,
+    which `tracking.apply_findings` turns into a hold on every claim of the file)."""
     return {f.patient_control_number for f in findings if f.severity is Severity.ERROR}
 
 

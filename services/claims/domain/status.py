@@ -22,7 +22,16 @@ ALLOWED: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     ClaimStatus.BUILT: frozenset({ClaimStatus.HELD, ClaimStatus.SUBMITTED}),
     ClaimStatus.HELD: frozenset({ClaimStatus.BUILT}),
     ClaimStatus.SUBMITTED: frozenset({ClaimStatus.ACCEPTED, ClaimStatus.REJECTED}),
-    ClaimStatus.ACCEPTED: frozenset({ClaimStatus.ACKNOWLEDGED, ClaimStatus.REJECTED}),
+    # Not every payer sends a 277CA: an 835 may follow the 999 directly.
+    ClaimStatus.ACCEPTED: frozenset(
+        {
+            ClaimStatus.ACKNOWLEDGED,
+            ClaimStatus.REJECTED,
+            ClaimStatus.PAID,
+            ClaimStatus.PARTIALLY_PAID,
+            ClaimStatus.DENIED,
+        }
+    ),
     ClaimStatus.REJECTED: frozenset({ClaimStatus.BUILT}),
     ClaimStatus.ACKNOWLEDGED: frozenset(
         {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED}

@@ -99,8 +99,12 @@ class ClaimOutcome:
 def apply_835(
     lifecycles: Lifecycles, remits: Sequence[Remittance], claims: Mapping[str, Claim]
 ) -> list[ClaimOutcome]:
-    """Match each paid claim and line to ours by patient control and line item control number."""
-    outcomes = []
+    """Match each paid claim and line to ours by patient control and line item control number.
+
+    Everything is matched before any claim moves, so an 835 naming a claim or line we never
+    sent changes nothing (and can be fixed and read again).
+    """
+    matched: list[tuple[Remittance, ClaimPayment, dict[str, LinePayment]]] = []
     for remit in remits:
         for payment in remit.claims:
             pcn = payment.patient_control_number
@@ -109,6 +113,7 @@ def apply_835(
                 raise UnknownClaim(
                     f"835 {remit.trace_number} pays claim {pcn}, which we never sent"
                 )
+            _life(lifecycles, pcn)
             lines = {}
             for ln in payment.lines:
                 if claim.line(ln.line_id) is None:
@@ -117,9 +122,13 @@ def apply_835(
                         "which is not on the claim"
                     )
                 lines[ln.line_id] = ln
-            status, reason = _outcome(payment)
-            _life(lifecycles, pcn).move(status, reason, f"835 TRN {remit.trace_number}")
-            outcomes.append(ClaimOutcome(pcn, status, payment.paid, payment, lines))
+            matched.append((remit, payment, lines))
+    outcomes = []
+    for remit, payment, lines in matched:
+        pcn = payment.patient_control_number
+        status, reason = _outcome(payment)
+        lifecycles[pcn].move(status, reason, f"835 TRN {remit.trace_number}")
+        outcomes.append(ClaimOutcome(pcn, status, payment.paid, payment, lines))
     return outcomes
 
 

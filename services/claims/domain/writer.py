@@ -162,8 +162,11 @@ def _provider_key(c: Claim) -> tuple[str, str]:
     return (c.billing_provider.npi, c.billing_provider.tax_id)
 
 
-def _subscriber_key(c: Claim) -> tuple[str, str, str, bool]:
-    return (c.subscriber.member_id, c.payer.payer_id, c.subscriber.last_name, c.patient is None)
+def _subscriber_key(c: Claim) -> tuple[str, str, str, str, str, bool]:
+    # Family plans share member ids: the person is the id, name and birth date together.
+    s = c.subscriber
+    key = (s.member_id, c.payer.payer_id, s.last_name, s.first_name, str(s.birth_date))
+    return (*key, c.patient is None)
 
 
 def _patient_key(c: Claim) -> tuple[str, str, str]:

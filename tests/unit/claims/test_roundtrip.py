@@ -23,6 +23,7 @@ from services.claims.domain import (
     scrub,
     validate_x12,
 )
+from services.claims.domain.tracking import UnknownClaim
 from services.claims.payer_sim import Adjudication, LineDecision, PayerSimulator
 
 from .conftest import WHEN
@@ -108,3 +109,44 @@ def test_illegal_transitions_raise_with_the_allowed_moves() -> None:
     with pytest.raises(IllegalTransition, match="may go to built"):
         life.move(ClaimStatus.SUBMITTED, "send")
     assert life.history[-1].reason == "DX_INVALID"
+
+
+def test_a_999_with_several_bad_elements_in_one_segment_reports_each() -> None:
+    ack = (
+        "ISA*00*          *00*          *ZZ*RCV            *ZZ*CHARTFLOW      *260324*0800*^*00501"
+        "*000500001*0*P*:~GS*FA*RCV*CHARTFLOW*20260324*0800*1*X*005010X231A1~"
+        "ST*999*0001*005010X231A1~AK1*HC*1*005010X223A2~AK2*837*0001*005010X223A2~"
+        "IK3*DTP*31**8~IK4*2**7*XX~IK4*3**8*2026-13~IK5*R*5~AK9*R*1*1*0~SE*9*0001~"
+        "GE*1*1~IEA*1*000500001~"
+    )
+
+    [group] = read_999(ack)
+    [transaction] = group.transactions
+
+    assert [
+        (e.seg_id, e.element, e.element_code, e.bad_value) for e in transaction.segment_errors
+    ] == [
+        ("DTP", "2", "7", "XX"),
+        ("DTP", "3", "8", "2026-13"),
+    ]
+
+
+def test_an_835_without_a_277ca_still_pays_and_an_unknown_claim_moves_nothing(
+    example_claims,
+) -> None:
+    claims = [c for c in example_claims if not c.is_inpatient][:2]
+    text = build_837(claims, InMemoryControlNumbers(), "CHARTFLOW", "RCV", WHEN)
+    index = index_837(text)
+    answers = PayerSimulator().receive(text, datetime(2026, 3, 24, 8, 0))
+    assert answers.remit_835
+    lives = {c.patient_control_number: ClaimLifecycle(c.patient_control_number) for c in claims}
+    mark_submitted(lives, index, "ISA 1")
+    apply_999(lives, read_999(answers.ack_999), index)
+
+    only_first = {claims[0].patient_control_number: claims[0]}
+    with pytest.raises(UnknownClaim):
+        apply_835(lives, read_835(answers.remit_835), only_first)
+    assert {life.status for life in lives.values()} == {ClaimStatus.ACCEPTED}
+
+    apply_835(lives, read_835(answers.remit_835), {c.patient_control_number: c for c in claims})
+    assert {life.status for life in lives.values()} == {ClaimStatus.PAID}
