@@ -38,7 +38,9 @@ def test_pcs_order_file_keeps_valid_codes_not_headers() -> None:
 
 def test_hcpcs_annual_file() -> None:
     codes, modifiers, terminated = parse_hcpcs(lines("HCPC2026_JAN_ANWEB.txt"))
+    # The fixture's Level I (CPT-shaped) record 99999 is skipped: no AMA text is ever kept.
     assert set(codes) == {"A0428", "E0114", "G0008", "J1100"}
+    assert not any("LEVEL ONE" in text for text in codes.values())
     assert codes["E0114"].endswith("with pads, tips and handgrips")  # continuation record
     assert modifiers == {"LT", "RT"}
     assert terminated == 1
