@@ -11,11 +11,13 @@ from typing import Annotated, Any, TypeVar
 import structlog
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.metrics import HTTP_REQUESTS, render
+from shared.outbox import pending_count
 from shared.service import Runtime
 
 log = structlog.get_logger()
@@ -148,6 +150,19 @@ def service_app(service: str, lifespan: Any) -> FastAPI:
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok", "service": service}
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")  # the template, not ids
+        HTTP_REQUESTS.inc(method=request.method, route=route, status=str(response.status_code))
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(rt: RuntimeDep) -> PlainTextResponse:
+        pending = await rt.db.run(pending_count)
+        gauges = {"chartflow_outbox_pending": ("Outbox events not yet published.", lambda: pending)}
+        return PlainTextResponse(render(gauges), media_type="text/plain; version=0.0.4")
 
     return app
 

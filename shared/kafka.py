@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from shared.events.envelope import Envelope
 from shared.events.topics import dead_letter
+from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 
 log = structlog.get_logger()
 
@@ -119,6 +120,7 @@ class Consumer:
             attempt += 1
             try:
                 await self.handler(envelope)
+                EVENTS_CONSUMED.inc(topic=message.topic)
                 return
             except ValidationError as exc:  # the payload does not match its schema
                 await self._dead_letter(message, describe(exc))
@@ -154,6 +156,7 @@ class Consumer:
         await self.publisher.send_raw(
             dead_letter(message.topic), key, message.value or b"", headers
         )
+        EVENTS_DEAD_LETTERED.inc(topic=message.topic)
         log.error(
             "consumer.dead_lettered",
             topic=message.topic,

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from shared.crypto import EncryptedText
 from shared.db import Database
 from shared.events.envelope import Envelope
 from shared.kafka import Publisher
+from shared.metrics import OUTBOX_PUBLISHED
 
 log = structlog.get_logger()
 
@@ -56,6 +57,13 @@ def add_to_outbox(session: Session, topic: str, envelope: Envelope) -> None:
             payload=envelope.model_dump_json(),
         )
     )
+
+
+def pending_count(session: Session) -> int:
+    query = (
+        select(func.count()).select_from(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
+    )
+    return int(session.exec(query).one())
 
 
 def claim_event(session: Session, consumer: str, event_id: str) -> bool:
@@ -100,6 +108,7 @@ class OutboxRelay:
         for row in rows:
             await self.publisher.send_raw(row.topic, row.key, row.payload.encode())
         await self.db.run(lambda s: self._mark_sent(s, [r.seq for r in rows if r.seq]))
+        OUTBOX_PUBLISHED.inc(len(rows))
         log.debug("outbox.published", count=len(rows))
         return len(rows)
 

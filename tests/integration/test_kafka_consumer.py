@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived
 from shared.kafka import Consumer, Publisher
+from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from tests.conftest import Stack
 
 pytestmark = pytest.mark.kafka
@@ -93,6 +94,8 @@ async def test_poison_message_goes_to_dlq_with_reason_and_consumption_continues(
     assert "encounter_key: Field required" in reasons[2]
     assert "12/04/1968" not in reasons[2]  # the reason names the field, never the value
     assert all(headers["dlq.topic"] == topic.encode() for _, headers in dead)
+    assert EVENTS_DEAD_LETTERED.value(topic=topic) == 3  # what ops see on /metrics
+    assert EVENTS_CONSUMED.value(topic=topic) == 1
 
 
 async def test_offsets_are_committed_only_after_the_handler_succeeded(

@@ -199,3 +199,18 @@ def test_a_task_that_arrived_before_any_coder_reaches_the_first_coder_of_its_poo
         ava = _coder_key(client, "ava")
 
         assert [t["id"] for t in client.get("/v1/worklist", headers=ava).json()] == ["early"]
+
+
+def test_ops_read_request_counts_and_the_outbox_backlog_on_metrics(intake: TestClient) -> None:
+    mercy = _hospital(intake, "mercy")
+    accepted = 'chartflow_http_requests_total{method="POST",route="/v1/encounters",status="202"}'
+
+    def metric(name: str) -> float:
+        lines = intake.get("/metrics").text.splitlines()
+        return next((float(ln.split()[-1]) for ln in lines if ln.startswith(name + " ")), 0.0)
+
+    before = metric(accepted)
+    intake.post("/v1/encounters", json=ENCOUNTER, headers=mercy)  # Kafka is unreachable here
+
+    assert metric(accepted) == before + 1
+    assert metric("chartflow_outbox_pending") == 1
