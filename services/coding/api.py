@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +22,8 @@ from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.http import RuntimeDep, api_key_owner, problem, require_admin, service_app
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
+
+WORKBENCH = Path(__file__).with_name("static") / "workbench.html"
 
 
 class CoderIn(BaseModel):
@@ -86,6 +89,11 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             )
         )
         return {"coder_id": body.id, "api_key": api_key}
+
+    @app.get("/workbench", include_in_schema=False)
+    async def workbench() -> FileResponse:
+        """The coders' web workbench: worklist, chart, code search and entry with findings."""
+        return FileResponse(WORKBENCH, media_type="text/html")
 
     @app.get("/v1/codes/search")
     async def code_search(

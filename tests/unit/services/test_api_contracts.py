@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -214,3 +215,16 @@ def test_ops_read_request_counts_and_the_outbox_backlog_on_metrics(intake: TestC
 
     assert metric(accepted) == before + 1
     assert metric("chartflow_outbox_pending") == 1
+
+
+def test_the_workbench_page_calls_only_routes_the_coding_api_has(coding: TestClient) -> None:
+    page = coding.get("/workbench")
+    routes = {route.path for route in coding.app.routes}  # type: ignore[attr-defined]
+
+    called = set(re.findall(r"[\"`](/v1/[a-z/]+)", page.text))
+
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert called == {"/v1/worklist", "/v1/tasks/", "/v1/codes/search"}
+    for path in called:
+        assert any(route.startswith(path.rstrip("/")) for route in routes), path
