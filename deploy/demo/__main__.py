@@ -73,6 +73,8 @@ def main() -> int:
         + "".join(
             f"  {name:<10} API docs: http://127.0.0.1:{port}/docs\n" for name, port in ports.items()
         )
+        + f"  Coder workbench: http://127.0.0.1:{settings.coding_port}/workbench"
+        + f" (API key {next(iter(scenario.coder_keys.values()))})\n"
         + "  Hospital API key for intake (X-API-Key): "
         + scenario.hospital_key
         + "\n  Logs: var/log/, status: make status, stop: make down"
