@@ -24,8 +24,10 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: ChartflowSettings, tables: Sequence[type[SQLModel]]) -> Runtime:
+        """The service's database (tables created when missing), with its PHI key loaded."""
         use_phi_key(settings.phi_key_bytes())
         db = Database(settings.service_database_url(), [*tables, OutboxEvent, ProcessedEvent])
+        db.create_all()
         return cls(settings=settings, db=db)
 
     def start_outbox_relay(self) -> None:

@@ -19,7 +19,7 @@ from shared.db import Database
 from shared.events import topics
 from shared.events.assignment import CodingChart, CodingTaskCreated, EncounterCoded
 from shared.events.coding import CodingSubmitted
-from shared.events.envelope import Envelope
+from shared.events.envelope import Envelope, EventData
 from shared.events.intake import EncounterReceived
 from shared.kafka import Publisher
 from shared.settings import ChartflowSettings
@@ -72,16 +72,7 @@ class AssignmentActivities:
             due_at=request.due_at,
             chart=CodingChart.of(received.encounter),
         )
-        # The task id makes the event id: a retried activity publishes a duplicate that the
-        # coding service's inbox ignores.
-        envelope = Envelope.wrap(
-            task,
-            source=SERVICE,
-            subject=request.encounter_key,
-            tenant=received.hospital_id,
-            id=f"task-{request.task_id}",
-        )
-        await self.publisher.publish(self.settings.topic(topics.CODING_TASKS), envelope)
+        await self._publish(topics.CODING_TASKS, task, received, f"task-{request.task_id}")
 
     @activity.defn
     async def release_coded_encounter(self, request: ReleaseRequest) -> None:
@@ -111,11 +102,18 @@ class AssignmentActivities:
             procedures=submitted.procedures,
             coder_id=submitted.coder_id,
         )
+        await self._publish(topics.ENCOUNTERS_CODED, coded, received, f"coded-{request.task_id}")
+
+    async def _publish(
+        self, topic: str, data: EventData, received: EncounterReceived, event_id: str
+    ) -> None:
+        # Event ids derive from the task id: a retried activity publishes a duplicate that the
+        # consumers' inboxes ignore.
         envelope = Envelope.wrap(
-            coded,
+            data,
             source=SERVICE,
-            subject=request.encounter_key,
+            subject=received.encounter_key,
             tenant=received.hospital_id,
-            id=f"coded-{request.task_id}",
+            id=event_id,
         )
-        await self.publisher.publish(self.settings.topic(topics.ENCOUNTERS_CODED), envelope)
+        await self.publisher.publish(self.settings.topic(topic), envelope)

@@ -45,7 +45,6 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = Runtime.create(settings, TABLES)
-        rt.db.create_all()
         client = await connect(settings)
         app.state.runtime, app.state.temporal = rt, client
         handlers = AssignmentHandlers(rt.db, client, settings)

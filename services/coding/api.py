@@ -66,7 +66,6 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = Runtime.create(settings, TABLES)
-        rt.db.create_all()
         app.state.runtime = rt
         use_codeset_dir(settings.chartflow_var / "codesets")
         # Load the code sets (~2 s) now rather than on a coder's first submission.

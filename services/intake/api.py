@@ -86,7 +86,6 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = Runtime.create(settings, TABLES)
-        rt.db.create_all()
         app.state.runtime = rt
         if "consumer" in roles:
             rt.start_outbox_relay()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.coding import handlers as coding_handlers
@@ -116,25 +117,28 @@ def test_resending_an_encounter_with_other_content_is_a_conflict(intake: TestCli
     assert "already received" in conflict.json()["detail"]
 
 
+def _deliver_task(app: FastAPI, task_id: str) -> None:
+    """A coding task for pool "pro", as the `coding.tasks` consumer receives it."""
+    created = CodingTaskCreated(
+        task_id=task_id,
+        encounter_key="mercy:DEMO-OV-1001",
+        hospital_id="mercy",
+        vendor_id="northstar",
+        pool_id="pro",
+        due_at=datetime.now(UTC) + timedelta(days=1),
+        chart=CodingChart.of(EncounterDocument.model_validate(ENCOUNTER)),
+    )
+    envelope = Envelope.wrap(created, source="test", subject="k", tenant="mercy")
+    app.state.runtime.db.run_sync(lambda s: coding_handlers.take_task(s, envelope))
+
+
 @pytest.fixture
 def coding(tmp_path: Path) -> Iterator[TestClient]:
     app = coding_app(_settings("coding", tmp_path), frozenset({"api"}))
     with TestClient(app) as client:
         for coder in ("ava", "ben"):
-            body = {"id": coder, "vendor_id": "northstar", "name": coder,
-                    "pools": ["pro"], "credentials": ["CPC"]}  # fmt: skip
-            client.post("/v1/admin/coders", json=body, headers=ADMIN)
-        created = CodingTaskCreated(
-            task_id="task-1",
-            encounter_key="mercy:DEMO-OV-1001",
-            hospital_id="mercy",
-            vendor_id="northstar",
-            pool_id="pro",
-            due_at=datetime.now(UTC) + timedelta(days=1),
-            chart=CodingChart.of(EncounterDocument.model_validate(ENCOUNTER)),
-        )
-        envelope = Envelope.wrap(created, source="test", subject="k", tenant="mercy")
-        app.state.runtime.db.run_sync(lambda s: coding_handlers.take_task(s, envelope))
+            _coder_key(client, coder)
+        _deliver_task(app, "task-1")
         yield client
 
 
@@ -185,17 +189,7 @@ def test_a_task_that_arrived_before_any_coder_reaches_the_first_coder_of_its_poo
 ) -> None:
     app = coding_app(_settings("coding", tmp_path), frozenset({"api"}))
     with TestClient(app) as client:
-        created = CodingTaskCreated(
-            task_id="early",
-            encounter_key="mercy:E1",
-            hospital_id="mercy",
-            vendor_id="northstar",
-            pool_id="pro",
-            due_at=datetime.now(UTC) + timedelta(days=1),
-            chart=CodingChart.of(EncounterDocument.model_validate(ENCOUNTER)),
-        )
-        envelope = Envelope.wrap(created, source="test", subject="k", tenant="mercy")
-        app.state.runtime.db.run_sync(lambda s: coding_handlers.take_task(s, envelope))
+        _deliver_task(app, "early")
 
         ava = _coder_key(client, "ava")
 
