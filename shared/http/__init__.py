@@ -1,0 +1,29 @@
+"""HTTP conventions every service's API shares, one module per idea: problem+json errors
+(`errors`), body limits (`limits`), credentials (`auth`) and the app factory (`app`)."""
+
+from shared.http.app import RuntimeDep, install_http_conventions, runtime, service_app
+from shared.http.auth import (
+    api_key_owner,
+    check_admin,
+    hash_secret,
+    new_secret,
+    require_admin,
+)
+from shared.http.errors import PROBLEM, problem
+from shared.http.limits import MAX_BODY_BYTES, BodySizeLimit
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "PROBLEM",
+    "BodySizeLimit",
+    "RuntimeDep",
+    "api_key_owner",
+    "check_admin",
+    "hash_secret",
+    "install_http_conventions",
+    "new_secret",
+    "problem",
+    "require_admin",
+    "runtime",
+    "service_app",
+]

@@ -1,0 +1,52 @@
+"""Credentials: the admin bearer token and hashed API keys of hospitals and coders."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, HTTPException
+from sqlmodel import Session
+
+from shared.service import Runtime
+
+T = TypeVar("T")
+
+
+def new_secret(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(24)}"
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_admin(authorization: str | None, admin_token: str) -> None:
+    expected = f"Bearer {admin_token}".encode()
+    if not authorization or not hmac.compare_digest(authorization.encode(), expected):
+        raise HTTPException(401, "admin token required", headers={"WWW-Authenticate": "Bearer"})
+
+
+def require_admin(admin_token: str) -> Any:
+    """A route dependency: `dependencies=[require_admin(settings.admin_token)]`."""
+
+    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        check_admin(authorization, admin_token)
+
+    return Depends(admin)
+
+
+async def api_key_owner(
+    rt: Runtime, api_key: str | None, find_by_hash: Callable[[Session, str], T | None]
+) -> T:
+    """The hospital or coder an `X-API-Key` belongs to; 401 when it is missing or unknown."""
+    if not api_key:
+        raise HTTPException(401, "X-API-Key header required")
+    key_hash = hash_secret(api_key)
+    owner = await rt.db.run(lambda s: find_by_hash(s, key_hash))
+    if owner is None:
+        raise HTTPException(401, "unknown API key")
+    return owner
