@@ -1,4 +1,4 @@
-from services.assignment.api import create_app
+from services.assignment.app import create_app
 from services.assignment.settings import AssignmentSettings
 from shared.cli import main_for
 

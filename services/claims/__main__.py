@@ -1,4 +1,4 @@
-from services.claims.api import create_app
+from services.claims.app import create_app
 from services.claims.settings import ClaimsSettings
 from shared.cli import main_for
 

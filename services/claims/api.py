@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from services.claims import SERVICE
-from services.claims.db import TABLES, ClaimRow, ClaimsRepository, PayerRow
-from services.claims.handlers import ClaimsHandlers
+from services.claims.db import ClaimRow, ClaimsRepository, PayerRow
 from services.claims.payer_sim import Adjudication
-from services.claims.submission import ClaimSubmitter
-from shared.events import topics
-from shared.http import RuntimeDep, require_admin, service_app
+from shared.http import AdminOnly, RuntimeDep
 from shared.service import Runtime
-from shared.settings import ChartflowSettings
+
+router = APIRouter()
 
 
 class PayerIn(BaseModel):
@@ -34,71 +29,56 @@ class PayerIn(BaseModel):
     )
 
 
-def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = Runtime.create(settings, TABLES)
-        app.state.runtime = rt
-        if "consumer" in roles:
-            rt.start_outbox_relay()
-            handlers = ClaimsHandlers(rt.db, settings)
-            rt.start_consumer(topics.ENCOUNTERS_CODED, handlers.on_encounter_coded)
-        if "worker" in roles:
-            rt.loops.start("payer-submission", ClaimSubmitter(rt.db, settings).run_forever)
-        yield
-        await rt.stop()
+@router.put("/v1/admin/payers/{payer_id}", dependencies=[AdminOnly])
+async def put_payer(payer_id: str, body: PayerIn, rt: RuntimeDep) -> PayerIn:
+    if payer_id != body.payer_id:
+        raise HTTPException(422, "payer_id in the path and the body differ")
+    unknown = set(body.claim_types) - {"professional", "institutional"}
+    if unknown:
+        raise HTTPException(422, f"claim_types: unknown {sorted(unknown)}")
+    try:
+        Adjudication.from_dict(body.simulator)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise HTTPException(422, f"simulator: {exc}") from exc
+    row = PayerRow(
+        payer_id=body.payer_id,
+        name=body.name,
+        claim_types=",".join(body.claim_types),
+        receiver_id=body.receiver_id,
+        simulator=json.dumps(body.simulator),
+    )
+    await rt.db.run(lambda s: s.merge(row))
+    return body
 
-    app = service_app(SERVICE, lifespan)
-    admin = require_admin(settings.admin_token)
 
-    @app.put("/v1/admin/payers/{payer_id}", dependencies=[admin])
-    async def put_payer(payer_id: str, body: PayerIn, rt: RuntimeDep) -> PayerIn:
-        if payer_id != body.payer_id:
-            raise HTTPException(422, "payer_id in the path and the body differ")
-        unknown = set(body.claim_types) - {"professional", "institutional"}
-        if unknown:
-            raise HTTPException(422, f"claim_types: unknown {sorted(unknown)}")
-        try:
-            Adjudication.from_dict(body.simulator)
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise HTTPException(422, f"simulator: {exc}") from exc
-        row = PayerRow(
-            payer_id=body.payer_id,
-            name=body.name,
-            claim_types=",".join(body.claim_types),
-            receiver_id=body.receiver_id,
-            simulator=json.dumps(body.simulator),
-        )
-        await rt.db.run(lambda s: s.merge(row))
-        return body
+async def load(rt: Runtime, claim_id: str) -> ClaimRow:
+    row = await rt.db.run(lambda s: ClaimsRepository(s).claim(claim_id))
+    if row is None:
+        raise HTTPException(404, f"no claim {claim_id}")
+    return row
 
-    async def load(rt: Runtime, claim_id: str) -> ClaimRow:
-        row = await rt.db.run(lambda s: ClaimsRepository(s).claim(claim_id))
-        if row is None:
-            raise HTTPException(404, f"no claim {claim_id}")
-        return row
 
-    @app.get("/v1/claims", dependencies=[admin])
-    async def list_claims(encounter_key: str, rt: RuntimeDep) -> list[dict[str, Any]]:
-        rows = await rt.db.run(lambda s: ClaimsRepository(s).claims_for(encounter_key))
-        summary = {"x12", "findings", "document", "remittance"}
-        return [r.model_dump(mode="json", exclude=summary) for r in rows]
+@router.get("/v1/claims", dependencies=[AdminOnly])
+async def list_claims(encounter_key: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+    rows = await rt.db.run(lambda s: ClaimsRepository(s).claims_for(encounter_key))
+    summary = {"x12", "findings", "document", "remittance"}
+    return [r.model_dump(mode="json", exclude=summary) for r in rows]
 
-    @app.get("/v1/claims/{claim_id}", dependencies=[admin])
-    async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
-        row = await load(rt, claim_id)
-        steps = await rt.db.run(lambda s: ClaimsRepository(s).transitions(claim_id))
-        view = row.model_dump(mode="json", exclude={"x12", "findings", "document", "remittance"})
-        return {
-            **view,
-            "findings": json.loads(row.findings),
-            "remittance": json.loads(row.remittance or "{}"),
-            "history": [t.model_dump(mode="json", exclude={"id", "claim_id"}) for t in steps],
-        }
 
-    @app.get("/v1/claims/{claim_id}/x12", dependencies=[admin])
-    async def get_claim_x12(claim_id: str, rt: RuntimeDep) -> PlainTextResponse:
-        row = await load(rt, claim_id)
-        return PlainTextResponse(row.x12, media_type="application/edi-x12")
+@router.get("/v1/claims/{claim_id}", dependencies=[AdminOnly])
+async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
+    row = await load(rt, claim_id)
+    steps = await rt.db.run(lambda s: ClaimsRepository(s).transitions(claim_id))
+    view = row.model_dump(mode="json", exclude={"x12", "findings", "document", "remittance"})
+    return {
+        **view,
+        "findings": json.loads(row.findings),
+        "remittance": json.loads(row.remittance or "{}"),
+        "history": [t.model_dump(mode="json", exclude={"id", "claim_id"}) for t in steps],
+    }
 
-    return app
+
+@router.get("/v1/claims/{claim_id}/x12", dependencies=[AdminOnly])
+async def get_claim_x12(claim_id: str, rt: RuntimeDep) -> PlainTextResponse:
+    row = await load(rt, claim_id)
+    return PlainTextResponse(row.x12, media_type="application/edi-x12")

@@ -1,6 +1,6 @@
 import sys
 
-from services.coding.api import create_app
+from services.coding.app import create_app
 from services.coding.settings import CodingSettings
 from shared.cli import main_for
 

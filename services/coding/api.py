@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
-from services.coding import SERVICE, handlers
-from services.coding.db import TABLES, Coder, CodingRepository, CodingTask
-from services.coding.domain import search_codes, use_codeset_dir
-from shared.events import topics
+from services.coding import handlers
+from services.coding.db import Coder, CodingRepository, CodingTask
+from services.coding.domain import search_codes
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.http import RuntimeDep, api_key_owner, problem, require_admin, service_app
-from shared.service import Runtime
-from shared.settings import ChartflowSettings
+from shared.http import AdminOnly, RuntimeDep, SettingsDep, api_key_owner, problem
 
 WORKBENCH = Path(__file__).with_name("static") / "workbench.html"
+router = APIRouter()
 
 
 class CoderIn(BaseModel):
@@ -62,84 +58,67 @@ async def current_coder(rt: RuntimeDep, x_api_key: Annotated[str | None, Header(
 CurrentCoder = Annotated[Coder, Depends(current_coder)]
 
 
-def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = Runtime.create(settings, TABLES)
-        app.state.runtime = rt
-        use_codeset_dir(settings.chartflow_var / "codesets")
-        # Load the code sets (~2 s) now rather than on a coder's first submission.
-        warming = asyncio.get_running_loop().run_in_executor(None, handlers.warm_code_sets)
-        if "consumer" in roles:
-            rt.start_outbox_relay()
-            rt.start_consumer(topics.CODING_TASKS, rt.transactional(handlers.take_task))
-        yield
-        await warming
-        await rt.stop()
-
-    app = service_app(SERVICE, lifespan)
-    admin = require_admin(settings.admin_token)
-
-    @app.post("/v1/admin/coders", status_code=201, dependencies=[admin])
-    async def register_coder(body: CoderIn, rt: RuntimeDep) -> dict[str, str]:
-        api_key = await rt.db.run(
-            lambda s: handlers.register_coder(
-                s, body.id, body.vendor_id, body.name, body.pools, body.credentials, body.role
-            )
+@router.post("/v1/admin/coders", status_code=201, dependencies=[AdminOnly])
+async def register_coder(body: CoderIn, rt: RuntimeDep) -> dict[str, str]:
+    api_key = await rt.db.run(
+        lambda s: handlers.register_coder(
+            s, body.id, body.vendor_id, body.name, body.pools, body.credentials, body.role
         )
-        return {"coder_id": body.id, "api_key": api_key}
+    )
+    return {"coder_id": body.id, "api_key": api_key}
 
-    @app.get("/workbench", include_in_schema=False)
-    async def workbench() -> FileResponse:
-        """The coders' web workbench: worklist, chart, code search and entry with findings."""
-        return FileResponse(WORKBENCH, media_type="text/html")
 
-    @app.get("/v1/codes/search")
-    async def code_search(
-        _coder: CurrentCoder,
-        q: Annotated[str, Query(min_length=1, max_length=100)],
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    ) -> list[dict[str, Any]]:
-        hits = await asyncio.to_thread(search_codes, q, limit)
-        return [
-            {"code": h.code, "description": h.description, "billable": h.billable} for h in hits
-        ]
+@router.get("/workbench", include_in_schema=False)
+async def workbench() -> FileResponse:
+    """The coders' web workbench: worklist, chart, code search and entry with findings."""
+    return FileResponse(WORKBENCH, media_type="text/html")
 
-    @app.get("/v1/worklist")
-    async def worklist(coder: CurrentCoder, rt: RuntimeDep) -> list[TaskSummary]:
-        tasks = await rt.db.run(lambda s: CodingRepository(s).worklist(coder.id))
-        return [TaskSummary.of(t) for t in tasks]
 
-    @app.get("/v1/tasks/{task_id}")
-    async def get_task(task_id: str, coder: CurrentCoder, rt: RuntimeDep) -> dict[str, Any]:
-        try:
-            task, chart = await rt.db.run(lambda s: handlers.open_chart(s, coder, task_id))
-        except handlers.TaskNotFound as exc:
-            raise HTTPException(404, f"no task {task_id} on your worklist") from exc
-        return {"task": TaskSummary.of(task).model_dump(mode="json"), "chart": chart}
+@router.get("/v1/codes/search")
+async def code_search(
+    _coder: CurrentCoder,
+    q: Annotated[str, Query(min_length=1, max_length=100)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[dict[str, Any]]:
+    hits = await asyncio.to_thread(search_codes, q, limit)
+    return [{"code": h.code, "description": h.description, "billable": h.billable} for h in hits]
 
-    @app.post("/v1/tasks/{task_id}/codes", status_code=202, response_model=TaskSummary)
-    async def submit_codes(
-        task_id: str, body: CodesIn, coder: CurrentCoder, rt: RuntimeDep
-    ) -> TaskSummary | JSONResponse:
-        submission = handlers.Submission(body.diagnoses, body.procedures, body.confirm_warnings)
-        try:
-            task = await rt.db.run(
-                lambda s: handlers.submit_codes(s, settings, coder, task_id, submission)
-            )
-        except handlers.TaskNotFound as exc:
-            raise HTTPException(404, f"no task {task_id} on your worklist") from exc
-        except (handlers.TaskClosed, IntegrityError) as exc:
-            # IntegrityError: a concurrent submission of the same task committed first.
-            raise HTTPException(409, f"task {task_id} was already submitted") from exc
-        except handlers.CodesRejected as exc:
-            errors = [f for f in exc.findings if f["severity"] == "error"]
-            detail = (
-                f"{len(errors)} error(s) block submission"
-                if errors
-                else "warnings need confirmation: resend with confirm_warnings true"
-            )
-            return problem(422, "Codes not accepted", detail, findings=exc.findings)
-        return TaskSummary.of(task)
 
-    return app
+@router.get("/v1/worklist")
+async def worklist(coder: CurrentCoder, rt: RuntimeDep) -> list[TaskSummary]:
+    tasks = await rt.db.run(lambda s: CodingRepository(s).worklist(coder.id))
+    return [TaskSummary.of(t) for t in tasks]
+
+
+@router.get("/v1/tasks/{task_id}")
+async def get_task(task_id: str, coder: CurrentCoder, rt: RuntimeDep) -> dict[str, Any]:
+    try:
+        task, chart = await rt.db.run(lambda s: handlers.open_chart(s, coder, task_id))
+    except handlers.TaskNotFound as exc:
+        raise HTTPException(404, f"no task {task_id} on your worklist") from exc
+    return {"task": TaskSummary.of(task).model_dump(mode="json"), "chart": chart}
+
+
+@router.post("/v1/tasks/{task_id}/codes", status_code=202, response_model=TaskSummary)
+async def submit_codes(
+    task_id: str, body: CodesIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
+) -> TaskSummary | JSONResponse:
+    submission = handlers.Submission(body.diagnoses, body.procedures, body.confirm_warnings)
+    try:
+        task = await rt.db.run(
+            lambda s: handlers.submit_codes(s, settings, coder, task_id, submission)
+        )
+    except handlers.TaskNotFound as exc:
+        raise HTTPException(404, f"no task {task_id} on your worklist") from exc
+    except (handlers.TaskClosed, IntegrityError) as exc:
+        # IntegrityError: a concurrent submission of the same task committed first.
+        raise HTTPException(409, f"task {task_id} was already submitted") from exc
+    except handlers.CodesRejected as exc:
+        errors = [f for f in exc.findings if f["severity"] == "error"]
+        detail = (
+            f"{len(errors)} error(s) block submission"
+            if errors
+            else "warnings need confirmation: resend with confirm_warnings true"
+        )
+        return problem(422, "Codes not accepted", detail, findings=exc.findings)
+    return TaskSummary.of(task)

@@ -1,4 +1,4 @@
-from services.intake.api import create_app
+from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from shared.cli import main_for
 

@@ -1,24 +1,21 @@
-"""Intake's HTTP API: hospitals push encounters and read their status."""
+"""Intake's HTTP API: hospitals push encounters and read their status; admins register hospitals."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
-from services.intake import SERVICE, handlers
-from services.intake.db import TABLES, Encounter, Hospital, IntakeRepository
-from shared.events import topics
+from services.intake import handlers
+from services.intake.db import Encounter, Hospital, IntakeRepository
 from shared.events.intake import Address, EncounterDocument
-from shared.http import RuntimeDep, api_key_owner, require_admin, service_app
-from shared.service import Runtime
-from shared.settings import ChartflowSettings
+from shared.http import AdminOnly, RuntimeDep, SettingsDep, api_key_owner
+
+router = APIRouter()
 
 
 class HospitalIn(BaseModel):
@@ -82,72 +79,57 @@ async def current_hospital(
 CurrentHospital = Annotated[Hospital, Depends(current_hospital)]
 
 
-def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = Runtime.create(settings, TABLES)
-        app.state.runtime = rt
-        if "consumer" in roles:
-            rt.start_outbox_relay()
-            rt.start_consumer(topics.ENCOUNTERS_CODED, rt.transactional(handlers.record_coded))
-            rt.start_consumer(topics.CLAIMS_STATUS, rt.transactional(handlers.record_claim_status))
-        yield
-        await rt.stop()
-
-    app = service_app(SERVICE, lifespan)
-    admin = require_admin(settings.admin_token)
-
-    @app.post("/v1/admin/hospitals", status_code=201, dependencies=[admin])
-    async def register_hospital(body: HospitalIn, rt: RuntimeDep) -> dict[str, str]:
-        api_key = await rt.db.run(
-            lambda s: handlers.register_hospital(
-                s, body.id, body.name, body.npi, body.tax_id, body.address
-            )
+@router.post("/v1/admin/hospitals", status_code=201, dependencies=[AdminOnly])
+async def register_hospital(body: HospitalIn, rt: RuntimeDep) -> dict[str, str]:
+    api_key = await rt.db.run(
+        lambda s: handlers.register_hospital(
+            s, body.id, body.name, body.npi, body.tax_id, body.address
         )
-        return {"hospital_id": body.id, "api_key": api_key}
+    )
+    return {"hospital_id": body.id, "api_key": api_key}
 
-    @app.post("/v1/encounters", status_code=202)
-    async def push_encounter(
-        document: EncounterDocument,
-        hospital: CurrentHospital,
-        rt: RuntimeDep,
-        response: Response,
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> EncounterView:
-        def receive(session: Any) -> handlers.Received:
-            return handlers.receive_encounter(
-                session, settings, hospital, document, idempotency_key
-            )
 
+@router.post("/v1/encounters", status_code=202)
+async def push_encounter(
+    document: EncounterDocument,
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> EncounterView:
+    def receive(session: Any) -> handlers.Received:
+        return handlers.receive_encounter(session, settings, hospital, document, idempotency_key)
+
+    try:
         try:
-            try:
-                received = await rt.db.run(receive)
-            except IntegrityError:  # The same encounter raced in twice: the second replays.
-                received = await rt.db.run(receive)
-        except handlers.EncounterConflict as exc:
-            raise HTTPException(409, str(exc)) from exc
-        if received.replayed:
-            response.headers["Idempotent-Replayed"] = "true"
-        response.headers["Location"] = f"/v1/encounters/{received.encounter.id}"
-        return EncounterView.of(received.encounter)
+            received = await rt.db.run(receive)
+        except IntegrityError:  # The same encounter raced in twice: the second replays.
+            received = await rt.db.run(receive)
+    except handlers.EncounterConflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    if received.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/v1/encounters/{received.encounter.id}"
+    return EncounterView.of(received.encounter)
 
-    @app.get("/v1/encounters/{encounter_id}")
-    async def get_encounter(
-        encounter_id: str, hospital: CurrentHospital, rt: RuntimeDep
-    ) -> EncounterView:
-        row = await rt.db.run(lambda s: IntakeRepository(s).encounter(hospital.id, encounter_id))
-        if row is None:
-            raise HTTPException(404, f"no encounter {encounter_id} for this hospital")
-        return EncounterView.of(row)
 
-    @app.get("/v1/encounters")
-    async def list_encounters(
-        hospital: CurrentHospital,
-        rt: RuntimeDep,
-        status: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    ) -> list[EncounterView]:
-        rows = await rt.db.run(lambda s: IntakeRepository(s).encounters(hospital.id, limit, status))
-        return [EncounterView.of(r) for r in rows]
+@router.get("/v1/encounters/{encounter_id}")
+async def get_encounter(
+    encounter_id: str, hospital: CurrentHospital, rt: RuntimeDep
+) -> EncounterView:
+    row = await rt.db.run(lambda s: IntakeRepository(s).encounter(hospital.id, encounter_id))
+    if row is None:
+        raise HTTPException(404, f"no encounter {encounter_id} for this hospital")
+    return EncounterView.of(row)
 
-    return app
+
+@router.get("/v1/encounters")
+async def list_encounters(
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[EncounterView]:
+    rows = await rt.db.run(lambda s: IntakeRepository(s).encounters(hospital.id, limit, status))
+    return [EncounterView.of(r) for r in rows]

@@ -1,8 +1,16 @@
 """HTTP conventions every service's API shares, one module per idea: problem+json errors
 (`errors`), body limits (`limits`), credentials (`auth`) and the app factory (`app`)."""
 
-from shared.http.app import RuntimeDep, install_http_conventions, runtime, service_app
+from shared.http.app import (
+    RuntimeDep,
+    SettingsDep,
+    install_http_conventions,
+    runtime,
+    service_app,
+    settings,
+)
 from shared.http.auth import (
+    AdminOnly,
     api_key_owner,
     check_admin,
     hash_secret,
@@ -13,6 +21,9 @@ from shared.http.errors import PROBLEM, problem
 from shared.http.limits import MAX_BODY_BYTES, BodySizeLimit
 
 __all__ = [
+    "AdminOnly",
+    "SettingsDep",
+    "settings",
     "MAX_BODY_BYTES",
     "PROBLEM",
     "BodySizeLimit",

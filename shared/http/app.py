@@ -12,6 +12,7 @@ from shared.http.limits import BodySizeLimit
 from shared.metrics import HTTP_REQUESTS, render
 from shared.outbox import pending_count
 from shared.service import Runtime
+from shared.settings import ChartflowSettings
 
 
 def runtime(request: Request) -> Runtime:
@@ -23,14 +24,24 @@ def runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
+def settings(request: Request) -> ChartflowSettings:
+    """The service's settings, as given to `service_app`."""
+    value: ChartflowSettings = request.app.state.settings
+    return value
+
+
+SettingsDep = Annotated[ChartflowSettings, Depends(settings)]
+
+
 def install_http_conventions(app: FastAPI) -> None:
     app.add_middleware(BodySizeLimit)
     install_error_handlers(app)
 
 
-def service_app(service: str, lifespan: Any) -> FastAPI:
+def service_app(service: str, settings: ChartflowSettings, lifespan: Any) -> FastAPI:
     """A service's FastAPI app with the shared conventions and a `/health` route."""
     app = FastAPI(title=f"Chartflow {service}", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
     install_http_conventions(app)
 
     @app.get("/health")

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, HTTPException
+from fastapi import Depends, Header, HTTPException, Request
 from sqlmodel import Session
 
 from shared.service import Runtime
@@ -30,13 +30,13 @@ def check_admin(authorization: str | None, admin_token: str) -> None:
         raise HTTPException(401, "admin token required", headers={"WWW-Authenticate": "Bearer"})
 
 
-def require_admin(admin_token: str) -> Any:
-    """A route dependency: `dependencies=[require_admin(settings.admin_token)]`."""
+def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """The admin bearer token of the service's settings, or 401."""
+    check_admin(authorization, request.app.state.settings.admin_token)
 
-    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        check_admin(authorization, admin_token)
 
-    return Depends(admin)
+#: For routes only admins may call: `@router.get(..., dependencies=[AdminOnly])`.
+AdminOnly: Any = Depends(require_admin)
 
 
 async def api_key_owner(

@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
-from services.intake.api import create_app
+from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived

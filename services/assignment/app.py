@@ -1,0 +1,49 @@
+"""Assignment's app: the database, Temporal client and worker, and its consumers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from services.assignment import SERVICE
+from services.assignment.api import router
+from services.assignment.db import TABLES
+from services.assignment.handlers import AssignmentHandlers
+from services.assignment.worker import build_worker
+from shared.events import topics
+from shared.http import service_app
+from shared.kafka import Publisher
+from shared.service import Runtime
+from shared.settings import ChartflowSettings
+from shared.temporal import connect
+
+
+def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = Runtime.create(settings, TABLES)
+        client = await connect(settings)
+        app.state.runtime, app.state.temporal = rt, client
+        handlers = AssignmentHandlers(rt.db, client, settings)
+        if "consumer" in roles:
+            rt.start_consumer(topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received)
+            rt.start_consumer(topics.CODING_EVENTS, handlers.on_coding_submitted)
+        if "worker" in roles:
+            rt.loops.start("worker", lambda: run_worker(rt, client))
+        yield
+        await rt.stop()
+
+    async def run_worker(rt: Runtime, client: Client) -> None:
+        publisher = Publisher(settings.kafka_bootstrap_servers)
+        try:
+            await publisher.start()
+            await build_worker(client, rt.db, publisher, settings).run()
+        finally:
+            await publisher.stop()
+
+    app = service_app(SERVICE, settings, lifespan)
+    app.include_router(router)
+    return app

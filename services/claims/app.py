@@ -1,0 +1,37 @@
+"""Claims' app: the database, outbox relay, coded-encounter consumer and payer submission loop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.claims import SERVICE
+from services.claims.api import router
+from services.claims.db import TABLES
+from services.claims.handlers import ClaimsHandlers
+from services.claims.submission import ClaimSubmitter
+from shared.events import topics
+from shared.http import service_app
+from shared.service import Runtime
+from shared.settings import ChartflowSettings
+
+
+def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = Runtime.create(settings, TABLES)
+        app.state.runtime = rt
+        if "consumer" in roles:
+            rt.start_outbox_relay()
+            handlers = ClaimsHandlers(rt.db, settings)
+            rt.start_consumer(topics.ENCOUNTERS_CODED, handlers.on_encounter_coded)
+        if "worker" in roles:
+            rt.loops.start("payer-submission", ClaimSubmitter(rt.db, settings).run_forever)
+        yield
+        await rt.stop()
+
+    app = service_app(SERVICE, settings, lifespan)
+    app.include_router(router)
+    return app

@@ -1,0 +1,33 @@
+"""Intake's app: the database, the outbox relay and its consumers, wired to the API routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.intake import SERVICE, handlers
+from services.intake.api import router
+from services.intake.db import TABLES
+from shared.events import topics
+from shared.http import service_app
+from shared.service import Runtime
+from shared.settings import ChartflowSettings
+
+
+def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = Runtime.create(settings, TABLES)
+        app.state.runtime = rt
+        if "consumer" in roles:
+            rt.start_outbox_relay()
+            rt.start_consumer(topics.ENCOUNTERS_CODED, rt.transactional(handlers.record_coded))
+            rt.start_consumer(topics.CLAIMS_STATUS, rt.transactional(handlers.record_claim_status))
+        yield
+        await rt.stop()
+
+    app = service_app(SERVICE, settings, lifespan)
+    app.include_router(router)
+    return app
