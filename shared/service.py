@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, SQLModel
 
+from shared import migrations
 from shared.crypto import use_phi_key
 from shared.db import Database
 from shared.events.envelope import Envelope
@@ -24,10 +25,10 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: ChartflowSettings, tables: Sequence[type[SQLModel]]) -> Runtime:
-        """The service's database (tables created when missing), with its PHI key loaded."""
+        """The service's database, migrated to the newest schema, with its PHI key loaded."""
         use_phi_key(settings.phi_key_bytes())
         db = Database(settings.service_database_url(), [*tables, OutboxEvent, ProcessedEvent])
-        db.create_all()
+        migrations.upgrade(db, settings.service_name)
         return cls(settings=settings, db=db)
 
     def start_outbox_relay(self) -> None:

@@ -22,6 +22,7 @@ from services.assignment.handlers import AssignmentHandlers
 from services.assignment.settings import AssignmentSettings
 from services.assignment.worker import build_worker
 from services.assignment.workflows import EncounterCoding, workflow_id
+from shared import migrations
 from shared.db import Database
 from shared.events import topics
 from shared.events.assignment import CodingTaskCreated, EncounterCoded
@@ -56,7 +57,7 @@ async def assignment(stack: Stack, unique: str, tmp_path: Path) -> AsyncIterator
         chartflow_var=tmp_path,
     )
     db = Database(settings.service_database_url(), TABLES)
-    db.create_all()
+    migrations.upgrade(db, "assignment")
     client = await connect(settings)
     publisher = Publisher(stack.kafka)
     await publisher.start()

@@ -15,6 +15,7 @@ from services.claims.handlers import (
     patient_control_number,
 )
 from services.claims.submission import exchange_with_payer, record_exchange
+from shared import migrations
 from shared.db import Database
 from shared.outbox import OutboxEvent
 from shared.settings import ChartflowSettings
@@ -82,7 +83,7 @@ def test_a_denied_claim_keeps_the_carc_in_its_reason() -> None:
 
 def test_recording_an_exchange_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'claims.db'}", [*TABLES, OutboxEvent])
-    db.create_all()
+    migrations.upgrade(db, "claims")
     row = _built_row(0)
     db.run_sync(lambda s: s.add(row))
     exchange = exchange_with_payer(row, "{}", WHEN)

@@ -9,6 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from services.intake.db import TABLES, Encounter
+from shared import migrations
 from shared.crypto import PhiKeyError, load_or_create_key, use_phi_key
 from shared.db import Database
 
@@ -21,7 +22,7 @@ def test_encounter_document_is_unreadable_on_disk_and_readable_through_the_model
     key = load_or_create_key(tmp_path / "phi.key")
     use_phi_key(key)
     db = Database(f"sqlite:///{tmp_path / 'intake.db'}", TABLES)
-    db.create_all()
+    migrations.upgrade(db, "intake")
     row = Encounter(
         hospital_id="h", external_id="E1", encounter_key="h:E1", encounter_class="professional",
         document=CHART,
