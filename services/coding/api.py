@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Security
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +16,14 @@ from services.coding import handlers
 from services.coding.db import Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.http import AdminOnly, RuntimeDep, SettingsDep, api_key_owner, problem
+from shared.http import (
+    AdminOnly,
+    RuntimeDep,
+    SettingsDep,
+    api_key_owner,
+    api_key_scheme,
+    problem,
+)
 
 WORKBENCH = Path(__file__).with_name("static") / "workbench.html"
 router = APIRouter()
@@ -51,7 +58,12 @@ class TaskSummary(BaseModel):
         return cls.model_validate(task)
 
 
-async def current_coder(rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None) -> Coder:
+CODER_KEY = api_key_scheme("CoderApiKey", "The coder's API key")
+
+
+async def current_coder(
+    rt: RuntimeDep, x_api_key: Annotated[str | None, Security(CODER_KEY)] = None
+) -> Coder:
     return await api_key_owner(rt, x_api_key, lambda s, h: CodingRepository(s).coder_by_key_hash(h))
 
 

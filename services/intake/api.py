@@ -6,14 +6,20 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, Security
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import handlers
 from services.intake.db import Encounter, Hospital, IntakeRepository
 from shared.events.intake import Address, EncounterDocument
-from shared.http import AdminOnly, RuntimeDep, SettingsDep, api_key_owner
+from shared.http import (
+    AdminOnly,
+    RuntimeDep,
+    SettingsDep,
+    api_key_owner,
+    api_key_scheme,
+)
 
 router = APIRouter()
 
@@ -68,8 +74,11 @@ class EncounterView(BaseModel):
         )
 
 
+HOSPITAL_KEY = api_key_scheme("HospitalApiKey", "The hospital's API key")
+
+
 async def current_hospital(
-    rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None
+    rt: RuntimeDep, x_api_key: Annotated[str | None, Security(HOSPITAL_KEY)] = None
 ) -> Hospital:
     return await api_key_owner(
         rt, x_api_key, lambda s, h: IntakeRepository(s).hospital_by_key_hash(h)

@@ -83,7 +83,7 @@ def test_intake_rejects_bad_input_with_problem_details_naming_the_field(
     assert invalid.json()["detail"].startswith("patient.birth_date:")
     assert oversize.status_code == 413
     assert chunked.status_code == 413
-    assert not_json.status_code == 422
+    assert not_json.status_code == 400
     assert not_json.json()["detail"].startswith("body:")
     assert not_admin.status_code == 401
     assert odd_token.status_code == 401
