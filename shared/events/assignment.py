@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from shared.events.bounds import age_on
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.envelope import EventData
 from shared.events.intake import (
@@ -41,8 +42,7 @@ class CodingChart(BaseModel):
 
     @classmethod
     def of(cls, document: EncounterDocument) -> CodingChart:
-        birth, on = document.patient.birth_date, document.service_date
-        age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+        age = age_on(document.patient.birth_date, document.service_date)
         return cls(
             **document.model_dump(exclude={"patient", "coverage", "external_id"}),
             patient=ChartPatient(sex=document.patient.sex, age=age),

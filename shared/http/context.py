@@ -63,6 +63,7 @@ class RequestConventions:
                     # The type and place only: messages (of database errors, say) may quote values.
                     log.error(
                         "http.unexpected_error",
+                        request_id=request_id,
                         method=scope["method"],
                         route=route,
                         error=type(exc).__name__,
