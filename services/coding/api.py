@@ -15,14 +15,17 @@ from sqlalchemy.exc import IntegrityError
 from services.coding import handlers
 from services.coding.db import Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes
+from shared.events.bounds import Credential, PlainName, PoolId
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.http import (
     AdminOnly,
+    IdPath,
     RuntimeDep,
     SettingsDep,
     api_key_owner,
     api_key_scheme,
     problem,
+    problem_response,
 )
 
 WORKBENCH = Path(__file__).with_name("static") / "workbench.html"
@@ -32,9 +35,9 @@ router = APIRouter()
 class CoderIn(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
     vendor_id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
-    name: str = Field(min_length=1, max_length=100)
-    pools: list[str] = Field(min_length=1)
-    credentials: list[str] = Field(min_length=1)
+    name: PlainName = Field(min_length=1, max_length=100)
+    pools: list[PoolId] = Field(min_length=1, max_length=20)
+    credentials: list[Credential] = Field(min_length=1, max_length=10)
     role: str = Field(default="coder", pattern="^(coder|auditor)$")
 
 
@@ -103,7 +106,7 @@ async def worklist(coder: CurrentCoder, rt: RuntimeDep) -> list[TaskSummary]:
 
 
 @router.get("/v1/tasks/{task_id}")
-async def get_task(task_id: str, coder: CurrentCoder, rt: RuntimeDep) -> dict[str, Any]:
+async def get_task(task_id: IdPath, coder: CurrentCoder, rt: RuntimeDep) -> dict[str, Any]:
     try:
         task, chart = await rt.db.run(lambda s: handlers.open_chart(s, coder, task_id))
     except handlers.TaskNotFound as exc:
@@ -111,9 +114,14 @@ async def get_task(task_id: str, coder: CurrentCoder, rt: RuntimeDep) -> dict[st
     return {"task": TaskSummary.of(task).model_dump(mode="json"), "chart": chart}
 
 
-@router.post("/v1/tasks/{task_id}/codes", status_code=202, response_model=TaskSummary)
+@router.post(
+    "/v1/tasks/{task_id}/codes",
+    status_code=202,
+    response_model=TaskSummary,
+    responses={409: problem_response("The task was already submitted or returned")},
+)
 async def submit_codes(
-    task_id: str, body: CodesIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
+    task_id: IdPath, body: CodesIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
 ) -> TaskSummary | JSONResponse:
     submission = handlers.Submission(body.diagnoses, body.procedures, body.confirm_warnings)
     try:

@@ -12,13 +12,16 @@ from sqlalchemy.exc import IntegrityError
 
 from services.intake import handlers
 from services.intake.db import Encounter, Hospital, IntakeRepository
+from shared.events.bounds import PlainName
 from shared.events.intake import Address, EncounterDocument
 from shared.http import (
     AdminOnly,
+    IdPath,
     RuntimeDep,
     SettingsDep,
     api_key_owner,
     api_key_scheme,
+    problem_response,
 )
 
 router = APIRouter()
@@ -26,7 +29,7 @@ router = APIRouter()
 
 class HospitalIn(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
-    name: str = Field(min_length=1, max_length=60)
+    name: PlainName = Field(min_length=1, max_length=60)
     npi: str = Field(pattern=r"^\d{10}$")
     tax_id: str = Field(pattern=r"^\d{9}$")
     address: Address
@@ -98,14 +101,18 @@ async def register_hospital(body: HospitalIn, rt: RuntimeDep) -> dict[str, str]:
     return {"hospital_id": body.id, "api_key": api_key}
 
 
-@router.post("/v1/encounters", status_code=202)
+@router.post(
+    "/v1/encounters",
+    status_code=202,
+    responses={409: problem_response("The external id or Idempotency-Key came with other content")},  # noqa: E501
+)
 async def push_encounter(
     document: EncounterDocument,
     hospital: CurrentHospital,
     rt: RuntimeDep,
     settings: SettingsDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(pattern=r"^[!-~]{1,200}$")] = None,
 ) -> EncounterView:
     def receive(session: Any) -> handlers.Received:
         return handlers.receive_encounter(session, settings, hospital, document, idempotency_key)
@@ -125,7 +132,7 @@ async def push_encounter(
 
 @router.get("/v1/encounters/{encounter_id}")
 async def get_encounter(
-    encounter_id: str, hospital: CurrentHospital, rt: RuntimeDep
+    encounter_id: IdPath, hospital: CurrentHospital, rt: RuntimeDep
 ) -> EncounterView:
     row = await rt.db.run(lambda s: IntakeRepository(s).encounter(hospital.id, encounter_id))
     if row is None:
@@ -137,7 +144,7 @@ async def get_encounter(
 async def list_encounters(
     hospital: CurrentHospital,
     rt: RuntimeDep,
-    status: str | None = None,
+    status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,30}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[EncounterView]:
     rows = await rt.db.run(lambda s: IntakeRepository(s).encounters(hospital.id, limit, status))

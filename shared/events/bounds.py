@@ -63,6 +63,10 @@ LineCharge = Annotated[
     ),
 ]
 PlainName = Annotated[str, Field(pattern=PLAIN_TEXT)]
+#: A vendor pool, hospital or vendor id.
+PoolId = Annotated[str, Field(pattern=r"^[a-z0-9-]{2,64}$")]
+#: A coder credential, e.g. CPC, CCS, CCS-P, COC.
+Credential = Annotated[str, Field(pattern=r"^[A-Z0-9-]{2,10}$")]
 
 
 def age_on(birth: date, on: date) -> int:

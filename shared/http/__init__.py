@@ -21,8 +21,11 @@ from shared.http.auth import (
 from shared.http.errors import PROBLEM, problem
 from shared.http.limits import MAX_BODY_BYTES, BodySizeLimit
 from shared.http.openapi import problem_response
+from shared.http.params import EncounterKeyQuery, IdPath
 
 __all__ = [
+    "EncounterKeyQuery",
+    "IdPath",
     "AdminOnly",
     "SettingsDep",
     "settings",

@@ -45,8 +45,9 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 class Services:
     """The four service processes of one isolated platform; each can be killed and restarted."""
 
-    def __init__(self, stack: Stack, var: Path) -> None:
+    def __init__(self, stack: Stack, var: Path, role: str = "run") -> None:
         self.var = var
+        self.role = role
         self.ports = {name: _free_port() for name in SERVICES}
         self.env = {
             **os.environ,
@@ -66,7 +67,7 @@ class Services:
         log = self.var / f"{name}.log"
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}", "run"],
+                [sys.executable, "-m", f"services.{name}", self.role],
                 cwd=REPO,
                 env=self.env,
                 stdout=out,
