@@ -39,6 +39,7 @@ CONSUMED_TOPICS = (
     topics.CODING_EVENTS,
     topics.ENCOUNTERS_CODED,
     topics.CLAIMS_STATUS,
+    topics.ENCOUNTERS_RETURNED,
 )
 
 

@@ -34,7 +34,9 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             rt.start_consumer(
                 topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received, probes=temporal_up
             )
-            rt.start_consumer(topics.CODING_EVENTS, handlers.on_coding_submitted, probes=temporal_up)
+            rt.start_consumer(
+                topics.CODING_EVENTS, handlers.on_coding_submitted, probes=temporal_up
+            )
         if "worker" in roles:
             rt.loops.start("worker", lambda: run_worker(rt, client))
         yield

@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from services.coding import handlers
 from services.coding.db import Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes
-from shared.events.bounds import Credential, PlainName, PoolId
+from shared.events.bounds import NOTE_TEXT, Credential, PlainName, PoolId
 from shared.events.codes import DiagnosisCode, ProcedureCode
+from shared.events.coding import ReturnReason
 from shared.http import (
     AdminOnly,
     IdPath,
@@ -45,6 +46,11 @@ class CodesIn(BaseModel):
     diagnoses: list[DiagnosisCode] = Field(min_length=1, max_length=25)
     procedures: list[ProcedureCode] = Field(default_factory=list, max_length=50)
     confirm_warnings: bool = False
+
+
+class ReturnIn(BaseModel):
+    reason: ReturnReason
+    note: str | None = Field(default=None, max_length=500, pattern=NOTE_TEXT)
 
 
 class TaskSummary(BaseModel):
@@ -141,4 +147,25 @@ async def submit_codes(
             else "warnings need confirmation: resend with confirm_warnings true"
         )
         return problem(422, "Codes not accepted", detail, findings=exc.findings)
+    return TaskSummary.of(task)
+
+
+@router.post(
+    "/v1/tasks/{task_id}/return",
+    status_code=202,
+    response_model=TaskSummary,
+    responses={409: problem_response("The task was already submitted or returned")},
+)
+async def return_task(
+    task_id: IdPath, body: ReturnIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
+) -> TaskSummary:
+    """Return an encounter that cannot be coded to the hospital, with the reason."""
+    try:
+        task = await rt.db.run(
+            lambda s: handlers.return_task(s, settings, coder, task_id, body.reason, body.note)
+        )
+    except handlers.TaskNotFound as exc:
+        raise HTTPException(404, f"no task {task_id} on your worklist") from exc
+    except (handlers.TaskClosed, IntegrityError) as exc:
+        raise HTTPException(409, f"task {task_id} was already submitted or returned") from exc
     return TaskSummary.of(task)

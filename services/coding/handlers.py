@@ -19,7 +19,7 @@ from shared.events import topics
 from shared.events.assignment import CodingChart, CodingTaskCreated
 from shared.events.bounds import MAX_CLAIM_TOTAL, MAX_LINE_CHARGE, line_charge
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.events.coding import CodingSubmitted
+from shared.events.coding import CodingReturned, CodingSubmitted, ReturnReason
 from shared.events.envelope import Envelope
 from shared.failures import describe
 from shared.http import hash_secret, new_secret
@@ -226,6 +226,39 @@ def submit_codes(
         subject=task.encounter_key,
         tenant=task.hospital_id,
         id=f"submitted-{task.id}",
+    )
+    add_to_outbox(session, settings.topic(topics.CODING_EVENTS), envelope)
+    return task
+
+
+def return_task(
+    session: Session,
+    settings: ChartflowSettings,
+    coder: Coder,
+    task_id: str,
+    reason: ReturnReason,
+    note: str | None,
+) -> CodingTask:
+    """Hand the encounter back to the hospital uncoded, with a reason (the task closes)."""
+    repo = CodingRepository(session)
+    task = _own_task(repo, coder, task_id)
+    if task.status != "open":
+        raise TaskClosed(task_id)
+    returned = CodingReturned(
+        task_id=task.id,
+        encounter_key=task.encounter_key,
+        coder_id=coder.id,
+        reason=reason,
+        note=note,
+    )
+    task.status, task.submitted_at = "returned", datetime.now(UTC)
+    repo.add(task)
+    envelope = Envelope.wrap(
+        returned,
+        source=SERVICE,
+        subject=task.encounter_key,
+        tenant=task.hospital_id,
+        id=f"returned-{task.id}",
     )
     add_to_outbox(session, settings.topic(topics.CODING_EVENTS), envelope)
     return task

@@ -51,6 +51,9 @@ class EncounterView(BaseModel):
     encounter_key: str
     encounter_class: str
     status: str
+    returned_reason: str | None = Field(
+        default=None, description="Why a coder returned the encounter uncoded (status returned)."
+    )
     claim: ClaimView
     received_at: datetime
     updated_at: datetime
@@ -63,6 +66,7 @@ class EncounterView(BaseModel):
             encounter_key=row.encounter_key,
             encounter_class=row.encounter_class,
             status=row.status,
+            returned_reason=row.return_reason,
             claim=ClaimView(
                 claim_id=row.claim_id,
                 status=row.claim_status,

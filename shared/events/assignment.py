@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from shared.events.bounds import age_on
 from shared.events.codes import DiagnosisCode, ProcedureCode
+from shared.events.coding import ReturnReason
 from shared.events.envelope import EventData
 from shared.events.intake import (
     Admission,
@@ -73,3 +74,15 @@ class EncounterCoded(EventData):
     diagnoses: list[DiagnosisCode]
     procedures: list[ProcedureCode]
     coder_id: str
+
+
+class EncounterReturned(EventData):
+    """The encounter goes back to the hospital uncoded, with the coder's reason."""
+
+    event_type = "chartflow.assignment.encounter.returned"
+
+    encounter_key: str
+    hospital_id: str
+    task_id: str
+    reason: ReturnReason
+    note: str | None = None

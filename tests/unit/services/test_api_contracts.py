@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from services.coding import handlers as coding_handlers
 from services.coding.app import create_app as coding_app
@@ -301,3 +302,33 @@ def test_codes_the_encounter_cannot_carry_are_a_422_with_findings_never_a_500(
     assert "161" not in aged.json()["findings"][0]["message"]
     assert over_a_line.status_code == 422
     assert "ENC_AMOUNT_TOO_LARGE" in {f["rule"] for f in over_a_line.json()["findings"]}
+
+
+def test_a_coder_returns_a_task_that_cannot_be_coded_and_it_leaves_the_worklist(
+    coding: TestClient,
+) -> None:
+    from services.coding.db import CodingTask
+    from shared.outbox import OutboxEvent
+
+    ava, ben = _coder_key(coding, "ava"), _coder_key(coding, "ben")
+    reason = {"reason": "documentation_incomplete", "note": "operative note missing"}
+
+    not_theirs = coding.post("/v1/tasks/task-1/return", json=reason, headers=ben)
+    unknown_reason = coding.post("/v1/tasks/task-1/return", json={"reason": "bored"}, headers=ava)
+    returned = coding.post("/v1/tasks/task-1/return", json=reason, headers=ava)
+    again = coding.post("/v1/tasks/task-1/return", json=reason, headers=ava)
+    then_coded = coding.post(
+        "/v1/tasks/task-1/codes", json=DEMO["encounters"][0]["coding"], headers=ava
+    )
+
+    assert not_theirs.status_code == 404
+    assert unknown_reason.status_code == 422
+    assert unknown_reason.json()["errors"][0]["field"] == "reason"
+    assert returned.status_code == 202
+    assert returned.json()["status"] == "returned"
+    assert (again.status_code, then_coded.status_code) == (409, 409)
+    assert coding.get("/v1/worklist", headers=ava).json() == []
+    db = coding.app.state.runtime.db  # type: ignore[attr-defined]
+    events = db.run_sync(lambda s: [e.event_id for e in s.exec(select(OutboxEvent))])
+    assert events == ["returned-task-1"]
+    assert db.run_sync(lambda s: s.get(CodingTask, "task-1").status) == "returned"
