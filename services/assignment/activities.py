@@ -83,19 +83,11 @@ class AssignmentActivities:
     async def release_coded_encounter(self, request: ReleaseRequest) -> None:
         def load(session: Session) -> tuple[EncounterReceived, CodingSubmitted]:
             repo = AssignmentRepository(session)
-            routed = repo.routed(request.encounter_key)
             submission = repo.submission(request.task_id)
-            if routed is None or submission is None:
+            if submission is None:
                 raise ApplicationError("coded encounter not found", non_retryable=True)
-            routed.status = "coded"
-            repo.add(routed)
-            for task in repo.open_tasks(request.encounter_key):
-                task.open = False
-                repo.add(task)
-            return (
-                EncounterReceived.model_validate_json(routed.received),
-                CodingSubmitted.model_validate_json(submission.submitted),
-            )
+            received = _settle(repo, request.encounter_key, "coded")
+            return received, CodingSubmitted.model_validate_json(submission.submitted)
 
         received, submitted = await self.db.run(load)
         coded = EncounterCoded(
@@ -113,19 +105,11 @@ class AssignmentActivities:
     async def return_to_hospital(self, request: ReleaseRequest) -> None:
         def load(session: Session) -> tuple[EncounterReceived, CodingReturned]:
             repo = AssignmentRepository(session)
-            routed = repo.routed(request.encounter_key)
             returned = repo.coding_return(request.task_id)
-            if routed is None or returned is None:
+            if returned is None:
                 raise ApplicationError("returned encounter not found", non_retryable=True)
-            routed.status = "returned"
-            repo.add(routed)
-            for task in repo.open_tasks(request.encounter_key):
-                task.open = False
-                repo.add(task)
-            return (
-                EncounterReceived.model_validate_json(routed.received),
-                CodingReturned.model_validate_json(returned.returned),
-            )
+            received = _settle(repo, request.encounter_key, "returned")
+            return received, CodingReturned.model_validate_json(returned.returned)
 
         received, returned = await self.db.run(load)
         event = EncounterReturned(
@@ -152,3 +136,16 @@ class AssignmentActivities:
             id=event_id,
         )
         await self.publisher.publish(self.settings.topic(topic), envelope)
+
+
+def _settle(repo: AssignmentRepository, encounter_key: str, status: str) -> EncounterReceived:
+    """The encounter's coding is over: its open tasks free their pools' capacity."""
+    routed = repo.routed(encounter_key)
+    if routed is None:
+        raise ApplicationError(f"no encounter {encounter_key}", non_retryable=True)
+    routed.status = status
+    repo.add(routed)
+    for task in repo.open_tasks(encounter_key):
+        task.open = False
+        repo.add(task)
+    return EncounterReceived.model_validate_json(routed.received)

@@ -20,7 +20,7 @@ from shared.events.assignment import CodingChart, CodingTaskCreated
 from shared.events.bounds import MAX_CLAIM_TOTAL, MAX_LINE_CHARGE, line_charge
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.coding import CodingReturned, CodingSubmitted, ReturnReason
-from shared.events.envelope import Envelope
+from shared.events.envelope import Envelope, EventData
 from shared.failures import describe
 from shared.http import hash_secret, new_secret
 from shared.outbox import add_to_outbox, claim_event
@@ -217,18 +217,8 @@ def submit_codes(
         diagnoses=submission.diagnoses,
         procedures=submission.procedures,
     )
-    task.status, task.codes = "submitted", submitted.model_dump_json()
-    task.submitted_at = datetime.now(UTC)
-    repo.add(task)
-    envelope = Envelope.wrap(
-        submitted,
-        source=SERVICE,
-        subject=task.encounter_key,
-        tenant=task.hospital_id,
-        id=f"submitted-{task.id}",
-    )
-    add_to_outbox(session, settings.topic(topics.CODING_EVENTS), envelope)
-    return task
+    task.codes = submitted.model_dump_json()
+    return _close(session, settings, task, "submitted", submitted)
 
 
 def return_task(
@@ -251,14 +241,21 @@ def return_task(
         reason=reason,
         note=note,
     )
-    task.status, task.submitted_at = "returned", datetime.now(UTC)
-    repo.add(task)
+    return _close(session, settings, task, "returned", returned)
+
+
+def _close(
+    session: Session, settings: ChartflowSettings, task: CodingTask, status: str, event: EventData
+) -> CodingTask:
+    """The task leaves the worklist, and assignment hears why, in one transaction."""
+    task.status, task.submitted_at = status, datetime.now(UTC)
+    session.add(task)
     envelope = Envelope.wrap(
-        returned,
+        event,
         source=SERVICE,
         subject=task.encounter_key,
         tenant=task.hospital_id,
-        id=f"returned-{task.id}",
+        id=f"{status}-{task.id}",
     )
     add_to_outbox(session, settings.topic(topics.CODING_EVENTS), envelope)
     return task
