@@ -332,3 +332,21 @@ def test_a_coder_returns_a_task_that_cannot_be_coded_and_it_leaves_the_worklist(
     events = db.run_sync(lambda s: [e.event_id for e in s.exec(select(OutboxEvent))])
     assert events == ["returned-task-1"]
     assert db.run_sync(lambda s: s.get(CodingTask, "task-1").status) == "returned"
+
+
+def test_the_openapi_names_the_auth_schemes_and_every_problem_answer(
+    intake: TestClient, coding: TestClient
+) -> None:
+    intake_api, coding_api = intake.get("/openapi.json").json(), coding.get("/openapi.json").json()
+    push = intake_api["paths"]["/v1/encounters"]["post"]
+    submit = coding_api["paths"]["/v1/tasks/{task_id}/codes"]["post"]
+
+    assert set(intake_api["components"]["securitySchemes"]) == {"HospitalApiKey", "AdminBearer"}
+    assert set(coding_api["components"]["securitySchemes"]) == {"CoderApiKey", "AdminBearer"}
+    assert push["security"] == [{"HospitalApiKey": []}]
+    assert {"400", "401", "409", "413", "422"} <= set(push["responses"])
+    assert {"401", "404", "409", "422"} <= set(submit["responses"])
+    for code in ("401", "409", "422"):
+        assert list(push["responses"][code]["content"]) == ["application/problem+json"]
+    units = coding_api["components"]["schemas"]["ProcedureCode"]["properties"]["units"]
+    assert units["maximum"] == 9999  # integrators read the bounds in the schema
