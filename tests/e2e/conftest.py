@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{url} exited with {process.returncode}: {log.read_text()[-2000:]}")
@@ -39,7 +39,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{url} not healthy within 60s: {log.read_text()[-2000:]}")
+    raise RuntimeError(f"{url} not healthy within 120s: {log.read_text()[-2000:]}")
 
 
 class Services:
@@ -64,17 +64,22 @@ class Services:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str) -> None:
-        log = self.var / f"{name}.log"
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}", self.role],
-                cwd=REPO,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        self.processes[name] = process
-        _wait_healthy(f"http://127.0.0.1:{self.ports[name]}", process, log)
+        self.start_all([name])
+
+    def start_all(self, names: Iterable[str]) -> None:
+        """Start the services side by side, then wait until each answers."""
+        for name in names:
+            with (self.var / f"{name}.log").open("ab") as out:
+                self.processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", f"services.{name}", self.role],
+                    cwd=REPO,
+                    env=self.env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+        for name in names:
+            url = f"http://127.0.0.1:{self.ports[name]}"
+            _wait_healthy(url, self.processes[name], self.var / f"{name}.log")
 
     def stop(self, name: str, kill: bool = False) -> None:
         process = self.processes.pop(name)
@@ -97,8 +102,7 @@ class Services:
 def services(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     running = Services(stack, tmp_path_factory.mktemp("var"))
     try:
-        for name in SERVICES:
-            running.start(name)
+        running.start_all(SERVICES)
         yield running
     finally:
         running.stop_all()

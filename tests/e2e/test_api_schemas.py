@@ -40,8 +40,7 @@ def apis(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sce
     """The four APIs alone (no consumers, no worker), seeded like the demo."""
     running = Services(stack, tmp_path_factory.mktemp("var"), role="api")
     try:
-        for name in SERVICES:
-            running.start(name)
+        running.start_all(SERVICES)
         scenario = Scenario(Endpoints.local(running.ports, ADMIN_TOKEN))
         scenario.seed()
         yield scenario
