@@ -14,11 +14,12 @@ import pytest
 from sqlmodel import text
 
 from shared.db import Database
-from shared.dlq import DeadLetter, DeadLetterTopic
+from shared.dlq import DeadLetter, DeadLetterTopic, list_entries, replay
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived
 from shared.kafka import Consumer, Publisher
 from shared.metrics import sample
+from shared.settings import ChartflowSettings
 from tests.conftest import Stack
 from tests.integration.proxy import TcpProxy
 
@@ -280,3 +281,52 @@ async def test_a_message_failing_transiently_alone_is_dead_lettered_after_its_bu
         assert handled[key] - started < budget / 2, key
     # Its own partition waited for the budget, not longer.
     assert budget <= handled[SAME_PARTITION_KEY] - started < budget + 3
+
+
+async def test_dead_letters_replayed_after_a_fix_are_handled_and_leave_the_pending_list(
+    stack: Stack, unique: str
+) -> None:
+    settings = ChartflowSettings(
+        kafka_bootstrap_servers=stack.kafka, chartflow_namespace_prefix=unique
+    )
+    topic = settings.topic("coding.tasks")
+    publisher = Publisher(stack.kafka)
+    await publisher.start()
+    fixed = False
+    handled: list[str] = []
+    two_handled = asyncio.Event()
+
+    async def handler(envelope: Envelope) -> None:
+        if not fixed:
+            raise KeyError("chart")  # a bug: every task is dead-lettered
+        handled.append(envelope.id)
+        if len(handled) == 2:
+            two_handled.set()
+
+    events = [_envelope("test.task", key) for key in OTHER_PARTITION_KEYS]
+    consumer = Consumer(stack.kafka, topic, f"{unique}g", handler, publisher)
+    await consumer.start()
+    task = asyncio.create_task(consumer.run_forever())
+    try:
+        for event in events:
+            await publisher.publish(topic, event)
+        async with asyncio.timeout(30):
+            while len(pending := await list_entries(settings, ["coding.tasks"], True)) < 2:
+                await asyncio.sleep(0.2)
+        fixed = True  # the bug is fixed and deployed
+        replayed = await replay(settings, "coding.tasks")
+        await asyncio.wait_for(two_handled.wait(), 30)
+        after = await list_entries(settings, ["coding.tasks"], pending_only=True)
+        everything = await list_entries(settings, ["coding.tasks"], pending_only=False)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await consumer.stop()
+        await publisher.stop()
+
+    assert {e.reason.split(" at ")[0] for e in pending} == {"KeyError"}
+    assert sorted(e.key for e in replayed) == sorted(OTHER_PARTITION_KEYS)
+    assert sorted(handled) == sorted(e.id for e in events)
+    assert after == []  # replayed entries no longer count as pending (nor as DLQ depth)
+    assert len(everything) == 2  # and stay in the topic for the record
