@@ -19,7 +19,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
@@ -63,7 +63,7 @@ class DeadLetter:
     error: str
     attempts: str
     reason: str
-    value: bytes
+    value: bytes = field(repr=False)  # may hold PHI: never printed
 
     @classmethod
     def of(cls, record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
