@@ -64,22 +64,22 @@ class Services:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str) -> None:
-        self.start_all([name])
+        log = self.var / f"{name}.log"
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}", self.role],
+                cwd=REPO,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes[name] = process
+        _wait_healthy(f"http://127.0.0.1:{self.ports[name]}", process, log)
 
     def start_all(self, names: Iterable[str]) -> None:
-        """Start the services side by side, then wait until each answers."""
+        # One after the other: the first creates the shared PHI key file the others read.
         for name in names:
-            with (self.var / f"{name}.log").open("ab") as out:
-                self.processes[name] = subprocess.Popen(
-                    [sys.executable, "-m", f"services.{name}", self.role],
-                    cwd=REPO,
-                    env=self.env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-        for name in names:
-            url = f"http://127.0.0.1:{self.ports[name]}"
-            _wait_healthy(url, self.processes[name], self.var / f"{name}.log")
+            self.start(name)
 
     def stop(self, name: str, kill: bool = False) -> None:
         process = self.processes.pop(name)
