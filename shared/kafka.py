@@ -274,6 +274,7 @@ class Consumer:
             partition.failed_attempts += 1
             attempts = partition.failed_attempts
             if not failure.transient:
+                self.dependencies_down = False  # whatever failed, it was not an outage
                 return await self._dead_letter(
                     message, partition, failure.reason, failure.error, attempts
                 )

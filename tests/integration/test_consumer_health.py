@@ -46,6 +46,7 @@ async def test_readiness_turns_false_while_a_consumer_is_stuck_and_recovers(
         chartflow_var=tmp_path,
         chartflow_namespace_prefix=unique,
         ready_stuck_seconds=1.0,
+        ready_max_consumer_lag=0,
         consumer_retry_budget_seconds=600,
         consumer_max_backoff_seconds=0.2,
     )
@@ -89,6 +90,7 @@ async def test_readiness_turns_false_while_a_consumer_is_stuck_and_recovers(
 
     assert not_ready["status"] == "not_ready"
     assert not_ready["reasons"][0].startswith(f"{topic}: one message in hand for")
+    assert not_ready["reasons"][1] == f"{topic}: 1 messages behind"
     [consumer] = not_ready["consumers"]
     assert consumer["retrying"] and consumer["lag"] == 1
     assert live == 200  # liveness does not depend on the consumers
