@@ -75,8 +75,11 @@ async def test_readiness_turns_false_while_a_consumer_is_stuck_and_recovers(
                          data={})  # fmt: skip
         await publisher.publish(topic, stuck)
         with TestClient(service_app("probe", settings, lifespan)) as client:
-            await asyncio.to_thread(_wait, lambda: client.get("/health/ready").status_code == 503)
-            not_ready = client.get("/health/ready").json()
+            # Lagging at once, stuck after a second: wait for both reasons.
+            reasons = lambda: client.get("/health/ready").json()["reasons"]  # noqa: E731
+            await asyncio.to_thread(_wait, lambda: len(reasons()) == 2)
+            answer = client.get("/health/ready")
+            not_ready = answer.json()
             live = client.get("/health").status_code
             stuck_seconds = _metric(client, "chartflow_consumer_stuck_seconds")
             lag = _metric(client, "chartflow_consumer_lag")
@@ -88,6 +91,7 @@ async def test_readiness_turns_false_while_a_consumer_is_stuck_and_recovers(
     finally:
         await publisher.stop()
 
+    assert answer.status_code == 503
     assert not_ready["status"] == "not_ready"
     assert not_ready["reasons"][0].startswith(f"{topic}: one message in hand for")
     assert not_ready["reasons"][1] == f"{topic}: 1 messages behind"
