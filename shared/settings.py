@@ -33,6 +33,14 @@ class ChartflowSettings(BaseSettings):
     outbox_poll_seconds: float = 0.2
     # Fernet key for PHI at rest; unset: generated once into <var>/phi.key.
     phi_key: str | None = None
+    # Consumers: a transient failure is retried with backoff doubling up to the maximum, and
+    # dead-lettered once it has failed this long while the dependencies answered.
+    consumer_retry_budget_seconds: float = 30.0
+    consumer_max_backoff_seconds: float = 5.0
+    consumer_attempt_timeout_seconds: float = 60.0
+    # Readiness (`/health/ready`) turns false past either threshold.
+    ready_stuck_seconds: float = 60.0
+    ready_max_consumer_lag: int = 10_000
 
     def topic(self, name: str) -> str:
         return f"{self.chartflow_namespace_prefix}{name}"

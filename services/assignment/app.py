@@ -29,8 +29,14 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         app.state.runtime, app.state.temporal = rt, client
         handlers = AssignmentHandlers(rt.db, client, settings)
         if "consumer" in roles:
-            rt.start_consumer(topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received)
-            rt.start_consumer(topics.CODING_EVENTS, handlers.on_coding_submitted)
+            # A Temporal outage pauses the consumers rather than dead-lettering good events.
+            temporal_up = [client.service_client.check_health]
+            rt.start_consumer(
+                topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received, probes=temporal_up
+            )
+            rt.start_consumer(
+                topics.CODING_EVENTS, handlers.on_coding_submitted, probes=temporal_up
+            )
         if "worker" in roles:
             rt.loops.start("worker", lambda: run_worker(rt, client))
         yield

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import PlainTextResponse
@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from services.claims.db import ClaimRow, ClaimsRepository, PayerRow
 from services.claims.payer_sim import Adjudication
-from shared.http import AdminOnly, RuntimeDep
+from shared.events.bounds import PlainName
+from shared.http import AdminOnly, EncounterKeyQuery, IdPath, RuntimeDep
 from shared.service import Runtime
 
 router = APIRouter()
@@ -19,8 +20,8 @@ router = APIRouter()
 
 class PayerIn(BaseModel):
     payer_id: str = Field(pattern=r"^[A-Za-z0-9]{2,80}$")
-    name: str = Field(min_length=1, max_length=60)
-    claim_types: list[str] = Field(min_length=1)
+    name: PlainName = Field(min_length=1, max_length=60)
+    claim_types: list[Literal["professional", "institutional"]] = Field(min_length=1, max_length=2)
     receiver_id: str = Field(pattern=r"^[A-Za-z0-9]{2,15}$")
     simulator: dict[str, Any] = Field(
         default_factory=dict,
@@ -30,12 +31,9 @@ class PayerIn(BaseModel):
 
 
 @router.put("/v1/admin/payers/{payer_id}", dependencies=[AdminOnly])
-async def put_payer(payer_id: str, body: PayerIn, rt: RuntimeDep) -> PayerIn:
+async def put_payer(payer_id: IdPath, body: PayerIn, rt: RuntimeDep) -> PayerIn:
     if payer_id != body.payer_id:
         raise HTTPException(422, "payer_id in the path and the body differ")
-    unknown = set(body.claim_types) - {"professional", "institutional"}
-    if unknown:
-        raise HTTPException(422, f"claim_types: unknown {sorted(unknown)}")
     try:
         Adjudication.from_dict(body.simulator)
     except (ValueError, TypeError, ArithmeticError) as exc:
@@ -59,14 +57,14 @@ async def load(rt: Runtime, claim_id: str) -> ClaimRow:
 
 
 @router.get("/v1/claims", dependencies=[AdminOnly])
-async def list_claims(encounter_key: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+async def list_claims(encounter_key: EncounterKeyQuery, rt: RuntimeDep) -> list[dict[str, Any]]:
     rows = await rt.db.run(lambda s: ClaimsRepository(s).claims_for(encounter_key))
     summary = {"x12", "findings", "document", "remittance"}
     return [r.model_dump(mode="json", exclude=summary) for r in rows]
 
 
 @router.get("/v1/claims/{claim_id}", dependencies=[AdminOnly])
-async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
+async def get_claim(claim_id: IdPath, rt: RuntimeDep) -> dict[str, Any]:
     row = await load(rt, claim_id)
     steps = await rt.db.run(lambda s: ClaimsRepository(s).transitions(claim_id))
     view = row.model_dump(mode="json", exclude={"x12", "findings", "document", "remittance"})
@@ -79,6 +77,6 @@ async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.get("/v1/claims/{claim_id}/x12", dependencies=[AdminOnly])
-async def get_claim_x12(claim_id: str, rt: RuntimeDep) -> PlainTextResponse:
+async def get_claim_x12(claim_id: IdPath, rt: RuntimeDep) -> PlainTextResponse:
     row = await load(rt, claim_id)
     return PlainTextResponse(row.x12, media_type="application/edi-x12")

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Security
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +15,19 @@ from sqlalchemy.exc import IntegrityError
 from services.coding import handlers
 from services.coding.db import Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes
+from shared.events.bounds import NOTE_TEXT, Credential, PlainName, PoolId
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.http import AdminOnly, RuntimeDep, SettingsDep, api_key_owner, problem
+from shared.events.coding import ReturnReason
+from shared.http import (
+    AdminOnly,
+    IdPath,
+    RuntimeDep,
+    SettingsDep,
+    api_key_owner,
+    api_key_scheme,
+    problem,
+    problem_response,
+)
 
 WORKBENCH = Path(__file__).with_name("static") / "workbench.html"
 router = APIRouter()
@@ -25,9 +36,9 @@ router = APIRouter()
 class CoderIn(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
     vendor_id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
-    name: str = Field(min_length=1, max_length=100)
-    pools: list[str] = Field(min_length=1)
-    credentials: list[str] = Field(min_length=1)
+    name: PlainName = Field(min_length=1, max_length=100)
+    pools: list[PoolId] = Field(min_length=1, max_length=20)
+    credentials: list[Credential] = Field(min_length=1, max_length=10)
     role: str = Field(default="coder", pattern="^(coder|auditor)$")
 
 
@@ -35,6 +46,11 @@ class CodesIn(BaseModel):
     diagnoses: list[DiagnosisCode] = Field(min_length=1, max_length=25)
     procedures: list[ProcedureCode] = Field(default_factory=list, max_length=50)
     confirm_warnings: bool = False
+
+
+class ReturnIn(BaseModel):
+    reason: ReturnReason
+    note: str | None = Field(default=None, max_length=500, pattern=NOTE_TEXT)
 
 
 class TaskSummary(BaseModel):
@@ -51,7 +67,12 @@ class TaskSummary(BaseModel):
         return cls.model_validate(task)
 
 
-async def current_coder(rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None) -> Coder:
+CODER_KEY = api_key_scheme("CoderApiKey", "The coder's API key")
+
+
+async def current_coder(
+    rt: RuntimeDep, x_api_key: Annotated[str | None, Security(CODER_KEY)] = None
+) -> Coder:
     return await api_key_owner(rt, x_api_key, lambda s, h: CodingRepository(s).coder_by_key_hash(h))
 
 
@@ -91,7 +112,7 @@ async def worklist(coder: CurrentCoder, rt: RuntimeDep) -> list[TaskSummary]:
 
 
 @router.get("/v1/tasks/{task_id}")
-async def get_task(task_id: str, coder: CurrentCoder, rt: RuntimeDep) -> dict[str, Any]:
+async def get_task(task_id: IdPath, coder: CurrentCoder, rt: RuntimeDep) -> dict[str, Any]:
     try:
         task, chart = await rt.db.run(lambda s: handlers.open_chart(s, coder, task_id))
     except handlers.TaskNotFound as exc:
@@ -99,9 +120,14 @@ async def get_task(task_id: str, coder: CurrentCoder, rt: RuntimeDep) -> dict[st
     return {"task": TaskSummary.of(task).model_dump(mode="json"), "chart": chart}
 
 
-@router.post("/v1/tasks/{task_id}/codes", status_code=202, response_model=TaskSummary)
+@router.post(
+    "/v1/tasks/{task_id}/codes",
+    status_code=202,
+    response_model=TaskSummary,
+    responses={409: problem_response("The task was already submitted or returned")},
+)
 async def submit_codes(
-    task_id: str, body: CodesIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
+    task_id: IdPath, body: CodesIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
 ) -> TaskSummary | JSONResponse:
     submission = handlers.Submission(body.diagnoses, body.procedures, body.confirm_warnings)
     try:
@@ -121,4 +147,25 @@ async def submit_codes(
             else "warnings need confirmation: resend with confirm_warnings true"
         )
         return problem(422, "Codes not accepted", detail, findings=exc.findings)
+    return TaskSummary.of(task)
+
+
+@router.post(
+    "/v1/tasks/{task_id}/return",
+    status_code=202,
+    response_model=TaskSummary,
+    responses={409: problem_response("The task was already submitted or returned")},
+)
+async def return_task(
+    task_id: IdPath, body: ReturnIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
+) -> TaskSummary:
+    """Return an encounter that cannot be coded to the hospital, with the reason."""
+    try:
+        task = await rt.db.run(
+            lambda s: handlers.return_task(s, settings, coder, task_id, body.reason, body.note)
+        )
+    except handlers.TaskNotFound as exc:
+        raise HTTPException(404, f"no task {task_id} on your worklist") from exc
+    except (handlers.TaskClosed, IntegrityError) as exc:
+        raise HTTPException(409, f"task {task_id} was already submitted or returned") from exc
     return TaskSummary.of(task)

@@ -34,7 +34,7 @@ class CodingTask(SQLModel, table=True):
     vendor_id: str = Field(index=True, max_length=64)
     pool_id: str = Field(index=True, max_length=64)
     coder_id: str | None = Field(default=None, index=True, max_length=64)
-    status: str = Field(default="open", max_length=20)  # unassigned | open | submitted
+    status: str = Field(default="open", max_length=20)  # unassigned | open | submitted | returned
     due_at: datetime
     chart: str = Field(sa_type=EncryptedText)  # CodingChart as JSON (minimum necessary PHI)
     codes: str | None = None  # the submission as JSON

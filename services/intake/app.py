@@ -25,6 +25,9 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             rt.start_outbox_relay()
             rt.start_consumer(topics.ENCOUNTERS_CODED, rt.transactional(handlers.record_coded))
             rt.start_consumer(topics.CLAIMS_STATUS, rt.transactional(handlers.record_claim_status))
+            rt.start_consumer(
+                topics.ENCOUNTERS_RETURNED, rt.transactional(handlers.record_returned)
+            )
         yield
         await rt.stop()
 

@@ -49,6 +49,8 @@ class Encounter(SQLModel, table=True):
     claim_total: str | None = None
     claim_paid: str | None = None
     claim_history: str = "[]"  # JSON list of {status, reason, at}
+    # Why a coder returned the encounter uncoded ("<reason>: <note>"); may quote the chart.
+    return_reason: str | None = Field(default=None, sa_type=EncryptedText)
     received_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from services.intake import SERVICE
 from services.intake.db import Encounter, Hospital, IntakeRepository
 from shared.events import topics
-from shared.events.assignment import EncounterCoded
+from shared.events.assignment import EncounterCoded, EncounterReturned
 from shared.events.claims import ClaimStatusChanged
 from shared.events.envelope import Envelope
 from shared.events.intake import (
@@ -107,6 +107,13 @@ def receive_encounter(
 def record_coded(session: Session, envelope: Envelope) -> None:
     coded = envelope.payload(EncounterCoded)
     _update(session, envelope, coded.encounter_key, status="coded")
+
+
+def record_returned(session: Session, envelope: Envelope) -> None:
+    """A coder could not code the encounter: the hospital sees `returned` and why."""
+    returned = envelope.payload(EncounterReturned)
+    reason = returned.reason + (f": {returned.note}" if returned.note else "")
+    _update(session, envelope, returned.encounter_key, status="returned", return_reason=reason)
 
 
 def record_claim_status(session: Session, envelope: Envelope) -> None:

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from shared.events.bounds import age_on
 from shared.events.codes import DiagnosisCode, ProcedureCode
+from shared.events.coding import ReturnReason
 from shared.events.envelope import EventData
 from shared.events.intake import (
     Admission,
@@ -41,8 +43,7 @@ class CodingChart(BaseModel):
 
     @classmethod
     def of(cls, document: EncounterDocument) -> CodingChart:
-        birth, on = document.patient.birth_date, document.service_date
-        age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+        age = age_on(document.patient.birth_date, document.service_date)
         return cls(
             **document.model_dump(exclude={"patient", "coverage", "external_id"}),
             patient=ChartPatient(sex=document.patient.sex, age=age),
@@ -73,3 +74,15 @@ class EncounterCoded(EventData):
     diagnoses: list[DiagnosisCode]
     procedures: list[ProcedureCode]
     coder_id: str
+
+
+class EncounterReturned(EventData):
+    """The encounter goes back to the hospital uncoded, with the coder's reason."""
+
+    event_type = "chartflow.assignment.encounter.returned"
+
+    encounter_key: str
+    hospital_id: str
+    task_id: str
+    reason: ReturnReason
+    note: str | None = None

@@ -5,6 +5,7 @@ CODING_TASKS = "coding.tasks"
 CODING_EVENTS = "coding.events"
 ENCOUNTERS_CODED = "encounters.coded"
 CLAIMS_STATUS = "claims.status"
+ENCOUNTERS_RETURNED = "encounters.returned"
 
 
 def dead_letter(topic: str) -> str:

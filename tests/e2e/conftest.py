@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{url} exited with {process.returncode}: {log.read_text()[-2000:]}")
@@ -39,14 +39,15 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{url} not healthy within 60s: {log.read_text()[-2000:]}")
+    raise RuntimeError(f"{url} not healthy within 120s: {log.read_text()[-2000:]}")
 
 
 class Services:
     """The four service processes of one isolated platform; each can be killed and restarted."""
 
-    def __init__(self, stack: Stack, var: Path) -> None:
+    def __init__(self, stack: Stack, var: Path, role: str = "run") -> None:
         self.var = var
+        self.role = role
         self.ports = {name: _free_port() for name in SERVICES}
         self.env = {
             **os.environ,
@@ -66,7 +67,7 @@ class Services:
         log = self.var / f"{name}.log"
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}", "run"],
+                [sys.executable, "-m", f"services.{name}", self.role],
                 cwd=REPO,
                 env=self.env,
                 stdout=out,
@@ -74,6 +75,11 @@ class Services:
             )
         self.processes[name] = process
         _wait_healthy(f"http://127.0.0.1:{self.ports[name]}", process, log)
+
+    def start_all(self, names: Iterable[str]) -> None:
+        # One after the other: the first creates the shared PHI key file the others read.
+        for name in names:
+            self.start(name)
 
     def stop(self, name: str, kill: bool = False) -> None:
         process = self.processes.pop(name)
@@ -96,8 +102,7 @@ class Services:
 def services(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     running = Services(stack, tmp_path_factory.mktemp("var"))
     try:
-        for name in SERVICES:
-            running.start(name)
+        running.start_all(SERVICES)
         yield running
     finally:
         running.stop_all()

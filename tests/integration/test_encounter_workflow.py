@@ -25,9 +25,9 @@ from services.assignment.workflows import EncounterCoding, workflow_id
 from shared import migrations
 from shared.db import Database
 from shared.events import topics
-from shared.events.assignment import CodingTaskCreated, EncounterCoded
+from shared.events.assignment import CodingTaskCreated, EncounterCoded, EncounterReturned
 from shared.events.codes import DiagnosisCode
-from shared.events.coding import CodingSubmitted
+from shared.events.coding import CodingReturned, CodingSubmitted
 from shared.events.envelope import Envelope
 from shared.events.intake import BillingProvider, EncounterDocument, EncounterReceived
 from shared.kafka import Publisher
@@ -213,3 +213,40 @@ async def test_sla_breach_with_no_other_pool_keeps_the_task_and_late_codes_still
     assert result.history == ["assigned", "sla_breached", "coded", "released"]
     history = await handle.fetch_history()
     _save_history(history, "encounter_coding_breached")
+
+
+async def test_a_returned_encounter_goes_back_to_the_hospital_and_the_workflow_ends(
+    assignment: Assignment, stack: Stack, unique: str
+) -> None:
+    await assignment.db.run(lambda s: s.add(_pool("pro-pool", 3600)))
+    received = _received(unique)
+    await assignment.handlers.on_encounter_received(received)
+    handle = assignment.client.get_workflow_handle_for(
+        EncounterCoding.run, workflow_id(received.subject, unique)
+    )
+    task = (await _messages(stack, assignment.settings.topic(topics.CODING_TASKS), 1))[0]
+    created = task.payload(CodingTaskCreated)
+    returned = CodingReturned(
+        task_id=created.task_id,
+        encounter_key=created.encounter_key,
+        coder_id="coder-ava",
+        reason="demographics_invalid",
+        note="birth date after the visit",
+    )
+    envelope = Envelope.wrap(returned, source="test", subject=created.encounter_key, tenant="m")
+
+    await assignment.handlers.on_coding_submitted(envelope)  # coding.events carries both
+    result = await asyncio.wait_for(handle.result(), 30)
+    await _submit(assignment, created)  # codes after the return change nothing
+
+    assert result.status == "returned"
+    assert result.history == ["assigned", "returned"]
+    [back] = await _messages(stack, assignment.settings.topic(topics.ENCOUNTERS_RETURNED), 1)
+    assert back.payload(EncounterReturned).reason == "demographics_invalid"
+    assert back.payload(EncounterReturned).note == "birth date after the visit"
+    profiles = await assignment.db.run(lambda s: AssignmentRepository(s).pool_profiles())
+    assert [p.open_tasks for p in profiles] == [0]
+    assert await _messages(stack, assignment.settings.topic(topics.ENCOUNTERS_CODED), 0) == []
+    history = await handle.fetch_history()
+    assert "birth date after the visit" not in history.to_json()  # the note stays out
+    _save_history(history, "encounter_coding_returned")
