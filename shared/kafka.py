@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
@@ -41,13 +42,17 @@ class PermanentError(Exception):
 
 
 class Publisher:
-    def __init__(self, bootstrap_servers: str) -> None:
+    """An idempotent producer; `client_options` say how it authenticates
+    (`shared.kafka_security.kafka_auth`)."""
+
+    def __init__(self, bootstrap_servers: str, **client_options: Any) -> None:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
             request_timeout_ms=15000,
+            **client_options,
         )
 
     async def start(self) -> None:
@@ -70,7 +75,8 @@ class Publisher:
 
 
 class Consumer:
-    """Consume `topic` in consumer group `group`, one message at a time per partition."""
+    """Consume `topic` in consumer group `group`, one message at a time per partition;
+    `client_options` as for `Publisher`."""
 
     def __init__(
         self,
@@ -80,6 +86,7 @@ class Consumer:
         handler: Handler,
         publisher: Publisher,
         retry_backoff_seconds: float = 0.5,
+        **client_options: Any,
     ) -> None:
         self.topic = topic
         self.group = group
@@ -93,6 +100,7 @@ class Consumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,
+            **client_options,
         )
 
     async def start(self) -> None:

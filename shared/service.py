@@ -11,6 +11,7 @@ from shared.crypto import use_phi_key
 from shared.db import Database
 from shared.events.envelope import Envelope
 from shared.kafka import Consumer, Handler, Publisher
+from shared.kafka_security import kafka_auth
 from shared.loops import BackgroundLoops
 from shared.outbox import OutboxEvent, OutboxRelay, ProcessedEvent
 from shared.settings import ChartflowSettings
@@ -32,12 +33,11 @@ class Runtime:
 
     def start_outbox_relay(self) -> None:
         async def relay() -> None:
-            publisher = Publisher(self.settings.kafka_bootstrap_servers)
+            settings = self.settings
+            publisher = Publisher(settings.kafka_bootstrap_servers, **kafka_auth(settings))
             try:
                 await publisher.start()
-                await OutboxRelay(
-                    self.db, publisher, self.settings.outbox_poll_seconds
-                ).run_forever()
+                await OutboxRelay(self.db, publisher, settings.outbox_poll_seconds).run_forever()
             finally:
                 await publisher.stop()
 
@@ -49,9 +49,15 @@ class Runtime:
         group = f"{settings.chartflow_namespace_prefix}{settings.service_name}.{topic}"
 
         async def consume() -> None:
-            publisher = Publisher(settings.kafka_bootstrap_servers)
+            auth = kafka_auth(settings)
+            publisher = Publisher(settings.kafka_bootstrap_servers, **auth)
             consumer = Consumer(
-                settings.kafka_bootstrap_servers, settings.topic(topic), group, handler, publisher
+                settings.kafka_bootstrap_servers,
+                settings.topic(topic),
+                group,
+                handler,
+                publisher,
+                **auth,
             )
             try:
                 await publisher.start()

@@ -1,8 +1,9 @@
 """The real Kafka, Temporal and PostgreSQL, started once per session.
 
 In order of preference: the addresses given in the environment (KAFKA_BOOTSTRAP_SERVERS,
-TEMPORAL_ADDRESS, DATABASE_URL), as `make test` does; testcontainers when a Docker engine
-answers; otherwise the processes of `deploy/local/stack.py`, started here.
+KAFKA_CREDENTIALS_DIR, TEMPORAL_ADDRESS, DATABASE_URL), as `make test` does; testcontainers
+when a Docker engine answers; otherwise the processes of `deploy/local/stack.py`, started here.
+Tests that use Kafka take the `namespace` fixture: their prefix, with its topics and ACLs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,9 @@ def _stack_from(env: dict[str, str]) -> Stack:
         kafka=env["KAFKA_BOOTSTRAP_SERVERS"],
         temporal=env["TEMPORAL_ADDRESS"],
         database_url=env.get("DATABASE_URL") or None,
+        kafka_credentials=Path(env["KAFKA_CREDENTIALS_DIR"])
+        if env.get("KAFKA_CREDENTIALS_DIR")
+        else None,
     )
 
 
@@ -65,3 +69,11 @@ def stack() -> Iterator[Stack]:
 def unique() -> str:
     """A prefix that isolates a test's topics, task queues and databases."""
     return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+async def namespace(stack: Stack, unique: str) -> AsyncIterator[str]:
+    """`unique`, with its Kafka topics and the services' ACLs (removed after the test)."""
+    await stack.provision(unique)
+    yield unique
+    await stack.remove(unique)

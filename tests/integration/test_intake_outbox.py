@@ -15,6 +15,7 @@ from services.intake.settings import IntakeSettings
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived
 from shared.kafka import Publisher
+from shared.kafka_security import kafka_auth
 from shared.outbox import OutboxRelay
 from tests.conftest import Stack
 
@@ -26,7 +27,7 @@ ADMIN = {"Authorization": "Bearer test-admin"}
 
 def _settings(stack: Stack, unique: str, tmp_path: Path, kafka: str) -> IntakeSettings:
     return IntakeSettings(
-        kafka_bootstrap_servers=kafka,
+        **{**stack.kafka_settings("intake"), "kafka_bootstrap_servers": kafka},
         database_url=stack.database_url,
         chartflow_namespace_prefix=unique,
         chartflow_var=tmp_path,
@@ -35,11 +36,11 @@ def _settings(stack: Stack, unique: str, tmp_path: Path, kafka: str) -> IntakeSe
 
 
 async def test_encounter_accepted_while_kafka_is_down_is_published_once_it_is_back(
-    stack: Stack, unique: str, tmp_path: Path
+    stack: Stack, namespace: str, tmp_path: Path
 ) -> None:
     if not stack.database_url:
         pytest.skip("needs PostgreSQL (DATABASE_URL)")
-    down = _settings(stack, unique, tmp_path, kafka="127.0.0.1:1")  # nothing listens there
+    down = _settings(stack, namespace, tmp_path, kafka="127.0.0.1:1")  # nothing listens there
     with TestClient(create_app(down, frozenset({"api"}))) as client:
         key = client.post("/v1/admin/hospitals", json=DEMO["hospital"], headers=ADMIN).json()
         encounters = [item["encounter"] for item in DEMO["encounters"][:2]]
@@ -63,11 +64,11 @@ async def test_encounter_accepted_while_kafka_is_down_is_published_once_it_is_ba
     assert retry.json()["id"] == answers[0].json()["id"]
 
     # Kafka is back: a relay over the same database publishes what was accepted, once.
-    up = _settings(stack, unique, tmp_path, kafka=stack.kafka)
+    up = _settings(stack, namespace, tmp_path, kafka=stack.kafka)
     app = create_app(up, frozenset({"api"}))
     with TestClient(app):
         runtime = app.state.runtime
-        publisher = Publisher(stack.kafka)
+        publisher = Publisher(stack.kafka, **kafka_auth(up))
         await publisher.start()
         relay = OutboxRelay(runtime.db, publisher)
         try:
@@ -85,7 +86,9 @@ async def test_encounter_accepted_while_kafka_is_down_is_published_once_it_is_ba
 
 async def _read(stack: Stack, topic: str, count: int) -> list[Envelope]:
     """Every message on the topic: at least `count`, and whatever follows within a second."""
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest", **stack.kafka_auth()
+    )
     await reader.start()
     found: list[Envelope] = []
     try:

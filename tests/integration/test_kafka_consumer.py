@@ -38,7 +38,10 @@ async def _run(consumer: Consumer, until: asyncio.Event) -> None:
 
 async def _read_dlq(stack: Stack, topic: str, count: int) -> list[tuple[bytes, dict[str, bytes]]]:
     reader = AIOKafkaConsumer(
-        f"{topic}.dlq", bootstrap_servers=stack.kafka, auto_offset_reset="earliest"
+        f"{topic}.dlq",
+        bootstrap_servers=stack.kafka,
+        auto_offset_reset="earliest",
+        **stack.kafka_auth(),
     )
     await reader.start()
     found: list[tuple[bytes, dict[str, bytes]]] = []
@@ -53,10 +56,10 @@ async def _read_dlq(stack: Stack, topic: str, count: int) -> list[tuple[bytes, d
 
 
 async def test_poison_message_goes_to_dlq_with_reason_and_consumption_continues(
-    stack: Stack, unique: str
+    stack: Stack, namespace: str
 ) -> None:
-    topic = f"{unique}encounters.received"
-    publisher = Publisher(stack.kafka)
+    topic = f"{namespace}encounters.received"
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     seen: list[str] = []
     done = asyncio.Event()
@@ -80,7 +83,9 @@ async def test_poison_message_goes_to_dlq_with_reason_and_consumption_continues(
         await publisher.publish(topic, phi)
         good = _envelope("test.good")
         await publisher.publish(topic, good)
-        consumer = Consumer(stack.kafka, topic, f"{unique}g", record, publisher)
+        consumer = Consumer(
+            stack.kafka, topic, f"{namespace}g", record, publisher, **stack.kafka_auth()
+        )
         await _run(consumer, done)
         dead = await _read_dlq(stack, topic, 3)
     finally:
@@ -99,11 +104,11 @@ async def test_poison_message_goes_to_dlq_with_reason_and_consumption_continues(
 
 
 async def test_offsets_are_committed_only_after_the_handler_succeeded(
-    stack: Stack, unique: str
+    stack: Stack, namespace: str
 ) -> None:
-    topic = f"{unique}coding.events"
-    group = f"{unique}g"
-    publisher = Publisher(stack.kafka)
+    topic = f"{namespace}coding.events"
+    group = f"{namespace}g"
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     first, second = _envelope("test.ping"), _envelope("test.ping")
     attempts: list[str] = []
@@ -119,7 +124,10 @@ async def test_offsets_are_committed_only_after_the_handler_succeeded(
                 crashed.set()
                 await asyncio.sleep(3600)  # the process dies mid-handler
 
-        await _run(Consumer(stack.kafka, topic, group, crash_on_second, publisher), crashed)
+        await _run(
+            Consumer(stack.kafka, topic, group, crash_on_second, publisher, **stack.kafka_auth()),
+            crashed,
+        )
 
         redelivered = asyncio.Event()
         after_restart: list[str] = []
@@ -128,7 +136,10 @@ async def test_offsets_are_committed_only_after_the_handler_succeeded(
             after_restart.append(envelope.id)
             redelivered.set()
 
-        await _run(Consumer(stack.kafka, topic, group, record, publisher), redelivered)
+        await _run(
+            Consumer(stack.kafka, topic, group, record, publisher, **stack.kafka_auth()),
+            redelivered,
+        )
     finally:
         await publisher.stop()
 
@@ -137,10 +148,10 @@ async def test_offsets_are_committed_only_after_the_handler_succeeded(
 
 
 async def test_a_failing_dependency_is_retried_until_it_is_back_and_nothing_is_dead_lettered(
-    stack: Stack, unique: str
+    stack: Stack, namespace: str
 ) -> None:
-    topic = f"{unique}claims.status"
-    publisher = Publisher(stack.kafka)
+    topic = f"{namespace}claims.status"
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     attempts: list[str] = []
     done = asyncio.Event()
@@ -155,7 +166,13 @@ async def test_a_failing_dependency_is_retried_until_it_is_back_and_nothing_is_d
         message = _envelope("test.ping")
         await publisher.publish(topic, message)
         consumer = Consumer(
-            stack.kafka, topic, f"{unique}g", flaky_database, publisher, retry_backoff_seconds=0.05
+            stack.kafka,
+            topic,
+            f"{namespace}g",
+            flaky_database,
+            publisher,
+            retry_backoff_seconds=0.05,
+            **stack.kafka_auth(),
         )
         await _run(consumer, done)
         dead = await _read_dlq(stack, topic, 0)

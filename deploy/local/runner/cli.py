@@ -31,6 +31,8 @@ def status_lines(cfg: Config) -> list[str]:
 def env_lines(cfg: Config) -> list[str]:
     values = {
         "KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
+        # One client file per principal (admin, intake, ...): tests and operators pick theirs.
+        "KAFKA_CREDENTIALS_DIR": str(cfg.kafka_credentials),
         "TEMPORAL_ADDRESS": cfg.temporal_address,
     }
     if running_pid(cfg, "postgres") is not None:

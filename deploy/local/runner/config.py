@@ -84,6 +84,7 @@ class Config:
     kafka_libs = _VarPath("kafka", "libs")
     kafka_data = _VarPath("kafka", "data")
     kafka_properties = _VarPath("kafka", "server.properties")
+    kafka_credentials = _VarPath("kafka", "credentials")
     temporal_db = _VarPath("temporal", "temporal.db")
     pg_dir = _VarPath("postgres")
     pg_data = _VarPath("postgres", "data")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import shutil
 import socket
@@ -11,6 +12,17 @@ import struct
 import uuid
 
 from .config import LOCAL, Config
+from .kafka_auth import (
+    ADMIN,
+    BROKER,
+    PRINCIPALS,
+    SECURITY_STAMP,
+    check_formatted_with_users,
+    credentials_file,
+    ensure_credentials,
+    scram_argument,
+    write_private,
+)
 from .logs import log_contains
 from .net import check_ports_free
 from .process import spawn
@@ -62,12 +74,13 @@ def kafka_jars(cfg: Config) -> None:
     stamp.write_text(digest + "\n")
 
 
-def render_kafka_properties(cfg: Config) -> str:
+def render_kafka_properties(cfg: Config, broker_password: str) -> str:
     template = (KAFKA_FILES / "server.properties").read_text()
     values = {
         "KAFKA_PORT": str(cfg.kafka_port),
         "KAFKA_CONTROLLER_PORT": str(cfg.kafka_controller_port),
         "KAFKA_DATA_DIR": str(cfg.kafka_data),
+        "KAFKA_BROKER_PASSWORD": broker_password,
     }
 
     def fill(match: re.Match[str]) -> str:
@@ -140,18 +153,48 @@ def start_kafka(cfg: Config) -> int:
     check_ports_free(cfg, "kafka")
     kafka_jars(cfg)
     cfg.kafka_data.mkdir(parents=True, exist_ok=True)
-    cfg.kafka_properties.write_text(render_kafka_properties(cfg))
-    if not (cfg.kafka_data / "meta.properties").exists():
-        say("kafka", f"formatting storage in {cfg.rel(cfg.kafka_data)}")
-        argv = kafka_java_argv(
-            cfg,
-            java,
-            "kafka.tools.StorageTool",
-            "format",
-            "--cluster-id",
-            kafka_cluster_id(),
-            "--config",
-            str(cfg.kafka_properties),
-        )
-        run("kafka", argv, what="kafka.tools.StorageTool format", timeout=120)
+    cfg.kafka_data.chmod(0o700)  # topic segments: the broker's user only
+    formatted = (cfg.kafka_data / "meta.properties").exists()
+    if formatted:
+        check_formatted_with_users(cfg)
+    passwords = ensure_credentials(cfg, formatted)
+    write_private(cfg.kafka_properties, render_kafka_properties(cfg, passwords[BROKER]))
+    if not formatted:
+        format_storage(cfg, java, passwords)
     return spawn(cfg, "kafka", kafka_java_argv(cfg, java, "kafka.Kafka", str(cfg.kafka_properties)))
+
+
+def format_storage(cfg: Config, java: str, passwords: dict[str, str]) -> None:
+    """Format the KRaft storage once, with every principal's SCRAM credential in it."""
+    say("kafka", f"formatting storage in {cfg.rel(cfg.kafka_data)} with SCRAM users")
+    users = [
+        arg for name in PRINCIPALS for arg in ("--add-scram", scram_argument(name, passwords[name]))
+    ]
+    argv = kafka_java_argv(
+        cfg,
+        java,
+        "kafka.tools.StorageTool",
+        "format",
+        "--cluster-id",
+        kafka_cluster_id(),
+        "--config",
+        str(cfg.kafka_properties),
+        *users,
+    )
+    run("kafka", argv, what="kafka.tools.StorageTool format", timeout=120)
+    (cfg.kafka_data / SECURITY_STAMP).write_text("\n".join(PRINCIPALS) + "\n")
+
+
+def provision_topics_and_acls(cfg: Config) -> None:
+    """Create the default namespace's topics and ACLs as the admin (idempotent, every `up`)."""
+    if not cfg.python.exists():
+        raise StackError("kafka", f"no {cfg.rel(cfg.python)} to create topics and ACLs; make venv")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
+        "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "KAFKA_CREDENTIALS_FILE": str(credentials_file(cfg, ADMIN)),
+    }
+    argv = [str(cfg.python), "-m", "shared.kafka_access", "provision"]
+    out = run("kafka", argv, what="shared.kafka_access provision", cwd=cfg.repo, env=env)
+    say("kafka", out.strip().removeprefix("kafka: "))
