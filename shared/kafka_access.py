@@ -21,10 +21,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError, for_code
-from aiokafka.protocol.admin import (
-    CreateAclsRequest_v1,
-    DeleteAclsRequest_v1,
-)
+from aiokafka.protocol.admin import CreateAclsRequest_v1, DeleteAclsRequest_v1, DescribeAclsRequest
 from aiokafka.protocol.api import Request
 
 from shared.events import topics
@@ -73,9 +70,11 @@ class Operation(enum.IntEnum):
     WRITE = 4
 
 
+_ANY_RESOURCE = 1
 _ALLOW = 3
 _ANY_PERMISSION = 1
 _ANY_HOST = "*"
+PROPAGATION_TIMEOUT_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,9 @@ class AclBinding:
     name: str
     pattern: Pattern
     operation: Operation
+
+    def key(self) -> tuple[int, str, int, str, int]:
+        return (self.resource, self.name, self.pattern, f"User:{self.principal}", self.operation)
 
     def as_creation(self) -> tuple[int, str, int, str, str, int, int]:
         return (
@@ -174,9 +176,34 @@ async def provision_namespace(admin_settings: ChartflowSettings, prefix: str = "
         errors = [(e[1], e[2]) for e in response.topic_errors]
         _raise_errors("create topics", errors, ignore=(TopicAlreadyExistsError.errno,))
         created = sum(1 for code, _ in errors if code == 0)
-        acls = await admin._send_request(_CreateAcls(namespace_acls(prefix)))
-        _raise_errors("create ACLs", acls.creation_responses, ignore=())
+        acls = namespace_acls(prefix)
+        response = await admin._send_request(_CreateAcls(acls))
+        _raise_errors("create ACLs", response.creation_responses, ignore=())
+        await _until_in_force(admin, acls)
     return created
+
+
+async def _until_in_force(admin: AIOKafkaAdminClient, acls: Sequence[AclBinding]) -> None:
+    """Wait until the broker's authorizer has the new rules (the controller commits them first,
+    the broker applies them from the metadata log a moment later)."""
+    wanted = {acl.key() for acl in acls}
+    every_acl = DescribeAclsRequest(
+        _ANY_RESOURCE, None, Pattern.ANY, None, None, Operation.ANY, _ANY_PERMISSION
+    )
+    deadline = asyncio.get_running_loop().time() + PROPAGATION_TIMEOUT_SECONDS
+    while True:
+        response = await admin._send_request(every_acl)
+        _raise_errors("describe ACLs", [(response.error_code, response.error_message)], ())
+        known = {
+            (kind, name, pattern, acl[0], acl[2])
+            for kind, name, pattern, rules in response.resources
+            for acl in rules
+        }
+        if wanted <= known:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{len(wanted - known)} ACLs not in force after the timeout")
+        await asyncio.sleep(0.05)
 
 
 async def remove_namespace(admin_settings: ChartflowSettings, prefix: str) -> None:
