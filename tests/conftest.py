@@ -1,8 +1,10 @@
 """The real Kafka, Temporal and PostgreSQL, started once per session.
 
 In order of preference: the addresses given in the environment (KAFKA_BOOTSTRAP_SERVERS,
-KAFKA_CREDENTIALS_DIR, TEMPORAL_ADDRESS, DATABASE_URL), as `make test` does; testcontainers
-when a Docker engine answers; otherwise the processes of `deploy/local/stack.py`, started here.
+TEMPORAL_ADDRESS, DATABASE_URL, and KAFKA_CREDENTIALS_DIR, KAFKA_SECURITY_PROTOCOL,
+KAFKA_SSL_CAFILE for who tests are on Kafka), as `make test` does (`stack.py env`);
+testcontainers when a Docker engine answers; otherwise the processes of `deploy/local/stack.py`,
+started here.
 Tests that use Kafka take the `namespace` fixture: their prefix, with its topics and ACLs.
 """
 
@@ -48,10 +50,14 @@ def _stack_from(env: dict[str, str]) -> Stack:
         kafka=env["KAFKA_BOOTSTRAP_SERVERS"],
         temporal=env["TEMPORAL_ADDRESS"],
         database_url=env.get("DATABASE_URL") or None,
-        kafka_credentials=Path(env["KAFKA_CREDENTIALS_DIR"])
-        if env.get("KAFKA_CREDENTIALS_DIR")
-        else None,
+        kafka_credentials=_path(env.get("KAFKA_CREDENTIALS_DIR")),
+        kafka_protocol=env.get("KAFKA_SECURITY_PROTOCOL") or "SASL_PLAINTEXT",
+        kafka_ssl_cafile=_path(env.get("KAFKA_SSL_CAFILE")),
     )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 @pytest.fixture(scope="session")

@@ -20,16 +20,21 @@ class Stack:
     # deploy/local's var/kafka/credentials (one client file per principal); None: an open
     # broker (testcontainers) without SASL or ACLs.
     kafka_credentials: Path | None = None
+    kafka_protocol: str = "SASL_PLAINTEXT"  # SASL_SSL under KAFKA_TLS=1
+    kafka_ssl_cafile: Path | None = None
 
     def kafka_settings(self, principal: str = "admin") -> dict[str, Any]:
         """Settings fields for Kafka clients as `principal` (admin: a super user)."""
         if self.kafka_credentials is None:
             return {"kafka_bootstrap_servers": self.kafka, "kafka_security_protocol": "PLAINTEXT"}
-        return {
+        settings: dict[str, Any] = {
             "kafka_bootstrap_servers": self.kafka,
-            "kafka_security_protocol": "SASL_PLAINTEXT",
+            "kafka_security_protocol": self.kafka_protocol,
             "kafka_credentials_file": self.kafka_credentials / f"{principal}.properties",
         }
+        if self.kafka_ssl_cafile:
+            settings["kafka_ssl_cafile"] = self.kafka_ssl_cafile
+        return settings
 
     def kafka_auth(self, principal: str = "admin") -> dict[str, Any]:
         """aiokafka keyword arguments (besides bootstrap_servers) to connect as `principal`."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
 import shutil
 import socket
+import ssl
 import struct
 import uuid
 
@@ -23,6 +25,7 @@ from .kafka_auth import (
     scram_argument,
     write_private,
 )
+from .kafka_tls import ca_file, client_tls_context, ensure_broker_tls, tls_properties
 from .logs import log_contains
 from .net import check_ports_free
 from .process import spawn
@@ -81,6 +84,7 @@ def render_kafka_properties(cfg: Config, broker_password: str) -> str:
         "KAFKA_CONTROLLER_PORT": str(cfg.kafka_controller_port),
         "KAFKA_DATA_DIR": str(cfg.kafka_data),
         "KAFKA_BROKER_PASSWORD": broker_password,
+        "KAFKA_BROKER_PROTOCOL": cfg.kafka_protocol,
     }
 
     def fill(match: re.Match[str]) -> str:
@@ -113,12 +117,16 @@ def kafka_java_argv(cfg: Config, java: str, main: str, *args: str) -> list[str]:
     ]
 
 
-def kafka_api_versions(port: int, timeout: float = 2.0) -> bool:
-    """A real protocol round trip: send ApiVersions v0, expect error_code 0."""
+def kafka_api_versions(port: int, timeout: float = 2.0, tls: ssl.SSLContext | None = None) -> bool:
+    """A real protocol round trip: send ApiVersions v0 (allowed before SASL), expect
+    error_code 0; over TLS when given a context that trusts the broker."""
     client_id = b"chartflow-stack"
     correlation = 7
     header = struct.pack(">hhih", 18, 0, correlation, len(client_id)) + client_id
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+    with contextlib.ExitStack() as closing:
+        sock = closing.enter_context(socket.create_connection(("127.0.0.1", port), timeout))
+        if tls is not None:
+            sock = closing.enter_context(tls.wrap_socket(sock, server_hostname="127.0.0.1"))
         sock.sendall(struct.pack(">i", len(header)) + header)
         raw = _recv_exact(sock, 4)
         (size,) = struct.unpack(">i", raw)
@@ -138,7 +146,8 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 
 
 def kafka_healthy(cfg: Config) -> bool:
-    if not kafka_api_versions(cfg.kafka_port):
+    tls = client_tls_context(cfg) if cfg.kafka_tls else None
+    if not kafka_api_versions(cfg.kafka_port, tls=tls):
         return False
     return log_contains(cfg.log_file("kafka"), KAFKA_STARTED_MARKER)
 
@@ -157,8 +166,10 @@ def start_kafka(cfg: Config) -> int:
     formatted = (cfg.kafka_data / "meta.properties").exists()
     if formatted:
         check_formatted_with_users(cfg)
-    passwords = ensure_credentials(cfg, formatted)
-    write_private(cfg.kafka_properties, render_kafka_properties(cfg, passwords[BROKER]))
+    tls = ensure_broker_tls(cfg) if cfg.kafka_tls else None
+    passwords = ensure_credentials(cfg, formatted, tls.ca_file if tls else None)
+    properties = render_kafka_properties(cfg, passwords[BROKER])
+    write_private(cfg.kafka_properties, properties + (tls_properties(tls) if tls else ""))
     if not formatted:
         format_storage(cfg, java, passwords)
     return spawn(cfg, "kafka", kafka_java_argv(cfg, java, "kafka.Kafka", str(cfg.kafka_properties)))
@@ -192,9 +203,19 @@ def provision_topics_and_acls(cfg: Config) -> None:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
-        "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
-        "KAFKA_CREDENTIALS_FILE": str(credentials_file(cfg, ADMIN)),
+        **kafka_client_env(cfg, ADMIN),
     }
     argv = [str(cfg.python), "-m", "shared.kafka_access", "provision"]
     out = run("kafka", argv, what="shared.kafka_access provision", cwd=cfg.repo, env=env)
     say("kafka", out.strip().removeprefix("kafka: "))
+
+
+def kafka_client_env(cfg: Config, principal: str) -> dict[str, str]:
+    """The settings (environment) of a Kafka client of this broker, as `principal`."""
+    env = {
+        "KAFKA_SECURITY_PROTOCOL": cfg.kafka_protocol,
+        "KAFKA_CREDENTIALS_FILE": str(credentials_file(cfg, principal)),
+    }
+    if cfg.kafka_tls:
+        env["KAFKA_SSL_CAFILE"] = str(ca_file(cfg))
+    return env

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.local.runner.cli import env_lines
+from deploy.local.runner.kafka import render_kafka_properties
 from deploy.local.runner.kafka_auth import (
     PRINCIPALS,
     SECURITY_STAMP,
@@ -89,3 +91,18 @@ def test_each_service_is_started_as_its_own_principal(
     assert envs["claims"]["KAFKA_CREDENTIALS_FILE"] == str(credentials_file(cfg, "claims"))
     assert all(e["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT" for e in envs.values())
     assert not any("KAFKA_USERNAME" in e or "KAFKA_PASSWORD" in e for e in envs.values())
+
+
+def test_with_kafka_tls_the_listener_and_every_client_file_use_sasl_ssl(tmp_path: Path) -> None:
+    cfg = Config.from_env({"KAFKA_TLS": "1"}, repo=tmp_path)
+    ca = tmp_path / "ca.pem"
+
+    ensure_credentials(cfg, formatted=False, ca_file=ca)
+    properties = render_kafka_properties(cfg, "pw")
+
+    assert "listener.security.protocol.map=BROKER:SASL_SSL,CONTROLLER:SASL_PLAINTEXT" in properties
+    text = credentials_file(cfg, "coding").read_text()
+    assert "security.protocol=SASL_SSL" in text
+    assert f"ssl.truststore.type=PEM\nssl.truststore.location={ca}" in text
+    assert service_env(cfg, "coding", postgres=False)["KAFKA_SSL_CAFILE"].endswith("ca.pem")
+    assert "export KAFKA_SECURITY_PROTOCOL=SASL_SSL" in env_lines(cfg)

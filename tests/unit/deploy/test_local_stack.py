@@ -163,6 +163,7 @@ def test_env_lines_without_postgres(tmp_path: Path) -> None:
     cfg = make_cfg(tmp_path)
     assert env_lines(cfg) == [
         "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092",
+        "export KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT",
         f"export KAFKA_CREDENTIALS_DIR={tmp_path}/var/kafka/credentials",
         "export TEMPORAL_ADDRESS=127.0.0.1:7233",
     ]
