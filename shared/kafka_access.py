@@ -13,19 +13,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import enum
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError, for_code
-from aiokafka.protocol.admin import CreateAclsRequest_v1, DeleteAclsRequest_v1, DescribeAclsRequest
-from aiokafka.protocol.api import Request
+from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
 from shared.events import topics
 from shared.events.topics import dead_letter
+from shared.kafka_acls import (
+    AclBinding,
+    Operation,
+    Pattern,
+    Resource,
+    create_acls,
+    delete_acls,
+    raise_errors,
+)
 from shared.kafka_security import kafka_auth
 from shared.settings import ChartflowSettings
 
@@ -51,55 +56,6 @@ TOPICS: tuple[str, ...] = tuple(t for owned in OWNS.values() for t in owned)
 PARTITIONS = 3  # keyed by encounter: one encounter's events stay in one partition, in order
 DLQ_PARTITIONS = 1  # read by people and replay tools, not in parallel
 REPLICATION = 1  # deploy/local is one broker; a production cluster says 3 (docs/kafka-security.md)
-
-
-class Resource(enum.IntEnum):
-    TOPIC = 2
-    GROUP = 3
-
-
-class Pattern(enum.IntEnum):
-    ANY = 1
-    LITERAL = 3
-    PREFIXED = 4
-
-
-class Operation(enum.IntEnum):
-    ANY = 1
-    READ = 3
-    WRITE = 4
-
-
-_ANY_RESOURCE = 1
-_ALLOW = 3
-_ANY_PERMISSION = 1
-_ANY_HOST = "*"
-PROPAGATION_TIMEOUT_SECONDS = 15.0
-
-
-@dataclass(frozen=True)
-class AclBinding:
-    """One ALLOW rule: `User:<principal>` may do `operation` on the resource, from any host."""
-
-    principal: str
-    resource: Resource
-    name: str
-    pattern: Pattern
-    operation: Operation
-
-    def key(self) -> tuple[int, str, int, str, int]:
-        return (self.resource, self.name, self.pattern, f"User:{self.principal}", self.operation)
-
-    def as_creation(self) -> tuple[int, str, int, str, str, int, int]:
-        return (
-            self.resource,
-            self.name,
-            self.pattern,
-            f"User:{self.principal}",
-            _ANY_HOST,
-            self.operation,
-            _ALLOW,
-        )
 
 
 def namespace_topics(prefix: str) -> list[NewTopic]:
@@ -128,82 +84,17 @@ def namespace_acls(prefix: str) -> list[AclBinding]:
     return acls
 
 
-class _CreateAcls(Request[CreateAclsRequest_v1]):
-    """CreateAcls with many bindings in one request (aiokafka's sends one)."""
-
-    API_KEY = 30
-
-    def __init__(self, acls: Sequence[AclBinding]) -> None:
-        self._acls = acls
-
-    def build(self, request_struct_class: type[CreateAclsRequest_v1]) -> CreateAclsRequest_v1:
-        return request_struct_class([acl.as_creation() for acl in self._acls])
-
-
-class _DeleteAcls(Request[DeleteAclsRequest_v1]):
-    """DeleteAcls of every rule on the given exact resources, for any principal."""
-
-    API_KEY = 31
-
-    def __init__(self, resources: Sequence[tuple[Resource, str, Pattern]]) -> None:
-        self._resources = resources
-
-    def build(self, request_struct_class: type[DeleteAclsRequest_v1]) -> DeleteAclsRequest_v1:
-        return request_struct_class(
-            [
-                (kind, name, pattern, None, None, Operation.ANY, _ANY_PERMISSION)
-                for kind, name, pattern in self._resources
-            ]
-        )
-
-
-def _raise_errors(what: str, errors: Sequence[tuple[Any, ...]], ignore: tuple[int, ...]) -> None:
-    """Raise the broker's first error (code first, message second in each row)."""
-    for row in errors:
-        code, message = row[0], row[1]
-        if code and code not in ignore:
-            raise for_code(code)(f"{what}: {message}")
-
-
 async def provision_namespace(admin_settings: ChartflowSettings, prefix: str = "") -> int:
     """Create the namespace's topics (existing ones are kept) and its ACLs; idempotent.
 
     Returns how many topics were new. `admin_settings` are the admin principal's.
     """
     async with _admin(admin_settings) as admin:
-        new_topics = namespace_topics(prefix)
-        response = await admin.create_topics(new_topics)
+        response = await admin.create_topics(namespace_topics(prefix))
         errors = [(e[1], e[2]) for e in response.topic_errors]
-        _raise_errors("create topics", errors, ignore=(TopicAlreadyExistsError.errno,))
-        created = sum(1 for code, _ in errors if code == 0)
-        acls = namespace_acls(prefix)
-        response = await admin._send_request(_CreateAcls(acls))
-        _raise_errors("create ACLs", response.creation_responses, ignore=())
-        await _until_in_force(admin, acls)
-    return created
-
-
-async def _until_in_force(admin: AIOKafkaAdminClient, acls: Sequence[AclBinding]) -> None:
-    """Wait until the broker's authorizer has the new rules (the controller commits them first,
-    the broker applies them from the metadata log a moment later)."""
-    wanted = {acl.key() for acl in acls}
-    every_acl = DescribeAclsRequest(
-        _ANY_RESOURCE, None, Pattern.ANY, None, None, Operation.ANY, _ANY_PERMISSION
-    )
-    deadline = asyncio.get_running_loop().time() + PROPAGATION_TIMEOUT_SECONDS
-    while True:
-        response = await admin._send_request(every_acl)
-        _raise_errors("describe ACLs", [(response.error_code, response.error_message)], ())
-        known = {
-            (kind, name, pattern, acl[0], acl[2])
-            for kind, name, pattern, rules in response.resources
-            for acl in rules
-        }
-        if wanted <= known:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"{len(wanted - known)} ACLs not in force after the timeout")
-        await asyncio.sleep(0.05)
+        raise_errors("create topics", errors, ignore=(TopicAlreadyExistsError.errno,))
+        await create_acls(admin, namespace_acls(prefix))
+    return sum(1 for code, _ in errors if code == 0)
 
 
 async def remove_namespace(admin_settings: ChartflowSettings, prefix: str) -> None:
@@ -214,28 +105,23 @@ async def remove_namespace(admin_settings: ChartflowSettings, prefix: str) -> No
         names = [t.name for t in namespace_topics(prefix)]
         response = await admin.delete_topics(names)
         errors = [(e[1], "") for e in response.topic_error_codes]
-        _raise_errors("delete topics", errors, ignore=(UnknownTopicOrPartitionError.errno,))
-        resources = {(acl.resource, acl.name, acl.pattern) for acl in namespace_acls(prefix)}
-        deleted = await admin._send_request(_DeleteAcls(sorted(resources)))
-        _raise_errors("delete ACLs", [r[:2] for r in deleted.filter_responses], ignore=())
+        raise_errors("delete topics", errors, ignore=(UnknownTopicOrPartitionError.errno,))
+        await delete_acls(admin, namespace_acls(prefix))
 
 
-class _admin:
-    """An admin client as the given settings' principal, closed on exit."""
-
-    def __init__(self, settings: ChartflowSettings) -> None:
-        self._client = AIOKafkaAdminClient(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            request_timeout_ms=15000,
-            **kafka_auth(settings),
-        )
-
-    async def __aenter__(self) -> AIOKafkaAdminClient:
-        await self._client.start()
-        return self._client
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._client.close()
+@contextlib.asynccontextmanager
+async def _admin(settings: ChartflowSettings) -> AsyncIterator[AIOKafkaAdminClient]:
+    """An admin client as the settings' principal."""
+    client = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        request_timeout_ms=15000,
+        **kafka_auth(settings),
+    )
+    await client.start()
+    try:
+        yield client
+    finally:
+        await client.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -260,6 +146,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kafka: {label}: topics and ACLs removed")
     return 0
 
+
+__all__ = [
+    "CONSUMES",
+    "OWNS",
+    "TOPICS",
+    "namespace_acls",
+    "namespace_topics",
+    "provision_namespace",
+    "remove_namespace",
+]
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -197,7 +197,8 @@ def format_storage(cfg: Config, java: str, passwords: dict[str, str]) -> None:
 
 
 def provision_topics_and_acls(cfg: Config) -> None:
-    """Create the default namespace's topics and ACLs as the admin (idempotent, every `up`)."""
+    """Create the topics and ACLs of the default namespace, and of CHARTFLOW_NAMESPACE_PREFIX's
+    when set (the services started alongside use it), as the admin: idempotent, every `up`."""
     if not cfg.python.exists():
         raise StackError("kafka", f"no {cfg.rel(cfg.python)} to create topics and ACLs; make venv")
     env = {
@@ -205,9 +206,11 @@ def provision_topics_and_acls(cfg: Config) -> None:
         "KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
         **kafka_client_env(cfg, ADMIN),
     }
-    argv = [str(cfg.python), "-m", "shared.kafka_access", "provision"]
-    out = run("kafka", argv, what="shared.kafka_access provision", cwd=cfg.repo, env=env)
-    say("kafka", out.strip().removeprefix("kafka: "))
+    prefixes = dict.fromkeys(["", os.environ.get("CHARTFLOW_NAMESPACE_PREFIX", "")])
+    for prefix in prefixes:
+        argv = [str(cfg.python), "-m", "shared.kafka_access", "provision", "--prefix", prefix]
+        out = run("kafka", argv, what="shared.kafka_access provision", cwd=cfg.repo, env=env)
+        say("kafka", out.strip().removeprefix("kafka: "))
 
 
 def kafka_client_env(cfg: Config, principal: str) -> dict[str, str]:

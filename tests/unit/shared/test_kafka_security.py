@@ -9,7 +9,8 @@ import pytest
 from fastapi import FastAPI
 
 from shared.cli import serve
-from shared.kafka_access import Operation, Pattern, Resource, namespace_acls, namespace_topics
+from shared.kafka_access import namespace_acls, namespace_topics
+from shared.kafka_acls import Operation, Pattern, Resource
 from shared.kafka_security import KafkaCredentialsError, kafka_auth, read_client_credentials
 from shared.settings import ChartflowSettings
 
