@@ -33,11 +33,13 @@ class Runtime:
 
     def start_outbox_relay(self) -> None:
         async def relay() -> None:
-            settings = self.settings
-            publisher = Publisher(settings.kafka_bootstrap_servers, **kafka_auth(settings))
+            auth = kafka_auth(self.settings)
+            publisher = Publisher(self.settings.kafka_bootstrap_servers, **auth)
             try:
                 await publisher.start()
-                await OutboxRelay(self.db, publisher, settings.outbox_poll_seconds).run_forever()
+                await OutboxRelay(
+                    self.db, publisher, self.settings.outbox_poll_seconds
+                ).run_forever()
             finally:
                 await publisher.stop()
 
