@@ -8,6 +8,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from shared.kafka_security import KafkaCredentialsError, kafka_auth
 from shared.logging import configure_logging
 from shared.settings import ChartflowSettings
 
@@ -25,6 +26,12 @@ def serve(
         print(f"usage: python -m services.{settings.service_name} {{{'|'.join(ROLES)}}}")
         return 2
     roles = frozenset({"api", "consumer", "worker"} if role == "run" else {role})
+    if roles & {"consumer", "worker"}:
+        try:
+            kafka_auth(settings)  # refuse to start as nobody
+        except KafkaCredentialsError as exc:
+            print(f"{settings.service_name}: {exc}", file=sys.stderr)
+            return 2
     configure_logging(settings.service_name, settings.log_json)
     app = make_app(settings, roles)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

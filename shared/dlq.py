@@ -26,25 +26,19 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
-from shared.events import topics
 from shared.events.topics import dead_letter
 from shared.kafka import Publisher
+from shared.kafka_access import CONSUMES, REPLAY_GROUP
+from shared.kafka_security import kafka_auth, operator_settings
 from shared.metrics import DLQ_DEPTH
 from shared.settings import ChartflowSettings
 
 log = structlog.get_logger()
-CONSUMED_TOPICS = (
-    topics.ENCOUNTERS_RECEIVED,
-    topics.CODING_TASKS,
-    topics.CODING_EVENTS,
-    topics.ENCOUNTERS_CODED,
-    topics.CLAIMS_STATUS,
-    topics.ENCOUNTERS_RETURNED,
-)
+CONSUMED_TOPICS = tuple(sorted({t for consumed in CONSUMES.values() for t in consumed}))
 
 
 def replay_group(prefix: str) -> str:
-    return f"{prefix}chartflow.dlq-replay"
+    return f"{prefix}{REPLAY_GROUP}"
 
 
 @dataclass(frozen=True)
@@ -105,13 +99,14 @@ HEADER = "time\tentry\tfrom\tkey\tconsumer\terror\tattempts\treason"
 class DeadLetterTopic:
     """Reads one dead-letter topic to its current end, and keeps its replay mark."""
 
-    def __init__(self, bootstrap_servers: str, dlq_topic: str, group: str) -> None:
+    def __init__(self, settings: ChartflowSettings, dlq_topic: str, group: str) -> None:
         self.dlq_topic = dlq_topic
         self._reader = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            **kafka_auth(settings),
         )
 
     async def __aenter__(self) -> DeadLetterTopic:
@@ -181,10 +176,10 @@ async def replay(
     """Publish the topic's pending DLQ entries (or only those `(partition, offset)`) back."""
     dlq = dead_letter(settings.topic(topic))
     group = replay_group(settings.chartflow_namespace_prefix)
-    publisher = Publisher(settings.kafka_bootstrap_servers)
+    publisher = Publisher(settings.kafka_bootstrap_servers, **kafka_auth(settings))
     await publisher.start()
     try:
-        async with DeadLetterTopic(settings.kafka_bootstrap_servers, dlq, group) as dlq_topic:
+        async with DeadLetterTopic(settings, dlq, group) as dlq_topic:
             pending = await dlq_topic.entries(pending_only=only is None)
             chosen = [e for e in pending if only is None or (e.partition, e.offset) in only]
             for entry in chosen:
@@ -205,7 +200,7 @@ async def list_entries(
     found: list[DeadLetter] = []
     for name in names:
         dlq = dead_letter(settings.topic(name))
-        async with DeadLetterTopic(settings.kafka_bootstrap_servers, dlq, group) as dlq_topic:
+        async with DeadLetterTopic(settings, dlq, group) as dlq_topic:
             found += await dlq_topic.entries(pending_only)
     return found
 
@@ -216,7 +211,7 @@ async def watch_depth(settings: ChartflowSettings, names: Iterable[str], every: 
     while True:
         for name in list(names):
             dlq = dead_letter(settings.topic(name))
-            async with DeadLetterTopic(settings.kafka_bootstrap_servers, dlq, group) as dlq_topic:
+            async with DeadLetterTopic(settings, dlq, group) as dlq_topic:
                 DLQ_DEPTH.labels(topic=dlq).set(await dlq_topic.depth())
         await asyncio.sleep(every)
 
@@ -242,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         help="only these entries of the DLQ (the replay mark does not move)",
     )
     args = parser.parse_args(argv)
-    settings = ChartflowSettings()
+    settings = operator_settings()
     if args.command == "list":
         names = args.topic or CONSUMED_TOPICS
         entries = asyncio.run(list_entries(settings, names, pending_only=not args.all))

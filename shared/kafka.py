@@ -19,7 +19,7 @@ import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -45,13 +45,17 @@ REVOKE_GRACE_SECONDS = 10.0  # a rebalance waits this long for a handler to fini
 
 
 class Publisher:
-    def __init__(self, bootstrap_servers: str) -> None:
+    """An idempotent producer; `client_options` say how it authenticates
+    (`shared.kafka_security.kafka_auth`)."""
+
+    def __init__(self, bootstrap_servers: str, **client_options: Any) -> None:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
             request_timeout_ms=15000,
+            **client_options,
         )
 
     async def start(self) -> None:
@@ -130,6 +134,7 @@ class Consumer:
     `max_backoff_seconds`. A transient failure is dead-lettered once it has failed for
     `retry_budget_seconds` while `dependencies_up` said the dependencies answer (no probe:
     always). One handler call may take at most `attempt_timeout_seconds`.
+    `client_options` as for `Publisher` (security).
     """
 
     def __init__(
@@ -145,6 +150,7 @@ class Consumer:
         max_backoff_seconds: float = 5.0,
         attempt_timeout_seconds: float = 60.0,
         dependencies_up: Probe | None = None,
+        **client_options: Any,
     ) -> None:
         self.topic = topic
         self.group = group
@@ -163,6 +169,7 @@ class Consumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,
+            **client_options,
         )
         LIVE_CONSUMERS.add(self)
 

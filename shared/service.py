@@ -14,6 +14,7 @@ from shared.db import Database
 from shared.dlq import watch_depth
 from shared.events.envelope import Envelope
 from shared.kafka import Consumer, ConsumerStatus, Handler, Probe, Publisher
+from shared.kafka_security import kafka_auth
 from shared.loops import BackgroundLoops
 from shared.outbox import OutboxEvent, OutboxRelay, ProcessedEvent
 from shared.settings import ChartflowSettings
@@ -56,7 +57,8 @@ class Runtime:
 
     def start_outbox_relay(self) -> None:
         async def relay() -> None:
-            publisher = Publisher(self.settings.kafka_bootstrap_servers)
+            auth = kafka_auth(self.settings)
+            publisher = Publisher(self.settings.kafka_bootstrap_servers, **auth)
             try:
                 await publisher.start()
                 await OutboxRelay(
@@ -83,7 +85,8 @@ class Runtime:
         dependencies_up = CachedProbe([self.database_answers, *probes])
 
         async def consume() -> None:
-            publisher = Publisher(settings.kafka_bootstrap_servers)
+            auth = kafka_auth(settings)
+            publisher = Publisher(settings.kafka_bootstrap_servers, **auth)
             consumer = Consumer(
                 settings.kafka_bootstrap_servers,
                 settings.topic(topic),
@@ -94,6 +97,7 @@ class Runtime:
                 max_backoff_seconds=settings.consumer_max_backoff_seconds,
                 attempt_timeout_seconds=settings.consumer_attempt_timeout_seconds,
                 dependencies_up=dependencies_up,
+                **auth,
             )
             self.consumers[topic] = consumer
             try:

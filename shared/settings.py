@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.crypto import load_or_create_key
@@ -18,6 +20,15 @@ class ChartflowSettings(BaseSettings):
 
     service_name: str = "chartflow"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Kafka clients authenticate (SASL/SCRAM; SASL_SSL in production, docs/kafka-security.md)
+    # as this service's principal: from a client file (deploy/local writes
+    # var/kafka/credentials/<principal>.properties) or from kafka_username / kafka_password.
+    kafka_security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL", "PLAINTEXT"] = "SASL_PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_credentials_file: Path | None = None
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None  # the CA that signed the brokers' certificates
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     # Base URL; each service appends `_<service>` to the database name (PostgreSQL) or

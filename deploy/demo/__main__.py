@@ -77,6 +77,7 @@ def main() -> int:
         + f" (API key {next(iter(scenario.coder_keys.values()))})\n"
         + "  Hospital API key for intake (X-API-Key): "
         + scenario.hospital_key
+        + "\n  Kafka credentials (one SASL/SCRAM principal per service): var/kafka/credentials/"
         + "\n  Logs: var/log/, status: make status, stop: make down"
     )
     return 0 if validated == len(views) else 1

@@ -16,6 +16,7 @@ from services.assignment.worker import build_worker
 from shared.events import topics
 from shared.http import service_app
 from shared.kafka import Publisher
+from shared.kafka_security import kafka_auth
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 from shared.temporal import connect
@@ -43,7 +44,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         await rt.stop()
 
     async def run_worker(rt: Runtime, client: Client) -> None:
-        publisher = Publisher(settings.kafka_bootstrap_servers)
+        publisher = Publisher(settings.kafka_bootstrap_servers, **kafka_auth(settings))
         try:
             await publisher.start()
             await build_worker(client, rt.db, publisher, settings).run()

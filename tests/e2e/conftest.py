@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -46,14 +47,15 @@ class Services:
     """The four service processes of one isolated platform; each can be killed and restarted."""
 
     def __init__(self, stack: Stack, var: Path, role: str = "run") -> None:
+        self.stack = stack
         self.var = var
         self.role = role
         self.ports = {name: _free_port() for name in SERVICES}
+        self.prefix = f"e2e{uuid.uuid4().hex[:8]}."
         self.env = {
             **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka,
             "TEMPORAL_ADDRESS": stack.temporal,
-            "CHARTFLOW_NAMESPACE_PREFIX": f"e2e{uuid.uuid4().hex[:8]}.",
+            "CHARTFLOW_NAMESPACE_PREFIX": self.prefix,
             "CHARTFLOW_VAR": str(var),
             "ADMIN_TOKEN": ADMIN_TOKEN,
             "LOG_JSON": "true",
@@ -65,11 +67,13 @@ class Services:
 
     def start(self, name: str) -> None:
         log = self.var / f"{name}.log"
+        # Each service is its own Kafka principal, held to its ACLs.
+        kafka = {key.upper(): str(v) for key, v in self.stack.kafka_settings(name).items()}
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}", self.role],
                 cwd=REPO,
-                env=self.env,
+                env={**self.env, **kafka},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -101,11 +105,13 @@ class Services:
 @pytest.fixture(scope="module")
 def services(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     running = Services(stack, tmp_path_factory.mktemp("var"))
+    asyncio.run(stack.provision(running.prefix))
     try:
         running.start_all(SERVICES)
         yield running
     finally:
         running.stop_all()
+        asyncio.run(stack.remove(running.prefix))
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from deploy.demo.driver import Scenario
 from shared.dlq import DeadLetter, DeadLetterTopic
 from shared.events.envelope import Envelope
 from shared.kafka import Publisher
+from shared.settings import ChartflowSettings
 from tests.conftest import REPO, Stack
 from tests.e2e.conftest import Services
 
@@ -98,7 +99,9 @@ def test_impossible_requests_are_refused_naming_the_field_and_the_next_encounter
 async def _dlq(stack: Stack, topic: str, count: int) -> list[DeadLetter]:
     async with asyncio.timeout(60):
         while True:
-            async with DeadLetterTopic(stack.kafka, f"{topic}.dlq", "e2e-reader") as dlq:
+            async with DeadLetterTopic(
+                ChartflowSettings(**stack.kafka_settings()), f"{topic}.dlq", "e2e-reader"
+            ) as dlq:
                 entries = await dlq.entries(pending_only=False)
             if len(entries) >= count:
                 return entries
@@ -106,7 +109,7 @@ async def _dlq(stack: Stack, topic: str, count: int) -> list[DeadLetter]:
 
 
 async def _inject(stack: Stack, topic: str, poison: list[tuple[str, bytes]]) -> None:
-    publisher = Publisher(stack.kafka)
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     try:
         for key, value in poison:
@@ -143,7 +146,11 @@ def _dlq_command(services: Services, *args: str) -> subprocess.CompletedProcess[
     return subprocess.run(
         [sys.executable, "-m", "shared.dlq", *args],
         cwd=REPO,
-        env=services.env,
+        # An operator's command: the admin principal's Kafka credentials.
+        env={
+            **services.env,
+            **{k.upper(): str(v) for k, v in services.stack.kafka_settings().items()},
+        },
         capture_output=True,
         text=True,
         timeout=120,

@@ -38,13 +38,13 @@ def _wait(condition, seconds: float = 30) -> None:  # type: ignore[no-untyped-de
 
 
 async def test_readiness_turns_false_while_a_consumer_is_stuck_and_recovers(
-    stack: Stack, unique: str, tmp_path: Path
+    stack: Stack, namespace: str, tmp_path: Path
 ) -> None:
     settings = ChartflowSettings(
         service_name="intake",  # a real service: its migrations make the database,
-        kafka_bootstrap_servers=stack.kafka,
+        **stack.kafka_settings("intake"),
         chartflow_var=tmp_path,
-        chartflow_namespace_prefix=unique,
+        chartflow_namespace_prefix=namespace,
         ready_stuck_seconds=1.0,
         ready_max_consumer_lag=0,
         consumer_retry_budget_seconds=600,
@@ -65,7 +65,7 @@ async def test_readiness_turns_false_while_a_consumer_is_stuck_and_recovers(
         yield
         await rt.stop()
 
-    publisher = Publisher(stack.kafka)
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     topic = settings.topic(TOPIC)
     dlq_depth = f'chartflow_dlq_depth{{topic="{topic}.dlq"}}'

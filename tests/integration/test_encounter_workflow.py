@@ -31,6 +31,7 @@ from shared.events.coding import CodingReturned, CodingSubmitted
 from shared.events.envelope import Envelope
 from shared.events.intake import BillingProvider, EncounterDocument, EncounterReceived
 from shared.kafka import Publisher
+from shared.kafka_security import kafka_auth
 from shared.temporal import connect
 from tests.conftest import Stack
 
@@ -48,18 +49,18 @@ class Assignment:
 
 
 @pytest.fixture
-async def assignment(stack: Stack, unique: str, tmp_path: Path) -> AsyncIterator[Assignment]:
+async def assignment(stack: Stack, namespace: str, tmp_path: Path) -> AsyncIterator[Assignment]:
     settings = AssignmentSettings(
-        kafka_bootstrap_servers=stack.kafka,
+        **stack.kafka_settings("assignment"),  # held to assignment's ACLs
         temporal_address=stack.temporal,
         database_url=stack.database_url,
-        chartflow_namespace_prefix=unique,
+        chartflow_namespace_prefix=namespace,
         chartflow_var=tmp_path,
     )
     db = Database(settings.service_database_url(), TABLES)
     migrations.upgrade(db, "assignment")
     client = await connect(settings)
-    publisher = Publisher(stack.kafka)
+    publisher = Publisher(stack.kafka, **kafka_auth(settings))
     await publisher.start()
     async with build_worker(client, db, publisher, settings):
         yield Assignment(AssignmentHandlers(db, client, settings), client, settings, db)
@@ -95,7 +96,9 @@ def _received(unique: str) -> Envelope:
 
 async def _messages(stack: Stack, topic: str, count: int) -> list[Envelope]:
     """Every message on the topic: at least `count`, and whatever follows within a second."""
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest", **stack.kafka_auth()
+    )
     await reader.start()
     found: list[Envelope] = []
     try:

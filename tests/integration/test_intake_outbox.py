@@ -27,7 +27,7 @@ ADMIN = {"Authorization": "Bearer test-admin"}
 
 def _settings(stack: Stack, unique: str, tmp_path: Path, kafka: str) -> IntakeSettings:
     return IntakeSettings(
-        kafka_bootstrap_servers=kafka,
+        **{**stack.kafka_settings("intake"), "kafka_bootstrap_servers": kafka},
         database_url=stack.database_url,
         chartflow_namespace_prefix=unique,
         chartflow_var=tmp_path,
@@ -36,11 +36,11 @@ def _settings(stack: Stack, unique: str, tmp_path: Path, kafka: str) -> IntakeSe
 
 
 async def test_encounter_accepted_while_kafka_is_down_is_published_once_it_is_back(
-    stack: Stack, unique: str, tmp_path: Path
+    stack: Stack, namespace: str, tmp_path: Path
 ) -> None:
     if not stack.database_url:
         pytest.skip("needs PostgreSQL (DATABASE_URL)")
-    settings = _settings(stack, unique, tmp_path, kafka="127.0.0.1:1")  # nothing listens there
+    settings = _settings(stack, namespace, tmp_path, kafka="127.0.0.1:1")  # nothing listens there
     app = create_app(settings, frozenset({"api", "consumer"}))  # the relay runs throughout
     with structlog.testing.capture_logs() as logs, TestClient(app) as client:
         runtime = app.state.runtime
@@ -83,7 +83,9 @@ async def test_encounter_accepted_while_kafka_is_down_is_published_once_it_is_ba
 
 async def _read(stack: Stack, topic: str, count: int) -> list[Envelope]:
     """Every message on the topic: at least `count`, and whatever follows within a second."""
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest", **stack.kafka_auth()
+    )
     await reader.start()
     found: list[Envelope] = []
     try:

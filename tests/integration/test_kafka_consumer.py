@@ -47,17 +47,18 @@ async def _run(consumer: Consumer, until: asyncio.Event) -> None:
         await consumer.stop()
 
 
-async def _dead_letters(stack: Stack, topic: str, unique: str) -> list[DeadLetter]:
+async def _dead_letters(stack: Stack, topic: str, namespace: str) -> list[DeadLetter]:
     """Every entry of the topic's DLQ, read to its end (none when there is no DLQ yet)."""
-    async with DeadLetterTopic(stack.kafka, f"{topic}.dlq", f"{unique}reader") as dlq:
+    settings = ChartflowSettings(**stack.kafka_settings())
+    async with DeadLetterTopic(settings, f"{topic}.dlq", f"{namespace}reader") as dlq:
         return await dlq.entries(pending_only=False)
 
 
 async def test_poison_messages_go_to_the_dlq_with_a_reason_and_consumption_continues(
-    stack: Stack, unique: str
+    stack: Stack, namespace: str
 ) -> None:
-    topic = f"{unique}encounters.received"
-    publisher = Publisher(stack.kafka)
+    topic = f"{namespace}encounters.received"
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     seen: list[str] = []
     done = asyncio.Event()
@@ -80,9 +81,11 @@ async def test_poison_messages_go_to_the_dlq_with_a_reason_and_consumption_conti
         await publisher.publish(topic, _envelope("test.price"))
         good = _envelope("test.good")
         await publisher.publish(topic, good)
-        consumer = Consumer(stack.kafka, topic, f"{unique}g", handler, publisher)
+        consumer = Consumer(
+            stack.kafka, topic, f"{namespace}g", handler, publisher, **stack.kafka_auth()
+        )
         await _run(consumer, done)
-        dead = await _dead_letters(stack, topic, unique)
+        dead = await _dead_letters(stack, topic, namespace)
     finally:
         await publisher.stop()
 
@@ -103,11 +106,11 @@ async def test_poison_messages_go_to_the_dlq_with_a_reason_and_consumption_conti
 
 
 async def test_offsets_are_committed_only_after_the_handler_succeeded(
-    stack: Stack, unique: str
+    stack: Stack, namespace: str
 ) -> None:
-    topic = f"{unique}coding.events"
-    group = f"{unique}g"
-    publisher = Publisher(stack.kafka)
+    topic = f"{namespace}coding.events"
+    group = f"{namespace}g"
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     first, second = _envelope("test.ping"), _envelope("test.ping")
     attempts: list[str] = []
@@ -123,7 +126,10 @@ async def test_offsets_are_committed_only_after_the_handler_succeeded(
                 crashed.set()
                 await asyncio.sleep(3600)  # the process dies mid-handler
 
-        await _run(Consumer(stack.kafka, topic, group, crash_on_second, publisher), crashed)
+        await _run(
+            Consumer(stack.kafka, topic, group, crash_on_second, publisher, **stack.kafka_auth()),
+            crashed,
+        )
 
         redelivered = asyncio.Event()
         after_restart: list[str] = []
@@ -132,7 +138,10 @@ async def test_offsets_are_committed_only_after_the_handler_succeeded(
             after_restart.append(envelope.id)
             redelivered.set()
 
-        await _run(Consumer(stack.kafka, topic, group, record, publisher), redelivered)
+        await _run(
+            Consumer(stack.kafka, topic, group, record, publisher, **stack.kafka_auth()),
+            redelivered,
+        )
     finally:
         await publisher.stop()
 
@@ -164,11 +173,11 @@ async def database_behind_proxy(stack: Stack):  # type: ignore[no-untyped-def]
 
 
 async def test_a_database_outage_dead_letters_nothing_and_consumption_resumes_when_it_is_back(
-    stack: Stack, unique: str, database_behind_proxy: tuple[TcpProxy, Database]
+    stack: Stack, namespace: str, database_behind_proxy: tuple[TcpProxy, Database]
 ) -> None:
     proxy, db = database_behind_proxy
-    topic = f"{unique}claims.status"
-    publisher = Publisher(stack.kafka)
+    topic = f"{namespace}claims.status"
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     handled: list[str] = []
     all_handled = asyncio.Event()
@@ -190,13 +199,14 @@ async def test_a_database_outage_dead_letters_nothing_and_consumption_resumes_wh
     consumer = Consumer(
         stack.kafka,
         topic,
-        f"{unique}g",
+        f"{namespace}g",
         record,
         publisher,
         retry_backoff_seconds=0.05,
         retry_budget_seconds=1.0,
         max_backoff_seconds=0.2,
         dependencies_up=database_answers,
+        **stack.kafka_auth(),
     )
     try:
         await proxy.cut()  # the database goes away for every event
@@ -213,7 +223,7 @@ async def test_a_database_outage_dead_letters_nothing_and_consumption_resumes_wh
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await consumer.stop()
-        dead = await _dead_letters(stack, topic, unique)
+        dead = await _dead_letters(stack, topic, namespace)
     finally:
         await publisher.stop()
 
@@ -224,12 +234,12 @@ async def test_a_database_outage_dead_letters_nothing_and_consumption_resumes_wh
 
 
 async def test_a_message_failing_transiently_alone_is_dead_lettered_after_its_budget_and_other_partitions_never_wait(  # noqa: E501
-    stack: Stack, unique: str, database_behind_proxy: tuple[TcpProxy, Database]
+    stack: Stack, namespace: str, database_behind_proxy: tuple[TcpProxy, Database]
 ) -> None:
     _proxy, db = database_behind_proxy
-    topic = f"{unique}encounters.coded"
+    topic = f"{namespace}encounters.coded"
     budget = 2.0
-    publisher = Publisher(stack.kafka)
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     handled: dict[str, float] = {}
     all_good = asyncio.Event()
@@ -255,20 +265,21 @@ async def test_a_message_failing_transiently_alone_is_dead_lettered_after_its_bu
     consumer = Consumer(
         stack.kafka,
         topic,
-        f"{unique}g",
+        f"{namespace}g",
         handler,
         publisher,
         retry_backoff_seconds=0.05,
         retry_budget_seconds=budget,
         max_backoff_seconds=0.2,
         dependencies_up=database_answers,
+        **stack.kafka_auth(),
     )
     try:
         await publisher.publish(topic, _envelope("test.poison", KEY))
         for key in good_keys:
             await publisher.publish(topic, _envelope("test.good", key))
         await _run(consumer, all_good)
-        dead = await _dead_letters(stack, topic, unique)
+        dead = await _dead_letters(stack, topic, namespace)
     finally:
         await publisher.stop()
 
@@ -284,13 +295,11 @@ async def test_a_message_failing_transiently_alone_is_dead_lettered_after_its_bu
 
 
 async def test_dead_letters_replayed_after_a_fix_are_handled_and_leave_the_pending_list(
-    stack: Stack, unique: str
+    stack: Stack, namespace: str
 ) -> None:
-    settings = ChartflowSettings(
-        kafka_bootstrap_servers=stack.kafka, chartflow_namespace_prefix=unique
-    )
+    settings = ChartflowSettings(**stack.kafka_settings(), chartflow_namespace_prefix=namespace)
     topic = settings.topic("coding.tasks")
-    publisher = Publisher(stack.kafka)
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     fixed = False
     handled: list[str] = []
@@ -304,7 +313,9 @@ async def test_dead_letters_replayed_after_a_fix_are_handled_and_leave_the_pendi
             two_handled.set()
 
     events = [_envelope("test.task", key) for key in OTHER_PARTITION_KEYS]
-    consumer = Consumer(stack.kafka, topic, f"{unique}g", handler, publisher)
+    consumer = Consumer(
+        stack.kafka, topic, f"{namespace}g", handler, publisher, **stack.kafka_auth()
+    )
     await consumer.start()
     task = asyncio.create_task(consumer.run_forever())
     try:
