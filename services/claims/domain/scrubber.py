@@ -125,9 +125,8 @@ def x12_findings(errors: Iterable[X12Error], index: Index837) -> list[Finding]:
             line_id = owner.line_id if owner else ""
             rule = Rule.X12_ELEMENT if err.level == "element" else Rule.X12_SEGMENT
         where = f"{err.element or err.seg_id} (segment {err.position})".strip()
+        # err.message is worded from the X12 error code; err.value (PHI) stays out
         message = f"The file is not valid X12 at {where}: {err.message}"
-        if err.value:
-            message += f" (value {err.value!r})"
         for pcn in claims or [""]:
             findings.append(Finding(rule, message, pcn, line_id, segment=err.position))
     return findings
