@@ -13,7 +13,7 @@ from services.claims.domain.exchange import BatchAnswers, PayerAnswers
 from services.claims.remittances import apply_outcome, new_remittances
 from services.claims.repository import ClaimsRepository
 from services.claims.settings import ClaimsSettings
-from services.claims.status_events import move
+from services.claims.status_events import Moves, move, states_in_batch, write_states
 
 
 def _keep_responses(session: Session, batch_id: str, answers: PayerAnswers) -> None:
@@ -38,28 +38,30 @@ def record_answers(
     batch = repo.sending_batch(batch_id)
     if batch is None:
         return 0
-    rows = repo.in_batch(batch_id)
     _keep_responses(session, batch_id, answers)
-    by_pcn = {r.patient_control_number: r for r in rows}
+    states = {s.patient_control_number: s for s in states_in_batch(session, batch_id)}
     for ack in read.acks:
-        if ack.payer_claim_id and ack.patient_control_number in by_pcn:
-            by_pcn[ack.patient_control_number].payer_claim_id = ack.payer_claim_id
+        if ack.payer_claim_id and ack.patient_control_number in states:
+            states[ack.patient_control_number].payer_claim_id = ack.payer_claim_id
     fresh = {r.trace_number for r in new_remittances(session, batch.payer_id, read.remittances)}
     outcomes: dict[str, list[ClaimOutcome]] = defaultdict(list)
     for outcome in read.outcomes:
         outcomes[outcome.patient_control_number].append(outcome)
+    moves = Moves(settings)
     for pcn, life in read.lifecycles.items():
-        row = by_pcn[pcn]
+        state = states[pcn]
         for step in life.history:
             if step.evidence.startswith("835 TRN "):
                 outcome = outcomes[pcn].pop(0)
                 if step.evidence.removeprefix("835 TRN ") not in fresh:
                     continue  # a remittance applied before (an 835 read twice)
-                apply_outcome(row, outcome)
-            move(session, settings, row, step.target.value, step.reason, step.evidence)
+                apply_outcome(state, outcome)
+            moves.add(state, step.target.value, step.reason, step.evidence)
+    moves.write(session)
+    write_states(session, list(states.values()))
     batch.status, batch.answered_at = "answered", now
     repo.add(batch)
-    return len(rows)
+    return len(states)
 
 
 def record_unreadable(

@@ -17,6 +17,7 @@ from services.claims.db import ClaimRow
 from services.claims.domain import (
     Claim,
     Finding,
+    Index837,
     Rule,
     build_837,
     claim_from_coded_encounter,
@@ -53,13 +54,13 @@ def prepare_batch(plan: BatchPlan) -> PreparedBatch:
     for _ in range(3):
         if not out.claims:
             return out
-        text, findings = _write_and_check(plan, list(out.claims.values()))
+        text, index, findings = _write_and_check(plan, list(out.claims.values()))
         held = held_claims(findings)
-        if not held:
+        if not held and index is not None:
             out.x12 = text
             out.transaction_sets = {
                 pcn: f"{t.group_control}/{t.transaction_control}"
-                for t in index_837(text).transactions
+                for t in index.transactions
                 for pcn in t.claims
             }
             return out
@@ -76,7 +77,9 @@ def prepare_batch(plan: BatchPlan) -> PreparedBatch:
     return out
 
 
-def _write_and_check(plan: BatchPlan, claims: list[Claim]) -> tuple[str, list[Finding]]:
+def _write_and_check(
+    plan: BatchPlan, claims: list[Claim]
+) -> tuple[str, Index837 | None, list[Finding]]:
     numbers = ReservedControlNumbers(plan.interchange, plan.group, plan.transaction)
     try:
         text = build_837(
@@ -88,9 +91,10 @@ def _write_and_check(plan: BatchPlan, claims: list[Claim]) -> tuple[str, list[Fi
             receiver_name=plan.payer.name,
         )
     except Exception:
-        return "", _unwritable(plan, claims)
+        return "", None, _unwritable(plan, claims)
     _, errors = validate_x12(text)
-    return text, x12_findings(errors, index_837(text))
+    index = index_837(text)
+    return text, index, x12_findings(errors, index)
 
 
 def _unwritable(plan: BatchPlan, claims: list[Claim]) -> list[Finding]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from services.claims import SERVICE
@@ -28,7 +29,7 @@ from services.claims.domain import (
 )
 from services.claims.domain.model import Claim, ClaimType
 from services.claims.repository import ClaimsRepository
-from services.claims.status_events import move
+from services.claims.status_events import ClaimState, Moves
 from shared.db import Database
 from shared.events.assignment import EncounterCoded
 from shared.events.claims import ClaimFinding
@@ -110,7 +111,7 @@ def record_coded(session: Session, settings: ChartflowSettings, envelope: Envelo
     encounter version: a redelivered event changes nothing)."""
     coded = envelope.payload(EncounterCoded)
     repo = ClaimsRepository(session)
-    if not claim_event(session, SERVICE, envelope.id) or repo.claim_for(
+    if not claim_event(session, SERVICE, envelope.id) or repo.has_claim(
         coded.encounter_key, VERSION
     ):
         return
@@ -122,22 +123,37 @@ def record_coded(session: Session, settings: ChartflowSettings, envelope: Envelo
     else:
         kind = "837P" if claim and claim.claim_type is ClaimType.PROFESSIONAL else "837I"
         status, reason = "built", f"{kind} built; the scrubber's rules found no error"
-    row = ClaimRow(
+    state = ClaimState(
         id=str(uuid.uuid4()),
         encounter_key=coded.encounter_key,
         hospital_id=coded.hospital_id,
-        version=VERSION,
         patient_control_number=pcn,
         claim_type=claim.claim_type.value if claim else "unknown",
-        payer_id=coded.encounter.coverage.payer_id,
         total_charge=str(claim.total_charge if claim else Decimal("0")),
         status="",
         reason="",
-        findings=json.dumps([f.model_dump() for f in built.findings]),
-        document=json.dumps(built.document or {}),
-        next_attempt_at=None if built.held else utc_now(),  # ready to send from now
+        steps=0,
+        paid=None,
+        remittance=None,
+        payer_claim_id=None,
     )
-    move(session, settings, row, status, reason, "scrubber", findings=built.findings)
+    moves = Moves(settings)
+    moves.add(state, status, reason, "scrubber", built.findings)
+    session.execute(
+        insert(ClaimRow),
+        [
+            {
+                **vars(state),
+                "version": VERSION,
+                "payer_id": coded.encounter.coverage.payer_id,
+                "findings": json.dumps([f.model_dump() for f in built.findings]),
+                "document": json.dumps(built.document or {}),
+                "next_attempt_at": None if built.held else utc_now(),  # ready to send from now
+                "created_at": utc_now(),
+            }
+        ],
+    )
+    moves.write(session)
 
 
 __all__ = ["SENDER_ID", "BuiltClaim", "ClaimsHandlers", "build_claim", "record_coded"]

@@ -27,11 +27,11 @@ from services.claims.domain import (
 )
 from services.claims.domain.claim_rules import cents
 from services.claims.repository import ClaimsRepository
-from services.claims.status_events import move
+from services.claims.status_events import ClaimState, move
 from shared.settings import ChartflowSettings
 
 
-def apply_outcome(row: ClaimRow, outcome: ClaimOutcome) -> None:
+def apply_outcome(row: ClaimRow | ClaimState, outcome: ClaimOutcome) -> None:
     row.paid = str(cents(Decimal(row.paid or 0) + outcome.paid))
     if outcome.payment.payer_claim_id:
         row.payer_claim_id = outcome.payment.payer_claim_id

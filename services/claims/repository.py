@@ -25,6 +25,12 @@ class ClaimsRepository:
         )
         return self.session.exec(query).first()
 
+    def has_claim(self, encounter_key: str, version: int) -> bool:
+        query = select(ClaimRow.id).where(
+            ClaimRow.encounter_key == encounter_key, ClaimRow.version == version
+        )
+        return self.session.exec(query).first() is not None
+
     def claims_for(self, encounter_key: str) -> list[ClaimRow]:
         query = select(ClaimRow).where(ClaimRow.encounter_key == encounter_key)
         return list(self.session.exec(query.order_by(col(ClaimRow.version))))

@@ -7,9 +7,12 @@ logger), so answers of many batches can be read at once.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
+from typing import Any
 
 import pyx12.segment
 import pyx12.x12file
@@ -70,11 +73,29 @@ def segments(text: str) -> Iterator[pyx12.segment.Segment]:
     yield from pyx12.x12file.X12Reader(io.StringIO(text))
 
 
+@lru_cache(maxsize=1024)
+def _position(ref: str) -> tuple[int, int | None]:
+    """ "CLP01" -> (0, None), "SVC01-2" -> (0, 1): parsed once, not on every read."""
+    found = _REFDES.fullmatch(ref)
+    if found is None:
+        raise ValueError(f"not a reference designator: {ref}")
+    return int(found[1]) - 1, int(found[2]) - 1 if found[2] else None
+
+
+_REFDES = re.compile(r"[A-Z][A-Z0-9]{1,2}(\d{2})(?:-(\d{1,2}))?")
+
+
 def el(seg: pyx12.segment.Segment, ref: str) -> str:
-    try:
-        return seg.get_value(ref) or ""
-    except IndexError:
+    """The element's value as pyx12's `Segment.get_value(ref)` gives it ("" when absent)."""
+    ele, comp = _position(ref)
+    if ele >= len(seg.elements):
         return ""
+    item: Any = seg.elements[ele]
+    if comp is not None:
+        if comp >= len(item):
+            return ""
+        item = item[comp]
+    return item.format() or ""
 
 
 def amount(seg: pyx12.segment.Segment, ref: str) -> Decimal:
