@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam, update
 from sqlmodel import Session
 
 from services.claims.batching import BatchPlan
@@ -122,13 +123,17 @@ def record_prepared(
     batch = repo.batch(plan.batch_id)
     if batch is None or batch.status != "forming":
         return False
-    for row in repo.in_batch(batch.id):
-        findings = prepared.held.get(row.id)
-        if findings is not None:
+    for claim_id, findings in prepared.held.items():
+        row = repo.claim(claim_id)
+        if row is not None:
             _hold(session, settings, row, findings, batch.interchange_control_number)
-        else:
-            row.transaction_set = prepared.transaction_sets.get(row.patient_control_number, "")
-            session.add(row)
+    sets = [
+        {"b_pcn": pcn, "transaction_set": where} for pcn, where in prepared.transaction_sets.items()
+    ]
+    if sets:  # one UPDATE run for every claim sent (no PHI column read)
+        table = ClaimRow.__table__  # type: ignore[attr-defined]
+        query = update(table).where(table.c.patient_control_number == bindparam("b_pcn"))
+        session.execute(query, sets)
     batch.x12 = prepared.x12
     batch.claim_count = len(prepared.claims)
     batch.status = "sending" if prepared.x12 else "empty"

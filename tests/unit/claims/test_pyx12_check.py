@@ -199,3 +199,29 @@ def test_the_first_call_parses_the_maps_later_calls_reuse_them(
         build_837(example_claims, InMemoryControlNumbers(901), "CHARTFLOW", "RCV", WHEN)
     )
     assert ok and loads == []
+
+
+def test_payer_answers_read_at_once_from_threads_each_give_their_own_claims(
+    example_claims: list[Claim],
+) -> None:
+    from services.claims.domain import read_277ca, read_835, read_999
+
+    claims = [c for c in example_claims if c.claim_type.value == "professional"]
+    files = []
+    for k in range(6):
+        picked = claims[k % 3 :: 3]
+        text = build_837(picked, InMemoryControlNumbers(700 + k), "CHARTFLOW", "RCV", WHEN)
+        answers = PayerSimulator().receive(text, datetime(2026, 3, 24, 8, 0))
+        files.append(({c.patient_control_number for c in picked}, answers))
+
+    def read(item: tuple[set[str], object]) -> tuple[set[str], set[str], set[str], int]:
+        pcns, answers = item
+        paid = {c.patient_control_number for r in read_835(answers.remit_835) for c in r.claims}  # type: ignore[attr-defined]
+        acked = {a.patient_control_number for a in read_277ca(answers.ack_277ca)}  # type: ignore[attr-defined]
+        sets = sum(len(a.transactions) for a in read_999(answers.ack_999))  # type: ignore[attr-defined]
+        return pcns, paid, acked, sets
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        for _ in range(30):
+            for pcns, paid, acked, sets in pool.map(read, files * 3):
+                assert paid == acked == pcns and sets == 1

@@ -10,6 +10,7 @@ from sqlmodel import select
 from services.claims.db import PayerResponse
 from services.claims.documents import patient_control_number
 from services.claims.domain import index_837, validate_x12
+from services.claims.views import claim_837
 
 from .conftest import ClaimsDb, coded_event, later
 
@@ -129,3 +130,23 @@ def test_a_claim_pyx12_finds_errors_in_is_held_and_the_batch_goes_without_it(
     [batch] = claims_db.batches()
     assert batch.claim_count == 4 and validate_x12(batch.x12)[0]
     assert claims["BAD"].patient_control_number not in batch.x12
+
+
+def test_a_claims_own_837_is_shown_in_its_batchs_envelope(claims_db: ClaimsDb) -> None:
+    claims_db.payer()
+    claims_db.code([coded_event(i, f"V{i}") for i in range(5)])
+    claims_db.run(claims_db.submitter(), later(1))
+    [batch] = claims_db.batches()
+    row = claims_db.claims()["V4"]  # institutional: the batch's second group
+
+    with claims_db.db.session() as s:
+        text = claim_837(s, row)
+
+    assert validate_x12(text)[0]
+    assert text[90:99] == batch.x12[90:99]  # the batch's ISA13
+    [transaction] = index_837(text).transactions
+    assert transaction.claims == [row.patient_control_number]
+    assert f"{transaction.group_control}/{transaction.transaction_control}" == row.transaction_set
+    assert row.transaction_set in {
+        f"{t.group_control}/{t.transaction_control}" for t in index_837(batch.x12).transactions
+    }
