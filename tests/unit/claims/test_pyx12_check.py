@@ -122,8 +122,8 @@ def test_verdicts_and_errors_equal_pyx12s_own_path_on_the_corpus_and_broken_file
 
 def _pair(round_: int, claims: list[Claim]) -> tuple[str, str]:
     """A good file and a broken one (a bad date in its one line), unique to this round."""
-    good = build_837(claims[:3], InMemoryControlNumbers(round_ * 10), "CHARTFLOW", "RCV", WHEN)
-    bad_claim = replace(claims[3], patient_control_number=f"BAD{round_}")
+    good = build_837(claims[:2], InMemoryControlNumbers(round_ * 10), "CHARTFLOW", "RCV", WHEN)
+    bad_claim = replace(claims[2], patient_control_number=f"BAD{round_}")
     bad = build_837(
         [bad_claim], InMemoryControlNumbers(round_ * 10 + 5, 50, 50), "CHARTFLOW", "RCV", WHEN
     )
