@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 
 DATA = Path(__file__).with_name("data.json")
-FINAL_CLAIM_STATUSES = frozenset({"paid", "partially_paid", "denied", "rejected", "held"})
+FINAL_CLAIM_STATUSES = frozenset(
+    {"paid", "partially_paid", "denied", "rejected", "held", "submission_failed"}
+)
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from services.claims.db import ClaimRow, ClaimsRepository, PayerRow
+from services.claims.db import ClaimRow, PayerRow
+from services.claims.domain import IllegalTransition, UnknownClaim
 from services.claims.payer_sim import Adjudication
+from services.claims.remittances import receive_remittance
+from services.claims.repository import ClaimsRepository
+from services.claims.views import claim_837
 from shared.events.bounds import PlainName
 from shared.http import AdminOnly, EncounterKeyQuery, IdPath, RuntimeDep
 from shared.service import Runtime
@@ -79,4 +83,32 @@ async def get_claim(claim_id: IdPath, rt: RuntimeDep) -> dict[str, Any]:
 @router.get("/v1/claims/{claim_id}/x12", dependencies=[AdminOnly])
 async def get_claim_x12(claim_id: IdPath, rt: RuntimeDep) -> PlainTextResponse:
     row = await load(rt, claim_id)
-    return PlainTextResponse(row.x12, media_type="application/edi-x12")
+    text = await rt.db.run(lambda s: claim_837(s, row))
+    return PlainTextResponse(text, media_type="application/edi-x12")
+
+
+class RemittanceOut(BaseModel):
+    remittances: int = Field(description="remittances applied (one received before is skipped)")
+    claims_moved: int
+    provider_adjustments: int = Field(description="PLB adjustments recorded")
+
+
+@router.post(
+    "/v1/admin/payers/{payer_id}/remittances",
+    dependencies=[AdminOnly],
+    openapi_extra={
+        "requestBody": {"content": {"application/edi-x12": {"schema": {"type": "string"}}}}
+    },
+)
+async def post_remittance(payer_id: str, request: Request, rt: RuntimeDep) -> RemittanceOut:
+    """An 835 the payer sent on its own: reversals (CLP02 22), corrections and PLB."""
+    text = (await request.body()).decode("utf-8", "replace")
+    if await rt.db.run(lambda s: ClaimsRepository(s).payer(payer_id)) is None:
+        raise HTTPException(404, f"no payer {payer_id}")
+    try:
+        receipt = await rt.db.run(lambda s: receive_remittance(s, rt.settings, payer_id, text))
+    except (UnknownClaim, IllegalTransition) as exc:  # their text names claims, not people
+        raise HTTPException(422, f"the 835 cannot be applied: {exc}") from exc
+    except (ValueError, ArithmeticError) as exc:
+        raise HTTPException(422, f"the 835 cannot be read ({type(exc).__name__})") from exc
+    return RemittanceOut(**vars(receipt))
