@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, SQLModel
 
-from shared.crypto import use_phi_key
+from shared.crypto import use_keyring
 from shared.db import Database
 from shared.events.envelope import Envelope
 from shared.kafka import Consumer, Handler, Publisher
@@ -24,8 +24,8 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: ChartflowSettings, tables: Sequence[type[SQLModel]]) -> Runtime:
-        """The service's database (tables created when missing), with its PHI key loaded."""
-        use_phi_key(settings.phi_key_bytes())
+        """The service's database (tables created when missing), with its PHI keys loaded."""
+        use_keyring(settings.phi_keyring())
         db = Database(settings.service_database_url(), [*tables, OutboxEvent, ProcessedEvent])
         db.create_all()
         return cls(settings=settings, db=db)

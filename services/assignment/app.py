@@ -29,6 +29,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         app.state.runtime, app.state.temporal = rt, client
         handlers = AssignmentHandlers(rt.db, client, settings)
         if "consumer" in roles:
+            rt.start_outbox_relay()  # e.g. the access record of a re-encryption
             rt.start_consumer(topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received)
             rt.start_consumer(topics.CODING_EVENTS, handlers.on_coding_submitted)
         if "worker" in roles:

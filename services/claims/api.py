@@ -9,10 +9,11 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from services.claims.db import ClaimRow, ClaimsRepository, PayerRow
+from services.claims.db import ClaimRow, ClaimTransition, PayerRow
 from services.claims.payer_sim import Adjudication
-from shared.http import AdminOnly, RuntimeDep
-from shared.service import Runtime
+from services.claims.reads import read_claim, read_claims_for
+from shared.http import AdminOnly, RuntimeDep, SettingsDep
+from shared.http.access import RouteName
 
 router = APIRouter()
 
@@ -51,24 +52,29 @@ async def put_payer(payer_id: str, body: PayerIn, rt: RuntimeDep) -> PayerIn:
     return body
 
 
-async def load(rt: Runtime, claim_id: str) -> ClaimRow:
-    row = await rt.db.run(lambda s: ClaimsRepository(s).claim(claim_id))
-    if row is None:
+async def load(
+    rt: RuntimeDep, settings: SettingsDep, route: RouteName, claim_id: str, action: str
+) -> tuple[ClaimRow, list[ClaimTransition]]:
+    found = await rt.db.run(lambda s: read_claim(s, settings, claim_id, action, route))
+    if found is None:
         raise HTTPException(404, f"no claim {claim_id}")
-    return row
+    return found
 
 
 @router.get("/v1/claims", dependencies=[AdminOnly])
-async def list_claims(encounter_key: str, rt: RuntimeDep) -> list[dict[str, Any]]:
-    rows = await rt.db.run(lambda s: ClaimsRepository(s).claims_for(encounter_key))
+async def list_claims(
+    encounter_key: str, rt: RuntimeDep, settings: SettingsDep, route: RouteName
+) -> list[dict[str, Any]]:
+    rows = await rt.db.run(lambda s: read_claims_for(s, settings, encounter_key, route))
     summary = {"x12", "findings", "document", "remittance"}
     return [r.model_dump(mode="json", exclude=summary) for r in rows]
 
 
 @router.get("/v1/claims/{claim_id}", dependencies=[AdminOnly])
-async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
-    row = await load(rt, claim_id)
-    steps = await rt.db.run(lambda s: ClaimsRepository(s).transitions(claim_id))
+async def get_claim(
+    claim_id: str, rt: RuntimeDep, settings: SettingsDep, route: RouteName
+) -> dict[str, Any]:
+    row, steps = await load(rt, settings, route, claim_id, "claim.read")
     view = row.model_dump(mode="json", exclude={"x12", "findings", "document", "remittance"})
     return {
         **view,
@@ -79,6 +85,8 @@ async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.get("/v1/claims/{claim_id}/x12", dependencies=[AdminOnly])
-async def get_claim_x12(claim_id: str, rt: RuntimeDep) -> PlainTextResponse:
-    row = await load(rt, claim_id)
+async def get_claim_x12(
+    claim_id: str, rt: RuntimeDep, settings: SettingsDep, route: RouteName
+) -> PlainTextResponse:
+    row, _ = await load(rt, settings, route, claim_id, "claim.x12.read")
     return PlainTextResponse(row.x12, media_type="application/edi-x12")

@@ -14,6 +14,7 @@ from services.intake import handlers
 from services.intake.db import Encounter, Hospital, IntakeRepository
 from shared.events.intake import Address, EncounterDocument
 from shared.http import AdminOnly, RuntimeDep, SettingsDep, api_key_owner
+from shared.http.access import RouteName
 
 router = APIRouter()
 
@@ -116,20 +117,30 @@ async def push_encounter(
 
 @router.get("/v1/encounters/{encounter_id}")
 async def get_encounter(
-    encounter_id: str, hospital: CurrentHospital, rt: RuntimeDep
+    encounter_id: str,
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
 ) -> EncounterView:
-    row = await rt.db.run(lambda s: IntakeRepository(s).encounter(hospital.id, encounter_id))
-    if row is None:
+    rows = await rt.db.run(
+        lambda s: handlers.read_encounters(s, settings, hospital, route, encounter_id=encounter_id)
+    )
+    if not rows:
         raise HTTPException(404, f"no encounter {encounter_id} for this hospital")
-    return EncounterView.of(row)
+    return EncounterView.of(rows[0])
 
 
 @router.get("/v1/encounters")
 async def list_encounters(
     hospital: CurrentHospital,
     rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[EncounterView]:
-    rows = await rt.db.run(lambda s: IntakeRepository(s).encounters(hospital.id, limit, status))
+    rows = await rt.db.run(
+        lambda s: handlers.read_encounters(s, settings, hospital, route, status=status, limit=limit)
+    )
     return [EncounterView.of(r) for r in rows]

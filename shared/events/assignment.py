@@ -18,6 +18,7 @@ from shared.events.intake import (
     EncounterDocument,
     Provider,
 )
+from shared.events.phi import CHART_PHI, ENCOUNTER_PHI, under
 
 
 class ChartPatient(BaseModel):
@@ -53,6 +54,7 @@ class CodingTaskCreated(EventData):
     """A coding task for a vendor pool; carries the chart the coder needs, nothing more."""
 
     event_type = "chartflow.assignment.coding_task.created"
+    phi_paths = under("chart", CHART_PHI)
 
     task_id: str
     encounter_key: str
@@ -65,6 +67,7 @@ class CodingTaskCreated(EventData):
 
 class EncounterCoded(EventData):
     event_type = "chartflow.assignment.encounter.coded"
+    phi_paths = under("encounter", ENCOUNTER_PHI)
 
     encounter_key: str
     hospital_id: str

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.envelope import EventData
+from shared.events.phi import NO_PHI
 
 
 class CodingSubmitted(EventData):
     event_type = "chartflow.coding.submitted"
+    phi_paths = NO_PHI  # ids and codes
 
     task_id: str
     encounter_key: str

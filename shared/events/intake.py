@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events.envelope import EventData
+from shared.events.phi import ENCOUNTER_PHI, under
 
 EncounterClass = Literal["inpatient", "outpatient", "emergency", "professional"]
 
@@ -107,6 +108,7 @@ class EncounterDocument(BaseModel):
 
 class EncounterReceived(EventData):
     event_type = "chartflow.intake.encounter.received"
+    phi_paths = under("encounter", ENCOUNTER_PHI)
 
     encounter_key: str
     hospital_id: str

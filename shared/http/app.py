@@ -11,6 +11,7 @@ from shared.http.errors import install_error_handlers
 from shared.http.limits import BodySizeLimit
 from shared.metrics import HTTP_REQUESTS, render
 from shared.outbox import pending_count
+from shared.secrets import resolve_admin_token
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 
@@ -41,7 +42,8 @@ def install_http_conventions(app: FastAPI) -> None:
 def service_app(service: str, settings: ChartflowSettings, lifespan: Any) -> FastAPI:
     """A service's FastAPI app with the shared conventions and a `/health` route."""
     app = FastAPI(title=f"Chartflow {service}", version="0.1.0", lifespan=lifespan)
-    app.state.settings = settings
+    token = resolve_admin_token(settings.admin_token, settings.chartflow_var)
+    app.state.settings = settings.model_copy(update={"admin_token": token})
     install_http_conventions(app)
 
     @app.get("/health")

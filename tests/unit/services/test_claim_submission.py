@@ -16,6 +16,8 @@ from services.claims.handlers import (
 )
 from services.claims.submission import exchange_with_payer, record_exchange
 from shared.db import Database
+from shared.events.claims import ClaimStatusChanged
+from shared.events.envelope import Envelope
 from shared.outbox import OutboxEvent
 from shared.settings import ChartflowSettings
 from tests.unit.services.test_handlers import _coded
@@ -98,12 +100,13 @@ def test_recording_an_exchange_twice_changes_nothing_the_second_time(tmp_path: P
         assert stored.paid == stored.total_charge
         assert len(repo.transitions(row.id)) == 4
         assert len(list(session.exec(PayerResponse.__table__.select()))) == 3  # type: ignore[attr-defined]
-        events = [json.loads(e.payload) for e in session.exec(OutboxEvent.__table__.select())]  # type: ignore[attr-defined]
-    assert [e["data"]["status"] for e in events] == [
+        rows = session.exec(OutboxEvent.__table__.select())  # type: ignore[attr-defined]
+        events = [Envelope.model_validate_json(e.payload) for e in rows]
+    assert [e.data["status"] for e in events] == [
         "submitted",
         "accepted",
         "acknowledged",
         "paid",
     ]
-    assert events[-1]["data"]["paid"] == "330.00"
+    assert events[-1].payload(ClaimStatusChanged).paid == Decimal("330.00")
     db.close()
