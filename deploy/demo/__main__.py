@@ -35,6 +35,13 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def old_default_status(scenario: Scenario) -> int:
+    """What the platform answers an admin request with the token older builds defaulted to."""
+    url = f"{scenario.endpoints.intake}/v1/admin/access-log"
+    answer = scenario.client.get(url, headers={"Authorization": "Bearer local-admin-token"})
+    return answer.status_code
+
+
 def main() -> int:
     settings = DemoSettings()
     started = settings.demo_started_at or time.time()
@@ -97,6 +104,7 @@ def main() -> int:
             if settings.admin_token
             else f"in {_shown(token_file)} (mode 0600, generated on the first start)"
         )
+        + f"; the old default local-admin-token gets {old_default_status(scenario)}"
         + "\n  PHI access log (admin): "
         + f"http://127.0.0.1:{settings.intake_port}/v1/admin/access-log"
         + "\n  Logs: var/log/, status: make status, stop: make down"
