@@ -26,7 +26,7 @@ HOSPITAL = {
 def _start(var: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> int:
     """`python -m services.intake api`, its settings from the environment, as the runner
     starts it; returns its exit code when it refuses to start."""
-    for name in ("ADMIN_TOKEN", "PHI_KEY", "PHI_KEY_FILE"):
+    for name in ("ADMIN_TOKEN", "PHI_KEY", "PHI_KEY_FILE", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     for name, value in {"CHARTFLOW_VAR": str(var), **env}.items():
         monkeypatch.setenv(name, value)
@@ -82,7 +82,10 @@ def test_the_first_start_generates_the_admin_token_and_phi_keys_privately_once(
 
 def test_the_old_default_token_is_refused_by_a_running_service(tmp_path: Path) -> None:
     settings = ChartflowSettings(
-        service_name="intake", kafka_bootstrap_servers="127.0.0.1:1", chartflow_var=tmp_path
+        service_name="intake",
+        kafka_bootstrap_servers="127.0.0.1:1",
+        chartflow_var=tmp_path,
+        database_url=None,
     )
     generated = admin_token_path(tmp_path)
 

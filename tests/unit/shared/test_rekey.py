@@ -30,7 +30,7 @@ OLD = format_keyring((scope, Fernet.generate_key()) for scope in SCOPES)
 
 def _settings(var: Path, keys: str) -> IntakeSettings:
     return IntakeSettings(
-        kafka_bootstrap_servers="127.0.0.1:1", chartflow_var=var, phi_key=keys,
+        kafka_bootstrap_servers="127.0.0.1:1", chartflow_var=var, phi_key=keys, database_url=None,
         admin_token=ADMIN_TOKEN,
     )  # fmt: skip
 
