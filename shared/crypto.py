@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
@@ -94,19 +94,17 @@ class Keyring:
         return kid, fernet.encrypt(plaintext).decode()
 
     def decrypt(self, kid: str | None, token: str, scope: str = STORAGE) -> bytes:
-        """Open `token`; without a key id (older data) every key of `scope` is tried."""
+        """Open `token` with key `kid`; without one (older data), with every key of `scope`."""
         if kid is None:
-            candidates = self._scope(scope)
+            fernets = [fernet for _, fernet in self._scope(scope)]
         else:
-            candidates = [k for k in self._scope(kid.split(".")[0]) if k[0] == kid]
-            if not candidates:
+            fernets = [f for k, f in self._scope(kid.split(".")[0]) if k == kid]
+            if not fernets:
                 raise PhiKeyError(f"no PHI key {kid} loaded (retired, or not entitled)")
-        for _, fernet in candidates:
-            try:
-                return fernet.decrypt(token.encode())
-            except InvalidToken:
-                continue
-        raise PhiKeyError(f"PHI ciphertext does not open with the {scope} key(s) loaded")
+        try:
+            return MultiFernet(fernets).decrypt(token.encode())
+        except InvalidToken:
+            raise PhiKeyError(f"PHI ciphertext does not open with the {scope} keys") from None
 
     def _scope(self, scope: str) -> list[tuple[str, Fernet]]:
         keys = self.keys.get(scope)

@@ -12,7 +12,15 @@ import shared.cli
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from shared.cli import serve
-from shared.crypto import keyring_path, load_keyring
+from shared.crypto import (
+    column_kid,
+    decrypt_column,
+    encrypt_column,
+    key_id,
+    keyring_path,
+    load_keyring,
+    use_keyring,
+)
 from shared.keys import rotate
 from shared.secrets import admin_token_path, resolve_admin_token
 from shared.settings import ChartflowSettings
@@ -127,3 +135,14 @@ def test_keys_come_from_a_file_outside_var_and_rotation_keeps_old_keys_readable(
     assert key_file.stat().st_mode & 0o777 == 0o600
     kid, token = before.encrypt("identity", b"Maria")
     assert after.decrypt(kid, token, "identity") == b"Maria"
+
+
+def test_data_from_an_older_build_opens_with_its_adopted_key(tmp_path: Path) -> None:
+    old_key = Fernet.generate_key()
+    (tmp_path / "phi.key").write_bytes(old_key)  # where older builds kept their one key
+    stored = Fernet(old_key).encrypt(b'{"first_name": "Maria"}').decode()  # no key id
+
+    use_keyring(load_keyring(None, None, tmp_path))
+
+    assert decrypt_column(stored) == '{"first_name": "Maria"}'
+    assert column_kid(encrypt_column("x")) == key_id("storage", old_key)
