@@ -33,7 +33,8 @@ def marked_encounter(
         markers[f"{prefix}.last_name"] = target["last_name"] = _word(rng)
         born = f"19{rng.randint(1, 29):02d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         markers[f"{prefix}.birth_date"] = target["birth_date"] = born
-        markers[f"{prefix}.birth_date_x12"] = born.replace("-", "")
+        # As the 837's DMG segment writes it: eight digits alone turn up by chance in big files.
+        markers[f"{prefix}.birth_date_x12"] = "D8*" + born.replace("-", "")
         address = target["address"]
         markers[f"{prefix}.address.line1"] = word = _word(rng)
         address["line1"] = f"12 {word} St"

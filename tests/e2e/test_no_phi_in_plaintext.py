@@ -198,6 +198,7 @@ def test_no_phi_marker_is_left_in_plaintext_on_the_wire_on_disk_in_logs_or_in_hi
     # The PHI did go through: the admin's 837 shows the patient and the subscriber.
     assert marked.markers["patient.last_name"] in marked.x12
     assert marked.markers["coverage.member_id"] in marked.x12
+    assert marked.markers["subscriber.birth_date_x12"] in marked.x12
     dlq = _dead_letter_a_coded_encounter(services, stack, marked)
     dead = _wait_for_dead_letters(stack, dlq, prefix, count=2)  # intake's and claims' consumers
     assert len(dead) >= 2, "the poison message was not dead-lettered by both consumers"
