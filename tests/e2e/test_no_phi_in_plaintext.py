@@ -1,18 +1,23 @@
 """An encounter with a marker in every PHI field goes to `paid`; no marker is left in plaintext.
 
-Places searched (each one also checked for something that must be there in plaintext — the
-encounter's key — so a search of an empty or wrong place cannot pass):
+The marked encounter (patient and subscriber: names, address lines, city, birth dates as rare
+dates in ISO and 837 form; member id; note text) runs through the four services over HTTP, its
+837 is read by the admin, and a message carrying the same PHI is dead-lettered by both
+consumers of `encounters.coded`. Then these places are searched, and each is also checked for
+something that must be there in plaintext (the encounter's key), so a search of an empty or
+wrong place cannot pass:
 
-1. every message of every topic of this platform, dead-letter topics included (keys, values,
-   headers), read from the broker: what travels on the wire;
-2. every Kafka segment, index and checkpoint file of the broker (`var/kafka/data`);
+1. every record of every topic of this platform, dead-letter topics included (keys, values,
+   headers), read from the broker: what travels on the wire (every topic of the flow must
+   have been read);
+2. every file of the broker's data directory, `var/kafka/data` (segments, indexes,
+   checkpoints, snapshots);
 3. every log file: the four services' logs and the stack's (`var/log`: Kafka, Temporal,
    PostgreSQL);
 4. every file of the platform's data folder (SQLite databases with their WAL and SHM files,
-   keys, code-set caches) and, on PostgreSQL, every file of the cluster's data directory
-   (tables, WAL);
+   the keys) and every file of the PostgreSQL cluster's data directory (tables, WAL);
 5. every row of every table of the four services' databases, read back through SQL (catches
-   values the storage engine might compress on disk);
+   values a storage engine might compress on disk);
 6. the Temporal history of the encounter's workflow, and the Temporal server's database files.
 """
 
