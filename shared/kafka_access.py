@@ -34,25 +34,36 @@ from shared.kafka_acls import (
 from shared.kafka_security import kafka_auth, operator_settings
 from shared.settings import ChartflowSettings
 
-#: The topics each service publishes (DESIGN: one owner per topic).
+#: The topics each service publishes (DESIGN: one owner per topic; the PHI access log is the
+#: exception: every service records its own reads there, and only intake reads it).
 OWNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "intake": (topics.ENCOUNTERS_RECEIVED,),
-        "assignment": (topics.CODING_TASKS, topics.ENCOUNTERS_CODED, topics.ENCOUNTERS_RETURNED),
-        "coding": (topics.CODING_EVENTS,),
-        "claims": (topics.CLAIMS_STATUS,),
+        "intake": (topics.ENCOUNTERS_RECEIVED, topics.ACCESS_LOG),
+        "assignment": (
+            topics.CODING_TASKS,
+            topics.ENCOUNTERS_CODED,
+            topics.ENCOUNTERS_RETURNED,
+            topics.ACCESS_LOG,
+        ),
+        "coding": (topics.CODING_EVENTS, topics.ACCESS_LOG),
+        "claims": (topics.CLAIMS_STATUS, topics.ACCESS_LOG),
     }
 )
 #: The topics each service consumes (its `Runtime.start_consumer` calls).
 CONSUMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "intake": (topics.ENCOUNTERS_CODED, topics.CLAIMS_STATUS, topics.ENCOUNTERS_RETURNED),
+        "intake": (
+            topics.ENCOUNTERS_CODED,
+            topics.CLAIMS_STATUS,
+            topics.ENCOUNTERS_RETURNED,
+            topics.ACCESS_LOG,
+        ),
         "assignment": (topics.ENCOUNTERS_RECEIVED, topics.CODING_EVENTS),
         "coding": (topics.CODING_TASKS,),
         "claims": (topics.ENCOUNTERS_CODED,),
     }
 )
-TOPICS: tuple[str, ...] = tuple(t for owned in OWNS.values() for t in owned)
+TOPICS: tuple[str, ...] = tuple(dict.fromkeys(t for owned in OWNS.values() for t in owned))
 #: The consumer group that keeps each DLQ's replay mark (`shared.dlq`); services read it to
 #: report DLQ depth, operators (the admin principal) move it.
 REPLAY_GROUP = "chartflow.dlq-replay"

@@ -61,6 +61,16 @@ def _render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+#: Tables a revision retired but kept (audit evidence): no model maps them any more.
+RETIRED_PREFIX = "retired_"
+
+
+def _include_object(
+    obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any
+) -> bool:
+    return not (kind == "table" and reflected and (name or "").startswith(RETIRED_PREFIX))
+
+
 def run_env() -> None:
     """The body of every service's `migrations/env.py`: run on the connection we were given."""
     config = context.config
@@ -70,6 +80,7 @@ def run_env() -> None:
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
         render_item=_render_item,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

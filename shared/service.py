@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, SQLModel, text
 
 from shared import migrations
-from shared.crypto import use_phi_key
+from shared.crypto import use_keyring
 from shared.db import Database
 from shared.dlq import watch_depth
 from shared.events.envelope import Envelope
@@ -49,8 +49,8 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: ChartflowSettings, tables: Sequence[type[SQLModel]]) -> Runtime:
-        """The service's database, migrated to the newest schema, with its PHI key loaded."""
-        use_phi_key(settings.phi_key_bytes())
+        """The service's database, migrated to the newest schema, with its PHI keys loaded."""
+        use_keyring(settings.phi_keyring())
         db = Database(settings.service_database_url(), [*tables, OutboxEvent, ProcessedEvent])
         migrations.upgrade(db, settings.service_name)
         return cls(settings=settings, db=db)

@@ -11,6 +11,7 @@ Tests that use Kafka take the `namespace` fixture: their prefix, with its topics
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import uuid
@@ -25,8 +26,10 @@ from tests.containers import containers, docker_engine_available
 from tests.stack import Stack
 
 REPO = Path(__file__).resolve().parent.parent
+#: Services refuse short or well-known admin tokens: tests use a random one.
+ADMIN_TOKEN = secrets.token_urlsafe(32)
 
-__all__ = ["REPO", "Stack"]
+__all__ = ["ADMIN_TOKEN", "REPO", "Stack"]
 
 # Tests that open a service's database without its runtime still need a PHI key.
 use_phi_key(Fernet.generate_key())

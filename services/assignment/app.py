@@ -30,6 +30,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         app.state.runtime, app.state.temporal = rt, client
         handlers = AssignmentHandlers(rt.db, client, settings)
         if "consumer" in roles:
+            rt.start_outbox_relay()  # e.g. the access record of a re-encryption
             # A Temporal outage pauses the consumers rather than dead-lettering good events.
             temporal_up = [client.service_client.check_health]
             rt.start_consumer(

@@ -9,15 +9,16 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from services.claims.db import ClaimRow, PayerRow
+from services.claims.db import ClaimRow, ClaimTransition, PayerRow
 from services.claims.domain import IllegalTransition, UnknownClaim
 from services.claims.payer_sim import Adjudication
+from services.claims.reads import read_claim, read_claims_for
 from services.claims.remittances import receive_remittance
 from services.claims.repository import ClaimsRepository
 from services.claims.views import claim_837
 from shared.events.bounds import PlainName
-from shared.http import AdminOnly, EncounterKeyQuery, IdPath, RuntimeDep
-from shared.service import Runtime
+from shared.http import AdminOnly, EncounterKeyQuery, IdPath, RuntimeDep, SettingsDep
+from shared.http.access import RouteName
 
 router = APIRouter()
 
@@ -53,24 +54,29 @@ async def put_payer(payer_id: IdPath, body: PayerIn, rt: RuntimeDep) -> PayerIn:
     return body
 
 
-async def load(rt: Runtime, claim_id: str) -> ClaimRow:
-    row = await rt.db.run(lambda s: ClaimsRepository(s).claim(claim_id))
-    if row is None:
+async def load(
+    rt: RuntimeDep, settings: SettingsDep, route: RouteName, claim_id: str, action: str
+) -> tuple[ClaimRow, list[ClaimTransition]]:
+    found = await rt.db.run(lambda s: read_claim(s, settings, claim_id, action, route))
+    if found is None:
         raise HTTPException(404, f"no claim {claim_id}")
-    return row
+    return found
 
 
 @router.get("/v1/claims", dependencies=[AdminOnly])
-async def list_claims(encounter_key: EncounterKeyQuery, rt: RuntimeDep) -> list[dict[str, Any]]:
-    rows = await rt.db.run(lambda s: ClaimsRepository(s).claims_for(encounter_key))
+async def list_claims(
+    encounter_key: EncounterKeyQuery, rt: RuntimeDep, settings: SettingsDep, route: RouteName
+) -> list[dict[str, Any]]:
+    rows = await rt.db.run(lambda s: read_claims_for(s, settings, encounter_key, route))
     summary = {"x12", "findings", "document", "remittance"}
     return [r.model_dump(mode="json", exclude=summary) for r in rows]
 
 
 @router.get("/v1/claims/{claim_id}", dependencies=[AdminOnly])
-async def get_claim(claim_id: IdPath, rt: RuntimeDep) -> dict[str, Any]:
-    row = await load(rt, claim_id)
-    steps = await rt.db.run(lambda s: ClaimsRepository(s).transitions(claim_id))
+async def get_claim(
+    claim_id: IdPath, rt: RuntimeDep, settings: SettingsDep, route: RouteName
+) -> dict[str, Any]:
+    row, steps = await load(rt, settings, route, claim_id, "claim.read")
     view = row.model_dump(mode="json", exclude={"x12", "findings", "document", "remittance"})
     return {
         **view,
@@ -81,8 +87,10 @@ async def get_claim(claim_id: IdPath, rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.get("/v1/claims/{claim_id}/x12", dependencies=[AdminOnly])
-async def get_claim_x12(claim_id: IdPath, rt: RuntimeDep) -> PlainTextResponse:
-    row = await load(rt, claim_id)
+async def get_claim_x12(
+    claim_id: IdPath, rt: RuntimeDep, settings: SettingsDep, route: RouteName
+) -> PlainTextResponse:
+    row, _ = await load(rt, settings, route, claim_id, "claim.x12.read")
     text = await rt.db.run(lambda s: claim_837(s, row))
     return PlainTextResponse(text, media_type="application/edi-x12")
 

@@ -12,10 +12,12 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.coding import SERVICE
-from services.coding.db import ChartAccess, Coder, CodingRepository, CodingTask
+from services.coding.db import Coder, CodingRepository, CodingTask
 from services.coding.domain.encounter import EncounterShapeError
 from services.coding.domain.findings import Rule, error
+from shared.access import Reader, record_access
 from shared.events import topics
+from shared.events.access import Role
 from shared.events.assignment import CodingChart, CodingTaskCreated
 from shared.events.bounds import MAX_CLAIM_TOTAL, MAX_LINE_CHARGE, line_charge
 from shared.events.codes import DiagnosisCode, ProcedureCode
@@ -129,11 +131,32 @@ def _own_task(repo: CodingRepository, coder: Coder, task_id: str) -> CodingTask:
     return task
 
 
-def open_chart(session: Session, coder: Coder, task_id: str) -> tuple[CodingTask, dict[str, Any]]:
+CODING_ROLES: dict[str, Role] = {
+    "coder": "coder",
+    "auditor": "auditor",
+    "vendor_manager": "vendor_manager",
+}
+
+
+def reader(coder: Coder) -> Reader:
+    return Reader(coder.id, CODING_ROLES[coder.role], coder.vendor_id)
+
+
+def open_chart(
+    session: Session, settings: ChartflowSettings, coder: Coder, task_id: str, route: str
+) -> tuple[CodingTask, dict[str, Any]]:
     """The chart with the minimum necessary PHI for coding, and the access recorded."""
     repo = CodingRepository(session)
     task = _own_task(repo, coder, task_id)
-    repo.add(ChartAccess(coder_id=coder.id, task_id=task.id, encounter_key=task.encounter_key))
+    record_access(
+        session,
+        settings,
+        reader(coder),
+        "chart.read",
+        route,
+        tenant=task.hospital_id,
+        encounter_key=task.encounter_key,
+    )
     chart, _problems = read_chart(task)
     return task, chart
 

@@ -23,6 +23,7 @@ from shared.http import (
     api_key_scheme,
     problem_response,
 )
+from shared.http.access import RouteName
 
 router = APIRouter()
 
@@ -136,20 +137,30 @@ async def push_encounter(
 
 @router.get("/v1/encounters/{encounter_id}")
 async def get_encounter(
-    encounter_id: IdPath, hospital: CurrentHospital, rt: RuntimeDep
+    encounter_id: IdPath,
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
 ) -> EncounterView:
-    row = await rt.db.run(lambda s: IntakeRepository(s).encounter(hospital.id, encounter_id))
-    if row is None:
+    rows = await rt.db.run(
+        lambda s: handlers.read_encounters(s, settings, hospital, route, encounter_id=encounter_id)
+    )
+    if not rows:
         raise HTTPException(404, f"no encounter {encounter_id} for this hospital")
-    return EncounterView.of(row)
+    return EncounterView.of(rows[0])
 
 
 @router.get("/v1/encounters")
 async def list_encounters(
     hospital: CurrentHospital,
     rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
     status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,30}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[EncounterView]:
-    rows = await rt.db.run(lambda s: IntakeRepository(s).encounters(hospital.id, limit, status))
+    rows = await rt.db.run(
+        lambda s: handlers.read_encounters(s, settings, hospital, route, status=status, limit=limit)
+    )
     return [EncounterView.of(r) for r in rows]

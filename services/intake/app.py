@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.intake import SERVICE, handlers
+from services.intake.access_api import router as access_router
 from services.intake.api import router
 from services.intake.db import TABLES
 from shared.events import topics
@@ -28,9 +29,11 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             rt.start_consumer(
                 topics.ENCOUNTERS_RETURNED, rt.transactional(handlers.record_returned)
             )
+            rt.start_consumer(topics.ACCESS_LOG, rt.transactional(handlers.store_access))
         yield
         await rt.stop()
 
     app = service_app(SERVICE, settings, lifespan)
     app.include_router(router)
+    app.include_router(access_router)
     return app

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from services.intake.access_db import AccessRecord
 from shared.crypto import EncryptedText
 
 
@@ -55,7 +56,7 @@ class Encounter(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_now)
 
 
-TABLES = (Hospital, Encounter)
+TABLES = (Hospital, Encounter, AccessRecord)
 
 
 class IntakeRepository:

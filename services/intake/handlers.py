@@ -1,4 +1,5 @@
-"""Intake use cases: register hospitals, receive encounters, follow them to their claim."""
+"""Intake use cases: register hospitals, receive encounters, follow them to their claim, keep
+the platform's PHI access log."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from services.intake import SERVICE
+from services.intake.access_db import AccessLog, AccessRecord
 from services.intake.db import Encounter, Hospital, IntakeRepository
+from shared.access import Reader, record_access
 from shared.events import topics
+from shared.events.access import PhiAccessed
 from shared.events.assignment import EncounterCoded, EncounterReturned
 from shared.events.claims import ClaimStatusChanged
 from shared.events.envelope import Envelope
@@ -152,3 +156,43 @@ def _update(
         encounter.claim_history = json.dumps([*json.loads(encounter.claim_history), history_step])
     encounter.updated_at = datetime.now(UTC)
     session.add(encounter)
+
+
+def read_encounters(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    route: str,
+    *,
+    encounter_id: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+) -> list[Encounter]:
+    """The hospital's encounter (or a page of them), each read recorded in the access log."""
+    repo = IntakeRepository(session)
+    if encounter_id is not None:
+        row = repo.encounter(hospital.id, encounter_id)
+        rows = [row] if row is not None else []
+    else:
+        rows = repo.encounters(hospital.id, limit, status)
+    reader = Reader(hospital.id, "hospital", hospital.id)
+    for row in rows:
+        record_access(
+            session,
+            settings,
+            reader,
+            "encounter.read",
+            route,
+            tenant=hospital.id,
+            encounter_key=row.encounter_key,
+        )
+    return rows
+
+
+def store_access(session: Session, envelope: Envelope) -> None:
+    """Append a record from `access.log` once (the topic is delivered at least once)."""
+    accessed = envelope.payload(PhiAccessed)
+    log = AccessLog(session)
+    if log.has(envelope.id):
+        return
+    log.append(AccessRecord(event_id=envelope.id, **accessed.model_dump()))

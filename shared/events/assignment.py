@@ -20,6 +20,7 @@ from shared.events.intake import (
     EncounterDocument,
     Provider,
 )
+from shared.events.phi import CHART_PHI, ENCOUNTER_PHI, RETURN_NOTE_PHI, under
 
 
 class ChartPatient(BaseModel):
@@ -54,6 +55,7 @@ class CodingTaskCreated(EventData):
     """A coding task for a vendor pool; carries the chart the coder needs, nothing more."""
 
     event_type = "chartflow.assignment.coding_task.created"
+    phi_paths = under("chart", CHART_PHI)
 
     task_id: str
     encounter_key: str
@@ -66,6 +68,7 @@ class CodingTaskCreated(EventData):
 
 class EncounterCoded(EventData):
     event_type = "chartflow.assignment.encounter.coded"
+    phi_paths = under("encounter", ENCOUNTER_PHI)
 
     encounter_key: str
     hospital_id: str
@@ -80,6 +83,7 @@ class EncounterReturned(EventData):
     """The encounter goes back to the hospital uncoded, with the coder's reason."""
 
     event_type = "chartflow.assignment.encounter.returned"
+    phi_paths = RETURN_NOTE_PHI
 
     encounter_key: str
     hospital_id: str

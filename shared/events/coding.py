@@ -9,6 +9,7 @@ from pydantic import Field
 from shared.events.bounds import NOTE_TEXT
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.envelope import EventData
+from shared.events.phi import NO_PHI, RETURN_NOTE_PHI
 
 #: Why a coder hands an encounter back to the hospital instead of coding it.
 ReturnReason = Literal[
@@ -18,6 +19,7 @@ ReturnReason = Literal[
 
 class CodingSubmitted(EventData):
     event_type = "chartflow.coding.submitted"
+    phi_paths = NO_PHI  # ids and codes
 
     task_id: str
     encounter_key: str
@@ -30,6 +32,7 @@ class CodingReturned(EventData):
     """The coder cannot code the encounter as sent: it goes back to the hospital."""
 
     event_type = "chartflow.coding.returned"
+    phi_paths = RETURN_NOTE_PHI
 
     task_id: str
     encounter_key: str

@@ -18,6 +18,7 @@ from shared.events.bounds import (
     out_of_order,
 )
 from shared.events.envelope import EventData
+from shared.events.phi import ENCOUNTER_PHI, under
 
 EncounterClass = Literal["inpatient", "outpatient", "emergency", "professional"]
 
@@ -134,6 +135,7 @@ class EncounterDocument(BaseModel):
 
 class EncounterReceived(EventData):
     event_type = "chartflow.intake.encounter.received"
+    phi_paths = under("encounter", ENCOUNTER_PHI)
 
     encounter_key: str
     hospital_id: str

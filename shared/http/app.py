@@ -15,6 +15,7 @@ from shared.http.limits import BodySizeLimit
 from shared.http.openapi import document_problems
 from shared.metrics import CONSUMER_LAG, CONSUMER_STUCK_SECONDS, OUTBOX_PENDING
 from shared.outbox import pending_count
+from shared.secrets import resolve_admin_token
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 
@@ -92,7 +93,8 @@ def readiness(service: str, rt: Runtime, settings: ChartflowSettings) -> Readine
 def service_app(service: str, settings: ChartflowSettings, lifespan: Any) -> FastAPI:
     """A service's FastAPI app with the shared conventions and its health routes."""
     app = FastAPI(title=f"Chartflow {service}", version="0.1.0", lifespan=lifespan)
-    app.state.settings = settings
+    token = resolve_admin_token(settings.admin_token, settings.chartflow_var)
+    app.state.settings = settings.model_copy(update={"admin_token": token})
     install_http_conventions(app)
 
     @app.get("/health")

@@ -1,11 +1,11 @@
 """The OpenAPI document tells integrators every error answer: problem+json, and when.
 
 FastAPI documents a 422 of its own shape; our services answer problem+json for 400 (malformed
-JSON), 401 (credentials), 404 (an id that is not yours), 413 (body over the limit) and 422 (a
-field that is wrong, named). This adds those answers to each operation from its shape (a body,
-parameters, security, a path id) and turns every declared problem answer into
-`application/problem+json` with the `Problem` schema. Routes declare the rest (409, 503) with
-`problem_response`.
+JSON), 401 (credentials), 403 (a role that may not use the route), 404 (an id that is not
+yours), 413 (body over the limit) and 422 (a field that is wrong, named). This adds those
+answers to each operation from its shape (a body, parameters, security, a path id) and turns
+every declared problem answer into `application/problem+json` with the `Problem` schema.
+Routes declare the rest (409, 503) with `problem_response`.
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "findings": {"type": "array", "items": {"type": "object"}},
     },
 }
-ALWAYS_PROBLEM = frozenset({"400", "401", "404", "409", "413", "422"})
+ALWAYS_PROBLEM = frozenset({"400", "401", "403", "404", "409", "413", "422"})
 DESCRIPTIONS = {
     "400": "Malformed JSON body",
     "401": "Credentials missing or unknown",
+    "403": "The credentials' role may not use this route",
     "404": "No such resource for these credentials",
     "409": "Conflicts with what was stored before",
     "413": "Body over the size limit",
@@ -64,7 +65,7 @@ def _problem_codes(path: str, operation: dict[str, Any]) -> set[str]:
     if operation.get("parameters"):
         codes.add("422")
     if operation.get("security"):
-        codes.add("401")
+        codes |= {"401", "403"}
     if "{" in path:
         codes.add("404")
     return codes

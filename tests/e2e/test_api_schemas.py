@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 
 from deploy.demo.driver import Endpoints, Scenario
 from tests.conftest import Stack
-from tests.e2e.conftest import ADMIN_TOKEN, SERVICES, Services
+from tests.e2e.conftest import SERVICES, Services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.temporal]
 
@@ -49,7 +49,7 @@ def apis(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sce
     running = Services(stack, tmp_path_factory.mktemp("var"), role="api")
     try:
         running.start_all(SERVICES)
-        scenario = Scenario(Endpoints.local(running.ports, ADMIN_TOKEN))
+        scenario = Scenario(Endpoints.local(running.ports, running.admin_token))
         scenario.seed()
         yield scenario
     finally:
@@ -57,7 +57,7 @@ def apis(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sce
 
 
 def _credentials(scenario: Scenario, service: str) -> dict[str, str]:
-    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    admin = {"Authorization": f"Bearer {scenario.endpoints.admin_token}"}
     keys = {"intake": scenario.hospital_key, "coding": next(iter(scenario.coder_keys.values()))}
     return {**admin, "X-API-Key": keys[service]} if service in keys else admin
 

@@ -17,12 +17,12 @@ from services.intake.settings import IntakeSettings
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived
 from shared.outbox import pending_count
-from tests.conftest import Stack
+from tests.conftest import ADMIN_TOKEN, Stack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 DEMO = json.loads((Path(__file__).parents[2] / "deploy/demo/data.json").read_text())
-ADMIN = {"Authorization": "Bearer test-admin"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def _settings(stack: Stack, unique: str, tmp_path: Path, kafka: str) -> IntakeSettings:
@@ -31,7 +31,7 @@ def _settings(stack: Stack, unique: str, tmp_path: Path, kafka: str) -> IntakeSe
         database_url=stack.database_url,
         chartflow_namespace_prefix=unique,
         chartflow_var=tmp_path,
-        admin_token="test-admin",
+        admin_token=ADMIN_TOKEN,
     )
 
 

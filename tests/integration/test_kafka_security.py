@@ -154,8 +154,8 @@ async def test_the_forged_payment_is_refused_and_the_hospital_never_sees_it(
 
         # The owner's event on the same key (same partition, after the forgeries) arrives:
         # the consumer was listening, so a forgery that got through would have shown.
-        genuine = ClaimStatusChanged.model_validate(
-            {**forged.data, "status": "submitted", "reason": "sent to the payer", "paid": None}
+        genuine = forged.payload(ClaimStatusChanged).model_copy(
+            update={"status": "submitted", "reason": "sent to the payer", "paid": None}
         )
         as_claims = Publisher(stack.kafka, **stack.kafka_auth("claims"))
         await as_claims.start()

@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+import pyx12.errors
 import pyx12.segment
 import pyx12.x12file
 
@@ -69,8 +70,16 @@ class ClaimAck:
         return self.category in ACCEPTED_CATEGORIES and self.action != "U"
 
 
+class UnreadableX12(ValueError):
+    """The text is not an X12 interchange pyx12 can read (its message names no values)."""
+
+
 def segments(text: str) -> Iterator[pyx12.segment.Segment]:
-    yield from pyx12.x12file.X12Reader(io.StringIO(text))
+    try:
+        yield from pyx12.x12file.X12Reader(io.StringIO(text))
+    except (pyx12.errors.X12Error, pyx12.errors.EngineError) as exc:
+        # pyx12's messages may quote the text read: keep only what kind of error it was.
+        raise UnreadableX12(f"not a readable X12 interchange ({type(exc).__name__})") from None
 
 
 @lru_cache(maxsize=1024)

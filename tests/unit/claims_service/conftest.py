@@ -19,6 +19,7 @@ from services.claims.submission import ClaimSubmitter
 from shared import migrations
 from shared.db import Database
 from shared.events.assignment import EncounterCoded
+from shared.events.claims import ClaimStatusChanged
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.envelope import Envelope
 from shared.events.intake import BillingProvider, EncounterDocument
@@ -87,9 +88,15 @@ class ClaimsDb:
             return list(s.exec(select(ClaimBatch).order_by(ClaimBatch.interchange_control_number)))  # type: ignore[arg-type]
 
     def events(self) -> list[dict[str, Any]]:
+        """The claim statuses announced, as intake reads them (PHI fields opened)."""
         with self.db.session() as s:
             rows = s.exec(select(OutboxEvent).order_by(OutboxEvent.seq))  # type: ignore[arg-type]
-            return [json.loads(r.payload)["data"] for r in rows]
+            envelopes = [Envelope.model_validate_json(r.payload) for r in rows]
+        return [
+            e.payload(ClaimStatusChanged).model_dump(mode="json")
+            for e in envelopes
+            if e.type == ClaimStatusChanged.event_type
+        ]
 
     def submitter(self, payers: Any = None, **settings: Any) -> ClaimSubmitter:
         merged = self.settings.model_copy(update=settings)

@@ -20,9 +20,10 @@ from shared.events.assignment import CodingChart, CodingTaskCreated
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterDocument
 from shared.settings import ChartflowSettings
+from tests.conftest import ADMIN_TOKEN
 
 DEMO = json.loads((Path(__file__).parents[3] / "deploy/demo/data.json").read_text())
-ADMIN = {"Authorization": "Bearer test-admin"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ENCOUNTER = DEMO["encounters"][0]["encounter"]
 
 
@@ -33,7 +34,7 @@ def _settings(service: str, tmp_path: Path) -> ChartflowSettings:
         kafka_bootstrap_servers="127.0.0.1:1",
         database_url=None,
         chartflow_var=tmp_path,
-        admin_token="test-admin",
+        admin_token=ADMIN_TOKEN,
     )
 
 

@@ -123,6 +123,8 @@ def test_every_topic_has_a_dead_letter_topic() -> None:
     assert names == {
         **{f"p.{t}": 3 for t in ("encounters.received", "coding.tasks", "coding.events")},
         **{f"p.{t}": 3 for t in ("encounters.coded", "claims.status", "encounters.returned")},
+        "p.access.log": 3,
+        "p.access.log.dlq": 1,
         **{
             f"p.{t}.dlq": 1
             for t in (
