@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STACK := $(PYTHON) deploy/local/stack.py
 # The stack's addresses (Kafka, Temporal, PostgreSQL) as shell exports.
 WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
+# Options of the whole-platform benchmark, e.g. make bench PIPELINE="--encounters 200 --postgres"
+PIPELINE ?=
 
 .PHONY: help venv demo down status logs test lint unit bench clean
 
@@ -50,6 +52,7 @@ test: venv lint
 bench: venv
 	$(BIN)/python -m bench.codes
 	$(BIN)/python -m bench.claims
+	$(BIN)/python -m bench.pipeline $(PIPELINE)
 
 clean: down
 	rm -rf var $(VENV)

@@ -19,6 +19,8 @@ from bench.pipeline.x12_ceiling import X12Ceiling
 P99_INTAKE_TARGET = 0.050  # seconds, at 80% of intake's maximum
 P99_WORKLIST_TARGET = 1.0  # seconds, at half the maximum rate
 MIN_RATIO = 0.5
+ACCEPTED_TO_WORKLIST = "accepted → on a worklist"
+CODED_TO_BUILT = "coded → claim built"
 
 
 def seconds(value: float) -> str:
@@ -66,13 +68,15 @@ class Ceilings:
         return None
 
 
-# Each stage's rate is compared with the ceiling of the work that paces it.
-STAGE_CEILING = {
+# Each stage's (or step's) rate is compared with the ceiling of the work that paces it.
+CEILING_OF = {
     "accepted (intake 202)": "bare insert",
     "on a worklist": "Temporal",
     "coded (submission 202)": "Temporal",
     "claim built": "pyx12",
     "paid": "Temporal",
+    ACCEPTED_TO_WORKLIST: "Temporal",
+    CODED_TO_BUILT: "pyx12",
 }
 
 
@@ -196,25 +200,26 @@ def _ceiling_lines(report: Report) -> list[str]:
 
 def _stage_lines(report: Report) -> list[str]:
     c = report.ceilings
-    header = (
+    lines = [
         f"{'stage (latency from the POST)':<34} {'reached':>11} {'enc/s':>7} {'p50':>9} "
         f"{'p99':>9}   {'ceiling':<20} {'ratio':>6}"
-    )
-    lines = [header]
-    for label, f in (report.stages or {}).items():
-        name = STAGE_CEILING[label]
+    ]
+
+    def row(label: str, reached: str, f: Figures) -> str:
+        name = CEILING_OF[label]
         ceiling = c.rate(name)
         shown = f"{name} {per_second(ceiling)}/s" if ceiling else "-"
-        lines.append(
-            f"{label:<34} {f'{f.count}/{report.total}':>11} {per_second(f.rate):>7} "
-            f"{seconds(f.p50):>9} {seconds(f.p99):>9}   {shown:<20} "
-            f"{shown_ratio(ratio(f.rate, ceiling)):>6}"
+        return (
+            f"{label:<34} {reached:>11} {per_second(f.rate):>7} {seconds(f.p50):>9} "
+            f"{seconds(f.p99):>9}   {shown:<20} {shown_ratio(ratio(f.rate, ceiling)):>6}"
         )
-    for label, f in report.steps.items():
-        lines.append(
-            f"{label:<34} {f.count:>11} {per_second(f.rate):>7} {seconds(f.p50):>9} "
-            f"{seconds(f.p99):>9}"
-        )
+
+    lines += [
+        row(label, f"{f.count}/{report.total}", f) for label, f in (report.stages or {}).items()
+    ]
+    if report.steps:
+        lines += ["", f"{'one step alone (latency of the step)':<34}"]
+        lines += [row(label, str(f.count), f) for label, f in report.steps.items()]
     return lines
 
 

@@ -21,6 +21,8 @@ from bench.pipeline.pipeline import Hospital, PipelineRun
 from bench.pipeline.platform import Platform
 from bench.pipeline.procs import cpu_during, stack_usage
 from bench.pipeline.report import (
+    ACCEPTED_TO_WORKLIST,
+    CODED_TO_BUILT,
     Ceilings,
     Report,
     end_to_end_check,
@@ -145,10 +147,7 @@ async def whole_pipeline(
     journeys = run.journeys
     report.total, report.stages = len(journeys), stage_table(journeys)
     worklist = accepted_to_worklist(journeys)
-    report.steps = {
-        "accepted → on a worklist": worklist,
-        "coded → claim built": claims_step(journeys),
-    }
+    report.steps = {ACCEPTED_TO_WORKLIST: worklist, CODED_TO_BUILT: claims_step(journeys)}
     texts = await claim_files(platform, journeys, o.concurrency)
     report.ceilings = replace(
         report.ceilings, temporal=temporal, pyx12=measure_pyx12(texts) if texts else None
@@ -160,6 +159,9 @@ async def whole_pipeline(
     ]
     outcomes = Counter(j.outcome or "unfinished" for j in journeys)
     report.notes = [
+        f"when: the POST, its 202, the code submission's 202 and the first worklist poll (every "
+        f"{o.poll} s) showing the task, by this process; claim built and paid, the claims "
+        "service's own transition times (same clock)",
         "claims: " + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())),
         *(f"{n} × {what}" for what, n in run.errors.items()),
     ]
