@@ -163,6 +163,8 @@ async def whole_pipeline(
         f"{o.poll} s) showing the task, by this process; claim built and paid, the claims "
         "service's own transition times (same clock)",
         "claims: " + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())),
+        "the benchmark's own requests besides the load: "
+        + ", ".join(f"{n} {what}" for what, n in run.requests.items()),
         *(f"{n} × {what}" for what, n in run.errors.items()),
     ]
     if not finished:
