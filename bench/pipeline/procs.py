@@ -20,6 +20,10 @@ class Usage:
 
     rss_bytes: int
     cpu_seconds: float
+    # Proportional set size: shared pages split between the processes sharing them, so that
+    # PostgreSQL's backends (and a JVM's or Python's shared libraries) are not counted twice.
+    # None where /proc/PID/smaps_rollup cannot be read.
+    pss_bytes: int | None = None
 
 
 def _stat_fields(pid: int) -> list[str]:
@@ -48,8 +52,19 @@ def _tree(pid: int, children: Mapping[int, list[int]]) -> list[int]:
     return found
 
 
+def _pss_kib(pid: int) -> int | None:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    return next(
+        (int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), None
+    )
+
+
 def _usage(pids: Iterable[int]) -> Usage:
     rss_pages, ticks = 0, 0
+    pss_kib: int | None = 0
     page = os.sysconf("SC_PAGE_SIZE")
     for pid in pids:
         try:
@@ -58,7 +73,13 @@ def _usage(pids: Iterable[int]) -> Usage:
         except (OSError, IndexError, ValueError):
             continue  # it ended meanwhile
         ticks += int(fields[11]) + int(fields[12])  # utime + stime
-    return Usage(rss_bytes=rss_pages * page, cpu_seconds=ticks / TICKS)
+        pss = _pss_kib(pid)
+        pss_kib = pss_kib + pss if pss is not None and pss_kib is not None else None
+    return Usage(
+        rss_bytes=rss_pages * page,
+        cpu_seconds=ticks / TICKS,
+        pss_bytes=pss_kib * 1024 if pss_kib is not None else None,
+    )
 
 
 def stack_usage(cfg: Config | None) -> dict[str, Usage]:

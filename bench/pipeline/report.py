@@ -234,22 +234,35 @@ def _intake_lines(intake: IntakeFigures) -> list[str]:
     ]
 
 
+def _megabytes(value: int | None) -> str:
+    return "-" if value is None else f"{value / 2**20:.0f} MB"
+
+
 def _process_lines(report: Report) -> list[str]:
     if not report.usage:
         return ["processes: not measured (the stack was not started from this checkout)"]
     cpu = report.cpu or {}
-    busiest = max(cpu, key=lambda name: cpu[name]) if cpu else None
+    stack = {name: usage for name, usage in report.usage.items() if name != BENCH}
+    busiest = max(stack, key=lambda name: cpu.get(name, 0.0)) if stack else None
     lines = [
-        f"processes: CPU seconds during the run ({report.cpu_window:.0f} s; 100% = one core), "
-        "RSS at the end"
+        f"processes: CPU seconds during the run ({report.cpu_window:.0f} s; 100% = one core); "
+        "memory at the end (PSS counts shared pages once)",
+        f"  {'':<20} {'CPU':>8} {'':>5} {'RSS':>9} {'PSS':>9}",
     ]
     for name, usage in sorted(report.usage.items(), key=lambda kv: -cpu.get(kv[0], 0.0)):
         used = cpu.get(name)
-        share = f"{used:8.1f} s {100 * used / report.cpu_window:4.0f}%" if used is not None else ""
+        share = f"{used:6.1f} s {100 * used / report.cpu_window:4.0f}%" if used is not None else ""
         mark = "  <- busiest" if name == busiest else ""
-        lines.append(f"  {name:<20} {share:>16} {usage.rss_bytes / 2**20:8.0f} MB{mark}")
-    total = sum(u.rss_bytes for name, u in report.usage.items() if name != BENCH)
-    lines.append(f"  {'the stack in all':<20} {'':>16} {total / 2**20:8.0f} MB")
+        lines.append(
+            f"  {name:<20} {share:>14} {_megabytes(usage.rss_bytes):>9} "
+            f"{_megabytes(usage.pss_bytes):>9}{mark}"
+        )
+    pss = [u.pss_bytes for u in stack.values()]
+    total_pss = None if None in pss else sum(p or 0 for p in pss)
+    total_rss = sum(u.rss_bytes for u in stack.values())
+    lines.append(
+        f"  {'the stack in all':<20} {'':>14} {_megabytes(total_rss):>9} {_megabytes(total_pss):>9}"
+    )
     return lines
 
 

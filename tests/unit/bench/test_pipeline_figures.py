@@ -171,8 +171,12 @@ def test_render_puts_each_stage_beside_its_ceiling() -> None:
         concurrency=16,
         total=200,
         stages=stages,
-        usage={"claims": Usage(252 * 2**20, 1.0), BENCH: Usage(100 * 2**20, 1.0)},
-        cpu={"claims": 190.0, BENCH: 5.0},
+        usage={
+            "claims": Usage(252 * 2**20, 1.0, 200 * 2**20),
+            "postgres": Usage(600 * 2**20, 1.0, 90 * 2**20),
+            BENCH: Usage(100 * 2**20, 1.0, 100 * 2**20),
+        },
+        cpu={"claims": 190.0, "postgres": 3.0, BENCH: 195.0},
         cpu_window=200.0,
         checks=[end_to_end_check(stages["paid"], 200, _temporal(26.0), False)],
     )
@@ -186,6 +190,7 @@ def test_render_puts_each_stage_beside_its_ceiling() -> None:
     built = next(line for line in lines if line.startswith("claim built"))
     assert built.rstrip().endswith("-")  # no pyx12 ceiling measured: no ratio
     claims = next(line for line in lines if line.strip().startswith("claims"))
-    assert "190.0 s" in claims and "95%" in claims and "busiest" in claims
-    assert "the stack in all" in text and " 252 MB" in text.split("the stack in all")[1]
+    assert "190.0 s" in claims and "95%" in claims and "busiest" in claims  # of the stack
+    stack_total = next(line for line in lines if "the stack in all" in line)
+    assert stack_total.split()[-4:] == ["852", "MB", "290", "MB"]  # RSS, PSS; bench left out
     assert "  FAIL  accepted → paid" in text
