@@ -247,21 +247,23 @@ def _process_lines(report: Report) -> list[str]:
     lines = [
         f"processes: CPU seconds during the run ({report.cpu_window:.0f} s; 100% = one core); "
         "memory at the end (PSS counts shared pages once)",
-        f"  {'':<20} {'CPU':>8} {'':>5} {'RSS':>9} {'PSS':>9}",
+        f"  {'':<20} {'CPU':>8} {'%':>5} {'RSS':>9} {'PSS':>9}",
     ]
     for name, usage in sorted(report.usage.items(), key=lambda kv: -cpu.get(kv[0], 0.0)):
         used = cpu.get(name)
-        share = f"{used:6.1f} s {100 * used / report.cpu_window:4.0f}%" if used is not None else ""
+        seconds_used = f"{used:.1f} s" if used is not None else "-"
+        share = f"{100 * used / report.cpu_window:.0f}%" if used is not None else ""
         mark = "  <- busiest" if name == busiest else ""
         lines.append(
-            f"  {name:<20} {share:>14} {_megabytes(usage.rss_bytes):>9} "
+            f"  {name:<20} {seconds_used:>8} {share:>5} {_megabytes(usage.rss_bytes):>9} "
             f"{_megabytes(usage.pss_bytes):>9}{mark}"
         )
     pss = [u.pss_bytes for u in stack.values()]
     total_pss = None if None in pss else sum(p or 0 for p in pss)
     total_rss = sum(u.rss_bytes for u in stack.values())
     lines.append(
-        f"  {'the stack in all':<20} {'':>14} {_megabytes(total_rss):>9} {_megabytes(total_pss):>9}"
+        f"  {'the stack in all':<20} {'':>8} {'':>5} {_megabytes(total_rss):>9} "
+        f"{_megabytes(total_pss):>9}"
     )
     return lines
 
