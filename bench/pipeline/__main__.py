@@ -21,9 +21,14 @@ from shared.settings import ChartflowSettings
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__.split("\n")[2])
-    p.add_argument("--encounters", type=int, default=1000, help="encounters pushed (1000)")
-    p.add_argument("--concurrency", type=int, default=16, help="requests in flight (16)")
+    p = argparse.ArgumentParser(
+        prog="python -m bench.pipeline",
+        description="Encounters through the whole platform with a simulated coder: each stage's "
+        "rate and p50/p99 beside ceilings measured in the same run on the same servers.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--encounters", type=int, default=1000, help="encounters pushed")
+    p.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     p.add_argument(
         "--rate",
         help="push at a steady rate instead of flat out: enc/s, or e.g. 0.5x for half the "
@@ -37,8 +42,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=5.0, help="seconds per flat-out measurement")
     p.add_argument("--coders", type=int, default=8, help="the simulated coder's parallel hands")
     p.add_argument("--poll", type=float, default=0.05, help="seconds between worklist polls")
-    p.add_argument("--timeout", type=float, help="seconds to wait for every claim (600 + 3 × N)")
-    p.add_argument("--ceiling-workflows", type=int, help="trivial workflows (N, at most 1000)")
+    p.add_argument(
+        "--timeout", type=float, help="seconds to wait for every claim (none: 600 + 3 × N)"
+    )
+    p.add_argument(
+        "--ceiling-workflows", type=int, help="trivial workflows (none: N, at most 1000)"
+    )
     p.add_argument("--postgres", action="store_true", help="the services on PostgreSQL")
     given = p.add_argument_group("an already running stack (then nothing is started)")
     for name in ("intake", "assignment", "coding", "claims"):
