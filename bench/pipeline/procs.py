@@ -82,13 +82,13 @@ def _usage(pids: Iterable[int]) -> Usage:
     )
 
 
-def stack_usage(cfg: Config | None) -> dict[str, Usage]:
-    """Each running component of this checkout's stack, and this benchmark process."""
+def stack_usage(cfg: Config | None, skip: Iterable[str] = ()) -> dict[str, Usage]:
+    """Each running component of this checkout's stack but ``skip``, and this process."""
     children = _children()
     usage: dict[str, Usage] = {}
     for name in COMPONENTS if cfg is not None else ():
         assert cfg is not None
-        pid = running_pid(cfg, name)
+        pid = running_pid(cfg, name) if name not in skip else None
         if pid is not None:
             usage[name] = _usage(_tree(pid, children))
     usage[BENCH] = _usage([os.getpid()])
