@@ -62,7 +62,8 @@ def parser() -> argparse.ArgumentParser:
 def title(args: argparse.Namespace) -> str:
     if args.intake_only:
         return f"Chartflow intake benchmark: POST /v1/encounters at concurrency {args.concurrency}"
-    steady = f"{args.rate} × the Temporal ceiling" if str(args.rate).endswith("x") else args.rate
+    rate = str(args.rate)
+    steady = f"{rate[:-1]} × the Temporal ceiling" if rate.endswith("x") else f"{rate} enc/s"
     how = f"at a steady {steady}" if args.rate else f"flat out at concurrency {args.concurrency}"
     return (
         f"Chartflow pipeline benchmark: {args.encounters} encounters pushed {how}; a simulated "

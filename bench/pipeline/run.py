@@ -169,6 +169,11 @@ async def whole_pipeline(
         + ", ".join(f"{n} {what}" for what, n in run.requests.items()),
         *(f"{n} × {what}" for what, n in run.errors.items()),
     ]
+    if arrivals is not None:
+        report.notes.append(
+            f"arrivals paced at {arrivals:.1f} enc/s: no stage's rate can exceed it, so the "
+            "ratios say little here; the latencies are what this mode measures"
+        )
     if not finished:
         report.notes.append(f"not every encounter finished within --timeout {o.timeout:.0f} s")
     return sum(1 for j in journeys if j.accepted)
