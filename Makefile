@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STACK := $(PYTHON) deploy/local/stack.py
 # The stack's addresses (Kafka, Temporal, PostgreSQL) as shell exports.
 WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
+# Options of the whole-platform benchmark, e.g. make bench PIPELINE="--encounters 200 --postgres"
+PIPELINE ?=
 
 .PHONY: help venv demo down status logs test lint unit bench rekey clean
 
@@ -51,6 +53,7 @@ test: venv lint
 bench: venv
 	$(BIN)/python -m bench.codes
 	$(BIN)/python -m bench.claims
+	$(BIN)/python -m bench.pipeline $(PIPELINE)
 
 # After `python -m shared.keys rotate` and a restart of the services (docs/security.md); with
 # the DATABASE_URL the services use (unset: their SQLite files under var/data).
