@@ -45,7 +45,7 @@ OWNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             topics.ENCOUNTERS_RETURNED,
             topics.ACCESS_LOG,
         ),
-        "coding": (topics.CODING_EVENTS, topics.ACCESS_LOG),
+        "coding": (topics.CODING_EVENTS, topics.CODING_SCORECARDS, topics.ACCESS_LOG),
         "claims": (topics.CLAIMS_STATUS, topics.ACCESS_LOG),
     }
 )
@@ -57,6 +57,7 @@ CONSUMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             topics.CLAIMS_STATUS,
             topics.ENCOUNTERS_RETURNED,
             topics.ACCESS_LOG,
+            topics.CODING_SCORECARDS,
         ),
         "assignment": (topics.ENCOUNTERS_RECEIVED, topics.CODING_EVENTS),
         "coding": (topics.CODING_TASKS,),

@@ -20,7 +20,7 @@ from shared.events.intake import (
     EncounterDocument,
     Provider,
 )
-from shared.events.phi import CHART_PHI, ENCOUNTER_PHI, RETURN_NOTE_PHI, under
+from shared.events.phi import CHART_PHI, ENCOUNTER_PHI, NO_PHI, RETURN_NOTE_PHI, under
 
 
 class ChartPatient(BaseModel):
@@ -90,3 +90,26 @@ class EncounterReturned(EventData):
     task_id: str
     reason: ReturnReason
     note: str | None = None
+
+
+class AuditTaskCreated(EventData):
+    """A coded encounter was sampled for a pre-bill audit: an auditor re-codes it blind.
+
+    Coding holds the coded task and its chart, so the event carries ids and the sampling rule
+    only; the claim waits for the audit's final codes."""
+
+    event_type = "chartflow.assignment.audit_task.created"
+    phi_paths = NO_PHI
+
+    audit_id: str
+    encounter_key: str
+    hospital_id: str
+    task_id: str  # the coded task under audit
+    coder_id: str
+    vendor_id: str  # the coder's vendor
+    pool_id: str
+    due_at: datetime
+    rule: str
+    reason: str
+    credentials: list[str]  # an auditor needs one of them (the encounter class's)
+    prefer_other_vendor: bool = False

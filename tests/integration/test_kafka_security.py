@@ -46,6 +46,7 @@ WRITES = {
         "encounters.coded.dlq",
         "claims.status.dlq",
         "encounters.returned.dlq",
+        "coding.scorecards.dlq",
     },
     "assignment": {
         "coding.tasks",
@@ -54,12 +55,13 @@ WRITES = {
         "encounters.received.dlq",
         "coding.events.dlq",
     },
-    "coding": {"coding.events", "coding.tasks.dlq"},
+    "coding": {"coding.events", "coding.scorecards", "coding.tasks.dlq"},
     "claims": {"claims.status", "encounters.coded.dlq"},
 }
 READS = {
-    "intake": {"encounters.coded", "claims.status", "encounters.returned",
-               "encounters.coded.dlq", "claims.status.dlq", "encounters.returned.dlq"},
+    "intake": {"encounters.coded", "claims.status", "encounters.returned", "coding.scorecards",
+               "encounters.coded.dlq", "claims.status.dlq", "encounters.returned.dlq",
+               "coding.scorecards.dlq"},
     "assignment": {"encounters.received", "coding.events",
                    "encounters.received.dlq", "coding.events.dlq"},
     "coding": {"coding.tasks", "coding.tasks.dlq"},
@@ -71,6 +73,7 @@ TOPICS = (
     "coding.events",
     "encounters.coded",
     "encounters.returned",
+    "coding.scorecards",
 )
 ALL_TOPICS = sorted(t for topic in (*TOPICS, "claims.status") for t in (topic, f"{topic}.dlq"))
 
