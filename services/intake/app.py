@@ -11,6 +11,7 @@ from services.intake import SERVICE, handlers
 from services.intake.access_api import router as access_router
 from services.intake.api import router
 from services.intake.db import TABLES
+from services.intake.scorecard_api import router as scorecard_router
 from shared.events import topics
 from shared.http import service_app
 from shared.service import Runtime
@@ -30,10 +31,12 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
                 topics.ENCOUNTERS_RETURNED, rt.transactional(handlers.record_returned)
             )
             rt.start_consumer(topics.ACCESS_LOG, rt.transactional(handlers.store_access))
+            rt.start_consumer(topics.CODING_SCORECARDS, rt.transactional(handlers.store_scorecard))
         yield
         await rt.stop()
 
     app = service_app(SERVICE, settings, lifespan)
     app.include_router(router)
     app.include_router(access_router)
+    app.include_router(scorecard_router)
     return app

@@ -225,3 +225,69 @@ def test_an_audit_waits_for_an_auditor_and_the_hospital_figures_are_published(
     assert (snapshot.hospital_id, [v.group for v in snapshot.vendors]) == ("mercy", ["northstar"])
     assert snapshot.vendors[0].volume == 1 and snapshot.vendors[0].audited == 0
     assert db.run_sync(lambda s: scorecards.publish_marked(s, settings)) == 0
+
+
+def test_a_hospital_reads_the_newest_vendor_figures_of_its_own_months(tmp_path: Path) -> None:
+    from services.intake import handlers as intake_handlers
+    from services.intake.app import create_app as intake_app
+    from shared.events.coding import ScorecardFigures
+
+    settings = ChartflowSettings(
+        service_name="intake", kafka_bootstrap_servers="127.0.0.1:1", database_url=None,
+        chartflow_var=tmp_path, admin_token=ADMIN_TOKEN,
+    )  # fmt: skip
+    figures = ScorecardFigures(
+        group="northstar", volume=3, audited=1, accuracy_percent=80.0,
+        diagnoses_accuracy_percent=66.67, procedures_accuracy_percent=100.0,
+        record_accuracy_percent=0.0, differences={"changed": 1}, turnaround_p50_seconds=60.0,
+        turnaround_p90_seconds=90.0, query_rate=None,
+    )  # fmt: skip
+    now = datetime.now(UTC)
+
+    def publish(volume: int, as_of: datetime) -> None:
+        event = HospitalScorecardPublished(
+            hospital_id="mercy", period="2026-09", as_of=as_of,
+            vendors=[figures.model_copy(update={"volume": volume})],
+        )  # fmt: skip
+        envelope = Envelope.wrap(event, source="coding", subject="mercy", tenant="mercy")
+        db.run_sync(lambda s: intake_handlers.store_scorecard(s, envelope))
+
+    with TestClient(intake_app(settings, frozenset({"api"}))) as intake:
+        db = intake.app.state.runtime.db  # type: ignore[attr-defined]
+        keys = {}
+        for hospital in ("mercy", "county"):
+            body = {**DEMO["hospital"], "id": hospital}
+            answer = intake.post("/v1/admin/hospitals", json=body, headers=ADMIN).json()
+            keys[hospital] = {"X-API-Key": answer["api_key"]}
+        publish(3, now)
+        publish(2, now - timedelta(seconds=5))  # an older figure arriving late changes nothing
+
+        mercy = intake.get("/v1/scorecards", params={"period": "2026-09"}, headers=keys["mercy"])
+        county = intake.get("/v1/scorecards", params={"period": "2026-09"}, headers=keys["county"])
+
+    assert [(v["group"], v["volume"]) for v in mercy.json()["vendors"]] == [("northstar", 3)]
+    assert mercy.json()["vendors"][0]["accuracy_percent"] == 80.0
+    assert county.json() == {"period": "2026-09", "as_of": None, "vendors": []}
+
+
+@pytest.mark.parametrize(
+    ("page", "calls"),
+    [
+        ("/audits", {"/v1/audit-worklist", "/v1/audits/"}),
+        ("/scorecards", {"/v1/scorecards"}),
+    ],
+)
+def test_the_audit_pages_call_only_routes_the_coding_api_has(
+    coding: TestClient, page: str, calls: set[str]
+) -> None:
+    import re
+
+    answer = coding.get(page)
+    routes = set(coding.app.openapi()["paths"])  # type: ignore[attr-defined]
+
+    called = set(re.findall(r"[\"`](/v1/[a-z/-]+)", answer.text))
+
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    assert called == calls
+    for path in called:
+        assert any(route.startswith(path.rstrip("/")) for route in routes), path
