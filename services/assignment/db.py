@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
+from services.assignment.audit_db import AuditPolicy, AuditResult
 from services.assignment.domain.routing import PoolProfile
 from shared.crypto import EncryptedText
 
@@ -73,7 +74,15 @@ class CodingReturn(SQLModel, table=True):
     received_at: datetime = Field(default_factory=_now)
 
 
-TABLES = (VendorPool, RoutedEncounter, PoolTask, CodingSubmission, CodingReturn)
+TABLES = (
+    VendorPool,
+    RoutedEncounter,
+    PoolTask,
+    CodingSubmission,
+    CodingReturn,
+    AuditPolicy,
+    AuditResult,
+)
 
 
 def _csv(value: str) -> frozenset[str]:
