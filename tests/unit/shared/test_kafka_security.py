@@ -125,6 +125,8 @@ def test_every_topic_has_a_dead_letter_topic() -> None:
         **{f"p.{t}": 3 for t in ("encounters.coded", "claims.status", "encounters.returned")},
         "p.access.log": 3,
         "p.access.log.dlq": 1,
+        "p.coding.scorecards": 3,
+        "p.coding.scorecards.dlq": 1,
         **{
             f"p.{t}.dlq": 1
             for t in (
