@@ -7,6 +7,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from services.assignment import SERVICE
+from services.assignment.audit_db import AuditRecords
 from services.assignment.db import AssignmentRepository, PoolTask
 from services.assignment.domain.models import (
     CodingTaskRequest,
@@ -23,7 +24,7 @@ from shared.events.assignment import (
     EncounterCoded,
     EncounterReturned,
 )
-from shared.events.coding import CodingReturned, CodingSubmitted
+from shared.events.coding import AuditCompleted, CodingReturned, CodingSubmitted
 from shared.events.envelope import Envelope, EventData
 from shared.events.intake import EncounterReceived
 from shared.kafka import Publisher
@@ -81,12 +82,15 @@ class AssignmentActivities:
 
     @activity.defn
     async def release_coded_encounter(self, request: ReleaseRequest) -> None:
-        def load(session: Session) -> tuple[EncounterReceived, CodingSubmitted]:
+        def load(session: Session) -> tuple[EncounterReceived, CodingSubmitted | AuditCompleted]:
             repo = AssignmentRepository(session)
             submission = repo.submission(request.task_id)
-            if submission is None:
+            audit = AuditRecords(session).result(request.audit_id) if request.audit_id else None
+            if submission is None or (request.audit_id and audit is None):
                 raise ApplicationError("coded encounter not found", non_retryable=True)
             received = _settle(repo, request.encounter_key, "coded")
+            if audit is not None:  # the audit's final codes, still credited to the coder
+                return received, AuditCompleted.model_validate_json(audit.completed)
             return received, CodingSubmitted.model_validate_json(submission.submitted)
 
         received, submitted = await self.db.run(load)

@@ -1,5 +1,5 @@
-"""The activities of the pre-bill audit step: the facts sampling reads, the audit task for
-coding, and the release of the audited encounter with the audit's final codes."""
+"""The activities of the pre-bill audit step: the facts sampling reads and the audit task for
+coding (the release with the audit's final codes is `release_coded_encounter`'s)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,15 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.assignment.activities import AssignmentActivities, _settle
-from services.assignment.audit_db import AuditPolicies
+from services.assignment.activities import AssignmentActivities
+from services.assignment.audit_db import AuditRecords
 from services.assignment.db import AssignmentRepository, PoolTask, VendorPool
-from services.assignment.domain.audit_models import (
-    AuditedRelease,
-    AuditTaskRequest,
-    SamplingRequest,
-)
+from services.assignment.domain.audit_models import AuditTaskRequest, SamplingRequest
 from services.assignment.domain.routing import REQUIRED_CREDENTIALS
 from services.assignment.domain.sampling import SamplingFacts
 from shared.events import topics
-from shared.events.assignment import AuditTaskCreated, EncounterCoded
-from shared.events.coding import AuditCompleted, CodingSubmitted
+from shared.events.assignment import AuditTaskCreated
+from shared.events.coding import CodingSubmitted
 from shared.events.intake import EncounterReceived
 
 
@@ -38,18 +34,19 @@ class AuditActivities(AssignmentActivities):
             routed = repo.routed(request.encounter_key)
             if task is None or submission is None or routed is None:
                 raise ApplicationError("coded task not found", non_retryable=True)
-            policies = AuditPolicies(session)
-            policy, source = policies.effective(task.pool_id, request.hospital_id)
+            records = AuditRecords(session)
+            policy, source = records.effective(task.pool_id, request.hospital_id)
             received = EncounterReceived.model_validate_json(routed.received)
             coded = CodingSubmitted.model_validate_json(submission.submitted)
             charges = sum(line.charge for line in received.encounter.charges)
+            window = policy.new_coder_audits if policy else 0
+            limit = policy.charges_above if policy else None
             return SamplingFacts(
                 policy=policy,
                 policy_source=source,  # type: ignore[arg-type]
-                coder=policies.coder_record(request.coder_id, policy.new_coder_audits),
+                coder=records.coder_record(request.coder_id, window),
                 encounter_class=request.encounter_class,
-                charges_above_amount=policy.charges_above is not None
-                and charges > policy.charges_above,
+                charges_above_amount=limit is not None and charges > limit,
                 codes=[d.code for d in coded.diagnoses] + [p.code for p in coded.procedures],
             )
 
@@ -87,26 +84,3 @@ class AuditActivities(AssignmentActivities):
             prefer_other_vendor=request.prefer_other_vendor,
         )
         await self._publish(topics.CODING_TASKS, event, received, f"audit-{request.audit_id}")
-
-    @activity.defn
-    async def release_audited_encounter(self, request: AuditedRelease) -> None:
-        """The claim goes out with the audit's final codes, still credited to the coder."""
-
-        def load(session: Session) -> tuple[EncounterReceived, AuditCompleted]:
-            result = AuditPolicies(session).result(request.audit_id)
-            if result is None:
-                raise ApplicationError("audit result not found", non_retryable=True)
-            received = _settle(AssignmentRepository(session), request.encounter_key, "coded")
-            return received, AuditCompleted.model_validate_json(result.completed)
-
-        received, audited = await self.db.run(load)
-        coded = EncounterCoded(
-            encounter_key=request.encounter_key,
-            hospital_id=received.hospital_id,
-            billing_provider=received.billing_provider,
-            encounter=received.encounter,
-            diagnoses=audited.diagnoses,
-            procedures=audited.procedures,
-            coder_id=audited.coder_id,
-        )
-        await self._publish(topics.ENCOUNTERS_CODED, coded, received, f"coded-{request.task_id}")

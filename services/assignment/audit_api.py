@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
-from services.assignment.audit_db import AuditPolicies
+from services.assignment.audit_db import AuditRecords
 from services.assignment.db import VendorPool
 from services.assignment.domain.sampling import SamplingPolicy
 from shared.http import AdminOnly, IdPath, RuntimeDep
@@ -22,8 +22,8 @@ HospitalQuery = Annotated[
 class PolicyView(BaseModel):
     pool_id: str
     hospital_id: str | None
-    source: str  # contract | pool | default: where the policy in force comes from
-    policy: SamplingPolicy
+    source: str  # contract | pool | none: where the policy in force comes from
+    policy: SamplingPolicy | None  # none: the pool's encounters are not sampled
 
 
 @router.put("/v1/admin/pools/{pool_id}/audit-policy", dependencies=[AdminOnly])
@@ -36,7 +36,7 @@ async def put_audit_policy(
     def put(session: Any) -> None:
         if session.get(VendorPool, pool_id) is None:
             raise HTTPException(404, f"no pool {pool_id}")
-        AuditPolicies(session).put(pool_id, hospital_id or "", body)
+        AuditRecords(session).put(pool_id, hospital_id or "", body)
 
     await rt.db.run(put)
     source = "contract" if hospital_id else "pool"
@@ -47,13 +47,13 @@ async def put_audit_policy(
 async def get_audit_policy(
     pool_id: IdPath, rt: RuntimeDep, hospital_id: HospitalQuery = None
 ) -> PolicyView:
-    """The policy in force for the pool (and hospital): the contract's, the pool's or the
-    default, and which."""
+    """The policy in force for the pool (and hospital): the contract's, the pool's or none
+    (nothing sampled), and which."""
 
     def read(session: Any) -> PolicyView:
         if session.get(VendorPool, pool_id) is None:
             raise HTTPException(404, f"no pool {pool_id}")
-        policy, source = AuditPolicies(session).effective(pool_id, hospital_id or "")
+        policy, source = AuditRecords(session).effective(pool_id, hospital_id or "")
         return PolicyView(pool_id=pool_id, hospital_id=hospital_id, source=source, policy=policy)
 
     return await rt.db.run(read)

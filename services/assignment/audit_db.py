@@ -43,7 +43,7 @@ class AuditResult(SQLModel, table=True):
 AUDIT_TABLES = (AuditPolicy, AuditResult)
 
 
-class AuditPolicies:
+class AuditRecords:
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -54,14 +54,14 @@ class AuditPolicies:
         row.policy, row.updated_at = policy.model_dump_json(), _now()
         self.session.add(row)
 
-    def effective(self, pool_id: str, hospital_id: str) -> tuple[SamplingPolicy, str]:
-        """The contract's policy, else the pool's, else the default; and which it is."""
+    def effective(self, pool_id: str, hospital_id: str) -> tuple[SamplingPolicy | None, str]:
+        """The contract's policy, else the pool's, else none; and which it is."""
         contract = [(hospital_id, "contract")] if hospital_id else []
         for hospital, source in [*contract, ("", "pool")]:
             row = self.session.get(AuditPolicy, (pool_id, hospital))
             if row is not None:
                 return SamplingPolicy.model_validate_json(row.policy), source
-        return SamplingPolicy(), "default"
+        return None, "none"
 
     def result(self, audit_id: str) -> AuditResult | None:
         return self.session.get(AuditResult, audit_id)

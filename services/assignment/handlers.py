@@ -17,12 +17,14 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.assignment import TASK_QUEUE
+from services.assignment.audit_db import AuditRecords, AuditResult
 from services.assignment.db import (
     AssignmentRepository,
     CodingReturn,
     CodingSubmission,
     RoutedEncounter,
 )
+from services.assignment.domain.audit_models import AuditCompletedSignal
 from services.assignment.domain.models import (
     CodingReturnedSignal,
     CodingSubmittedSignal,
@@ -30,7 +32,7 @@ from services.assignment.domain.models import (
 )
 from services.assignment.workflows import HOSPITAL_ID, EncounterCoding, workflow_id
 from shared.db import Database
-from shared.events.coding import CodingReturned, CodingSubmitted
+from shared.events.coding import AuditCompleted, CodingReturned, CodingSubmitted
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived
 from shared.settings import ChartflowSettings
@@ -76,6 +78,22 @@ def remember_submission(session: Session, submitted: CodingSubmitted) -> None:
         )
 
 
+def remember_audit(session: Session, completed: AuditCompleted) -> None:
+    records = AuditRecords(session)
+    if records.result(completed.audit_id) is None:
+        session.add(
+            AuditResult(
+                audit_id=completed.audit_id,
+                task_id=completed.task_id,
+                encounter_key=completed.encounter_key,
+                coder_id=completed.coder_id,
+                matched=completed.matched,
+                errors=completed.errors,
+                completed=completed.model_dump_json(),
+            )
+        )
+
+
 class AssignmentHandlers:
     def __init__(self, db: Database, client: Client, settings: ChartflowSettings) -> None:
         self.db = db
@@ -110,10 +128,21 @@ class AssignmentHandlers:
         if envelope.type == CodingReturned.event_type:
             await self.on_coding_returned(envelope)
             return
+        if envelope.type == AuditCompleted.event_type:
+            await self.on_audit_completed(envelope)
+            return
         submitted = envelope.payload(CodingSubmitted)
         await self.db.run(lambda s: remember_submission(s, submitted))
         signal = CodingSubmittedSignal(task_id=submitted.task_id, coder_id=submitted.coder_id)
         await self._signal(submitted.encounter_key, EncounterCoding.coding_submitted, signal)
+
+    async def on_audit_completed(self, envelope: Envelope) -> None:
+        """An audit's final codes: kept for the release and the coder's record, then the
+        workflow hears of it."""
+        completed = envelope.payload(AuditCompleted)
+        await self.db.run(lambda s: remember_audit(s, completed))
+        signal = AuditCompletedSignal(audit_id=completed.audit_id, task_id=completed.task_id)
+        await self._signal(completed.encounter_key, EncounterCoding.audit_completed, signal)
 
     async def on_coding_returned(self, envelope: Envelope) -> None:
         returned = envelope.payload(CodingReturned)

@@ -1,5 +1,6 @@
-"""EncounterCoding: route → coding task with an SLA → reassign on breach → release to claims,
-or return the encounter to the hospital when a coder cannot code it."""
+"""EncounterCoding: route → coding task with an SLA → reassign on breach → pre-bill audit when
+sampled (`workflow_audit`) → release to claims, or return the encounter to the hospital when a
+coder cannot code it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
+
+from services.assignment.workflow_audit import PreBillAudit
 
 with workflow.unsafe.imports_passed_through():
     from services.assignment.activities import AssignmentActivities
@@ -38,7 +41,7 @@ def workflow_id(encounter_key: str, namespace: str = "") -> str:
 
 
 @workflow.defn
-class EncounterCoding:
+class EncounterCoding(PreBillAudit):
     def __init__(self) -> None:
         self._status = CodingStatus(encounter_key="", status="starting")
         self._submitted: CodingSubmittedSignal | None = None
@@ -65,9 +68,14 @@ class EncounterCoding:
         if self._submitted is None:
             return await self._return_to_hospital(request)
         self._set_status("coded")
+        audited = await self._audit_before_release(request)
         await workflow.execute_activity_method(
             AssignmentActivities.release_coded_encounter,
-            ReleaseRequest(encounter_key=request.encounter_key, task_id=self._submitted.task_id),
+            ReleaseRequest(
+                encounter_key=request.encounter_key,
+                task_id=self._submitted.task_id,
+                audit_id=audited.audit_id if audited else None,
+            ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
         self._set_status("released")

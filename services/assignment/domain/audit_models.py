@@ -34,12 +34,6 @@ class AuditCompletedSignal(BaseModel):
     task_id: str
 
 
-class AuditedRelease(BaseModel):
-    encounter_key: str
-    task_id: str
-    audit_id: str
-
-
 class AuditStatus(BaseModel):
     """The sampling decision, with the rule that chose it, and the audit it started."""
 

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from services.assignment.domain.audit_models import AuditStatus
+
 
 class EncounterCodingInput(BaseModel):
     encounter_key: str
@@ -49,6 +51,7 @@ class CodingReturnedSignal(BaseModel):
 class ReleaseRequest(BaseModel):
     encounter_key: str
     task_id: str
+    audit_id: str | None = None  # released with this audit's final codes
 
 
 class CodingStatus(BaseModel):
@@ -59,3 +62,4 @@ class CodingStatus(BaseModel):
     due_at: datetime | None = None
     reassignments: int = 0
     history: list[str] = []
+    audit: AuditStatus | None = None  # the sampling decision, and the audit it started

@@ -1,7 +1,7 @@
 """QA sampling: which coded encounters an auditor re-codes before the claim goes out.
 
-A policy belongs to a vendor pool, and a hospital's contract with the pool may replace it. The
-rules, first match wins, each recorded as the reason:
+A policy belongs to a vendor pool, and a hospital's contract with the pool may replace it; a
+pool without one is not sampled. The rules, first match wins, each recorded as the reason:
 
 1. `new_coder`: the coder has fewer than `new_coder_audits` completed audits;
 2. `below_target`: their accuracy over their last `new_coder_audits` audits is under
@@ -60,10 +60,10 @@ class CoderRecord(BaseModel):
 
 class SamplingFacts(BaseModel):
     """Everything the decision reads, gathered by an activity (no PHI: the charges rule
-    arrives as a yes / no against the policy's amount)."""
+    arrives as a yes / no against the policy's amount). Without a policy nothing is sampled."""
 
-    policy: SamplingPolicy
-    policy_source: Literal["default", "pool", "contract"]
+    policy: SamplingPolicy | None
+    policy_source: Literal["none", "pool", "contract"]
     coder: CoderRecord
     encounter_class: str
     charges_above_amount: bool
@@ -85,6 +85,8 @@ def sampling_draw(encounter_key: str, task_id: str) -> float:
 
 def decide_sampling(facts: SamplingFacts, draw: float) -> SamplingDecision:
     policy, coder = facts.policy, facts.coder
+    if policy is None:
+        return SamplingDecision(audit=False, rule=None, reason="no sampling policy", draw=draw)
     n, target = policy.new_coder_audits, policy.target_accuracy
 
     def audit(rule: Rule, reason: str) -> SamplingDecision:

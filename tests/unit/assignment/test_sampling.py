@@ -74,6 +74,12 @@ def test_the_random_rate_and_a_draw_anyone_can_recompute() -> None:
     assert 150 < hits < 250  # about 10% of draws
 
 
+def test_without_a_policy_nothing_is_sampled() -> None:
+    facts = _facts(CoderRecord(audited=0)).model_copy(update={"policy": None})
+    decision = decide_sampling(facts, 0.0)
+    assert (decision.audit, decision.rule, decision.reason) == (False, None, "no sampling policy")
+
+
 def test_a_policy_refuses_what_it_cannot_apply() -> None:
     with pytest.raises(ValidationError, match="code_ranges"):
         SamplingPolicy(code_ranges=["I21 to I22"])
