@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -112,3 +112,26 @@ class EncounterReceived(EventData):
     hospital_id: str
     billing_provider: BillingProvider
     encounter: EncounterDocument
+
+
+class PhysicianAnswer(BaseModel):
+    """The physician's answer to a query: PHI."""
+
+    choice: str | None = Field(default=None, max_length=300)
+    text: str | None = Field(default=None, max_length=4_000)
+
+
+class QueryAnswered(EventData):
+    """The hospital's physician answered a query; the answer becomes an addendum on the chart.
+
+    PHI: `answer`.
+    """
+
+    event_type = "chartflow.intake.query.answered"
+
+    query_id: str
+    encounter_key: str
+    hospital_id: str
+    answered_by_npi: str = Field(pattern=r"^\d{10}$")
+    answered_at: datetime
+    answer: PhysicianAnswer

@@ -5,6 +5,13 @@ CODING_TASKS = "coding.tasks"
 CODING_EVENTS = "coding.events"
 ENCOUNTERS_CODED = "encounters.coded"
 CLAIMS_STATUS = "claims.status"
+# Physician queries: raised / withdrawn by coding (to intake and assignment), answered by the
+# hospital through intake (to assignment and coding).
+PHYSICIAN_QUERIES = "physician.queries"
+QUERY_ANSWERS = "physician.answers"
+# What the EncounterCoding workflow tells the hospital and ops: query reminders and
+# escalations, SLA escalations, cancellations (to intake).
+ASSIGNMENT_EVENTS = "assignment.events"
 
 
 def dead_letter(topic: str) -> str:
