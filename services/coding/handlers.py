@@ -1,4 +1,5 @@
-"""Coding use cases: take tasks onto worklists, show charts, accept validated codes."""
+"""Coding use cases: take tasks onto worklists (and off them), show charts with their query
+addenda, accept validated codes."""
 
 from __future__ import annotations
 
@@ -9,12 +10,22 @@ from typing import Any
 from sqlmodel import Session
 
 from services.coding import SERVICE
-from services.coding.db import ChartAccess, Coder, CodingRepository, CodingTask
+from services.coding.db import ChartAccess, Coder, CodingRepository, CodingTask, PhysicianQuery
+from services.coding.domain.queries import addendum
+from services.coding.domain.worklist import task_status
 from shared.events import topics
-from shared.events.assignment import CodingChart, CodingTaskCreated
+from shared.events.assignment import (
+    CodingChart,
+    CodingTaskCreated,
+    CodingTaskHeld,
+    CodingTaskRescheduled,
+    CodingTaskResumed,
+    CodingTaskWithdrawn,
+)
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.events.coding import CodingSubmitted
+from shared.events.coding import CodingSubmitted, QueryContent
 from shared.events.envelope import Envelope
+from shared.events.intake import ClinicalDocument, PhysicianAnswer
 from shared.http import hash_secret, new_secret
 from shared.outbox import add_to_outbox, claim_event
 from shared.settings import ChartflowSettings
@@ -26,6 +37,14 @@ class TaskNotFound(Exception):
 
 class TaskClosed(Exception):
     pass
+
+
+class TaskNotWorkable(Exception):
+    """On hold, or waiting for a physician's answer."""
+
+    def __init__(self, task_id: str, status: str) -> None:
+        super().__init__(f"task {task_id} is {status}")
+        self.status = status
 
 
 class CodesRejected(Exception):
@@ -92,42 +111,129 @@ def assign_waiting_tasks(session: Session, vendor_id: str, pools: list[str]) -> 
             session.flush()
 
 
+TaskChange = CodingTaskWithdrawn | CodingTaskHeld | CodingTaskResumed | CodingTaskRescheduled
+TASK_CHANGES: dict[str, type[TaskChange]] = {
+    kind.event_type: kind
+    for kind in (CodingTaskWithdrawn, CodingTaskHeld, CodingTaskResumed, CodingTaskRescheduled)
+}
+
+
 def take_task(session: Session, envelope: Envelope) -> None:
-    """Put a new coding task on the least-loaded coder's worklist in its pool."""
+    """Every `coding.tasks` event: a new task, or one withdrawn, held, resumed, rescheduled."""
     if not claim_event(session, SERVICE, envelope.id):
         return
-    created = envelope.payload(CodingTaskCreated)
+    if envelope.type == CodingTaskCreated.event_type:
+        _new_task(session, envelope.payload(CodingTaskCreated))
+        return
+    kind = TASK_CHANGES.get(envelope.type)
+    if kind is None:
+        raise ValueError(f"coding.tasks carries no {envelope.type} events")
+    change = envelope.payload(kind)
     repo = CodingRepository(session)
-    coder = repo.least_loaded_coder(created.vendor_id, created.pool_id)
-    repo.add(
-        CodingTask(
-            id=created.task_id,
-            encounter_key=created.encounter_key,
-            hospital_id=created.hospital_id,
-            vendor_id=created.vendor_id,
-            pool_id=created.pool_id,
-            coder_id=coder.id if coder else None,
-            status="open" if coder else "unassigned",
-            due_at=created.due_at,
-            chart=created.chart.model_dump_json(),
-        )
+    task = repo.task(change.task_id)
+    if task is None:
+        return  # never reached this coding deployment
+    if isinstance(change, CodingTaskWithdrawn):
+        task.status = "withdrawn"
+        if change.reason == "cancelled":
+            _close_open_queries(repo, task.encounter_key, "cancelled")
+    elif isinstance(change, CodingTaskHeld):
+        task.held = True
+    elif isinstance(change, CodingTaskResumed):
+        task.held, task.due_at = False, change.due_at
+    else:
+        task.due_at = change.due_at
+    repo.add(task)
+    refresh_tasks(session, task.encounter_key)
+
+
+def _new_task(session: Session, created: CodingTaskCreated) -> None:
+    """On the named coder's worklist (ops reassigned it) or the least-loaded one's in its pool."""
+    repo = CodingRepository(session)
+    named = repo.coder(created.coder_id) if created.coder_id else None
+    if named is None or named.vendor_id != created.vendor_id or named.role != "coder":
+        named = None
+    coder = named or repo.least_loaded_coder(created.vendor_id, created.pool_id)
+    task = CodingTask(
+        id=created.task_id,
+        encounter_key=created.encounter_key,
+        hospital_id=created.hospital_id,
+        vendor_id=created.vendor_id,
+        pool_id=created.pool_id,
+        coder_id=coder.id if coder else None,
+        status="open" if coder else "unassigned",
+        due_at=created.due_at,
+        chart=created.chart.model_dump_json(),
     )
+    repo.add(task)
+    session.flush()
+    refresh_tasks(session, created.encounter_key)  # a query may be open on the encounter
 
 
-def _own_task(repo: CodingRepository, coder: Coder, task_id: str) -> CodingTask:
+def refresh_tasks(session: Session, encounter_key: str) -> None:
+    """Recompute where the encounter's tasks stand (hold, open queries, coder)."""
+    repo = CodingRepository(session)
+    open_queries = sum(q.status == "open" for q in repo.queries_of(encounter_key))
+    for task in repo.tasks_of(encounter_key):
+        status = task_status(
+            task.status,
+            has_coder=task.coder_id is not None,
+            held=task.held,
+            open_queries=open_queries,
+        )
+        if status != task.status:
+            task.status = status
+            repo.add(task)
+
+
+def _close_open_queries(repo: CodingRepository, encounter_key: str, status: str) -> None:
+    for query in repo.queries_of(encounter_key):
+        if query.status == "open":
+            query.status, query.closed_at = status, datetime.now(UTC)
+            repo.add(query)
+
+
+def own_task(repo: CodingRepository, coder: Coder, task_id: str) -> CodingTask:
     task = repo.task(task_id)
-    # A coder sees only tasks assigned to them, within their vendor.
-    if task is None or task.coder_id != coder.id or task.vendor_id != coder.vendor_id:
+    # A coder sees only tasks assigned to them, within their vendor; withdrawn ones are gone.
+    if (
+        task is None
+        or task.coder_id != coder.id
+        or task.vendor_id != coder.vendor_id
+        or task.status == "withdrawn"
+    ):
         raise TaskNotFound(task_id)
     return task
 
 
-def open_chart(session: Session, coder: Coder, task_id: str) -> tuple[CodingTask, dict[str, Any]]:
-    """The chart with the minimum necessary PHI for coding, and the access recorded."""
+def chart_of(task: CodingTask, queries: list[PhysicianQuery]) -> CodingChart:
+    """The task's chart with every answered query as an addendum, in the order answered."""
+    chart = CodingChart.model_validate_json(task.chart)
+    answered = sorted(
+        (q for q in queries if q.status == "answered" and q.answer),
+        key=lambda q: (q.closed_at or q.raised_at, q.id),
+    )
+    for query in answered:
+        content = QueryContent.model_validate_json(query.content)
+        answer = PhysicianAnswer.model_validate_json(query.answer or "{}")
+        on = (query.closed_at or query.raised_at).date().isoformat()
+        text = addendum(
+            content.question, answer.choice, answer.text, query.answered_by_npi or "", on
+        )
+        chart.documents.append(ClinicalDocument(kind="physician_query_addendum", text=text))
+    return chart
+
+
+def open_chart(
+    session: Session, coder: Coder, task_id: str
+) -> tuple[CodingTask, dict[str, Any], list[PhysicianQuery]]:
+    """The chart with the minimum necessary PHI for coding (answered queries as addenda) and
+    the encounter's queries; the access is recorded."""
     repo = CodingRepository(session)
-    task = _own_task(repo, coder, task_id)
+    task = own_task(repo, coder, task_id)
     repo.add(ChartAccess(coder_id=coder.id, task_id=task.id, encounter_key=task.encounter_key))
-    return task, CodingChart.model_validate_json(task.chart).model_dump(mode="json")
+    queries = repo.queries_of(task.encounter_key)
+    return task, chart_of(task, queries).model_dump(mode="json"), queries
 
 
 def validation_document(chart: dict[str, Any], submission: Submission) -> dict[str, Any]:
@@ -149,10 +255,12 @@ def submit_codes(
     from services.coding.domain import validate_encounter  # loads the code sets lazily
 
     repo = CodingRepository(session)
-    task = _own_task(repo, coder, task_id)
-    if task.status != "open":
+    task = own_task(repo, coder, task_id)
+    if task.status == "submitted":
         raise TaskClosed(task_id)
-    chart = CodingChart.model_validate_json(task.chart).model_dump(mode="json")
+    if task.status != "open":
+        raise TaskNotWorkable(task_id, task.status)
+    chart = chart_of(task, repo.queries_of(task.encounter_key)).model_dump(mode="json")
     result = validate_encounter(validation_document(chart, submission))
     findings = [f.to_dict() for f in result.findings]
     blocking = [f for f in findings if f["severity"] == "error"]
