@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.intake import SERVICE, handlers
+from services.intake import SERVICE, handlers, physician_queries
 from services.intake.api import router
 from services.intake.db import TABLES
 from shared.events import topics
@@ -25,6 +25,12 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             rt.start_outbox_relay()
             rt.start_consumer(topics.ENCOUNTERS_CODED, rt.transactional(handlers.record_coded))
             rt.start_consumer(topics.CLAIMS_STATUS, rt.transactional(handlers.record_claim_status))
+            rt.start_consumer(
+                topics.PHYSICIAN_QUERIES, rt.transactional(physician_queries.record_query)
+            )
+            rt.start_consumer(
+                topics.ASSIGNMENT_EVENTS, rt.transactional(physician_queries.record_follow_up)
+            )
         yield
         await rt.stop()
 

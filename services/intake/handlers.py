@@ -36,7 +36,13 @@ class Received:
 
 
 def register_hospital(
-    session: Session, hospital_id: str, name: str, npi: str, tax_id: str, address: Address
+    session: Session,
+    hospital_id: str,
+    name: str,
+    npi: str,
+    tax_id: str,
+    address: Address,
+    cdi_contact: str | None = None,
 ) -> str:
     """Create the hospital (or rotate its key) and return its API key, shown only once."""
     api_key = new_secret("hk")
@@ -46,6 +52,7 @@ def register_hospital(
     )
     hospital.name, hospital.npi, hospital.tax_id = name, npi, tax_id
     hospital.address = address.model_dump_json()
+    hospital.cdi_contact = cdi_contact
     hospital.api_key_hash = hash_secret(api_key)
     repo.add(hospital)
     return api_key
