@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from sqlmodel import Session
 from temporalio import activity
@@ -42,6 +43,8 @@ from shared.events.envelope import Envelope, EventData
 from shared.events.intake import EncounterReceived
 from shared.kafka import Publisher
 from shared.settings import ChartflowSettings
+
+WithdrawReason = Literal["reassigned", "cancelled", "coded_elsewhere"]
 
 
 def _routed(repo: AssignmentRepository, encounter_key: str) -> RoutedEncounter:
@@ -145,16 +148,7 @@ class AssignmentActivities:
             return _routed(repo, request.encounter_key).hospital_id
 
         hospital_id = await self.db.run(close)
-        for task_id in request.task_ids:
-            withdrawn = CodingTaskWithdrawn(
-                task_id=task_id, encounter_key=request.encounter_key, reason=request.reason
-            )
-            await self._publish(
-                topics.CODING_TASKS,
-                withdrawn,
-                (request.encounter_key, hospital_id),
-                f"withdrawn-{task_id}",
-            )
+        await self._withdraw(request.encounter_key, hospital_id, request.task_ids, request.reason)
 
     @activity.defn
     async def cancel_encounter(self, request: CancelRequest) -> None:
@@ -166,26 +160,15 @@ class AssignmentActivities:
             _close_tasks(repo, request.task_ids)
 
         await self.db.run(cancel)
-        for task_id in request.task_ids:
-            withdrawn = CodingTaskWithdrawn(
-                task_id=task_id, encounter_key=request.encounter_key, reason="cancelled"
-            )
-            await self._publish(
-                topics.CODING_TASKS,
-                withdrawn,
-                (request.encounter_key, request.hospital_id),
-                f"withdrawn-{task_id}",
-            )
+        to = (request.encounter_key, request.hospital_id)
+        await self._withdraw(*to, request.task_ids, "cancelled")
         cancelled = EncounterCancelled(
             encounter_key=request.encounter_key,
             hospital_id=request.hospital_id,
             reason=request.reason,
         )
         await self._publish(
-            topics.ASSIGNMENT_EVENTS,
-            cancelled,
-            (request.encounter_key, request.hospital_id),
-            f"cancelled-{request.encounter_key}",
+            topics.ASSIGNMENT_EVENTS, cancelled, to, f"cancelled-{request.encounter_key}"
         )
 
     @activity.defn
@@ -298,15 +281,18 @@ class AssignmentActivities:
             (request.encounter_key, received.hospital_id),
             f"coded-{request.task_id}",
         )
-        for task_id in others:  # another pool's task, still on a worklist: nothing left to do
+        # Another pool's task may still be on a worklist: nothing is left to do there.
+        await self._withdraw(request.encounter_key, received.hospital_id, others, "coded_elsewhere")
+
+    async def _withdraw(
+        self, encounter_key: str, hospital_id: str, task_ids: list[str], reason: WithdrawReason
+    ) -> None:
+        for task_id in task_ids:
             withdrawn = CodingTaskWithdrawn(
-                task_id=task_id, encounter_key=request.encounter_key, reason="coded_elsewhere"
+                task_id=task_id, encounter_key=encounter_key, reason=reason
             )
             await self._publish(
-                topics.CODING_TASKS,
-                withdrawn,
-                (request.encounter_key, received.hospital_id),
-                f"withdrawn-{task_id}",
+                topics.CODING_TASKS, withdrawn, (encounter_key, hospital_id), f"withdrawn-{task_id}"
             )
 
     async def _hospital_of(self, encounter_key: str) -> str:

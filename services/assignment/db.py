@@ -166,6 +166,10 @@ class AssignmentRepository:
         query = query.order_by(col(EscalationEntry.created_at).desc()).limit(limit)
         return list(self.session.exec(query))
 
+    def ops_actions(self, encounter_key: str) -> list[OpsActionEntry]:
+        query = select(OpsActionEntry).where(OpsActionEntry.encounter_key == encounter_key)
+        return list(self.session.exec(query.order_by(col(OpsActionEntry.id))))
+
     def tasks(self, task_ids: list[str]) -> list[PoolTask]:
         return list(self.session.exec(select(PoolTask).where(col(PoolTask.task_id).in_(task_ids))))
 

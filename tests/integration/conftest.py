@@ -72,6 +72,13 @@ class Assignment:
                 await asyncio.sleep(0.2)
         return status
 
+    async def wait_for_search(self, encounter_key: str, query: str) -> None:
+        """Until the Temporal UI's search (visibility) finds the workflow with `query`."""
+        found = f"{query} AND WorkflowId = '{self.handle(encounter_key).id}'"
+        async with asyncio.timeout(30):
+            while not [wf async for wf in self.client.list_workflows(found)]:
+                await asyncio.sleep(0.3)
+
     async def messages(self, topic: str, count: int) -> list[Envelope]:
         return await read_messages(self.stack, self.settings.topic(topic), count)
 
