@@ -30,7 +30,14 @@ from services.assignment.domain.models import (
     QueryPolicy,
     QuerySignal,
 )
-from services.assignment.workflows import HOSPITAL_ID, EncounterCoding, workflow_id
+from services.assignment.workflows import (
+    ESCALATED,
+    HOSPITAL_ID,
+    ON_HOLD,
+    QUERY_PENDING,
+    EncounterCoding,
+    workflow_id,
+)
 from shared.db import Database
 from shared.events.coding import CodingSubmitted, QueryRaised, QueryWithdrawn
 from shared.events.envelope import Envelope
@@ -121,8 +128,14 @@ class AssignmentHandlers:
                 id=workflow_id(received.encounter_key, self.namespace),
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # Set from the start so saved views can filter on "= false".
                 search_attributes=TypedSearchAttributes(
-                    [SearchAttributePair(HOSPITAL_ID, received.hospital_id)]
+                    [
+                        SearchAttributePair(HOSPITAL_ID, received.hospital_id),
+                        SearchAttributePair(QUERY_PENDING, False),
+                        SearchAttributePair(ON_HOLD, False),
+                        SearchAttributePair(ESCALATED, False),
+                    ]
                 ),
                 static_summary=static_summary(request),
                 static_details=static_details(request),

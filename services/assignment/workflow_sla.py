@@ -43,7 +43,11 @@ class SlaClock(EncounterState):
                     await self._move_due(timedelta(seconds=extension), "extended")
                     continue
                 until = self._status.due_at if sla_clock and self._status.due_at else recheck_at
-                summary = f"SLA due {until:%H:%M:%S}" if sla_clock else "look for another pool"
+                summary = (
+                    f"SLA due {until:%Y-%m-%d %H:%M:%S} UTC"
+                    if sla_clock
+                    else "look for another pool"
+                )
                 if not await self._wait_for(self._clock_changed, until - workflow.now(), summary):
                     return None
             return outcome

@@ -74,10 +74,14 @@ class Assignment:
 
     async def wait_for_search(self, encounter_key: str, query: str) -> None:
         """Until the Temporal UI's search (visibility) finds the workflow with `query`."""
-        found = f"{query} AND WorkflowId = '{self.handle(encounter_key).id}'"
         async with asyncio.timeout(30):
-            while not [wf async for wf in self.client.list_workflows(found)]:
+            while not await self.found(encounter_key, query):
                 await asyncio.sleep(0.3)
+
+    async def found(self, encounter_key: str, query: str) -> bool:
+        """Whether the search `query` finds the encounter's workflow now."""
+        only = f"({query}) AND WorkflowId = '{self.handle(encounter_key).id}'"
+        return bool([wf async for wf in self.client.list_workflows(only)])
 
     async def messages(self, topic: str, count: int) -> list[Envelope]:
         return await read_messages(self.stack, self.settings.topic(topic), count)

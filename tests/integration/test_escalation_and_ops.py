@@ -19,6 +19,7 @@ from services.assignment.domain.models import (
 )
 from services.assignment.handlers import remember_encounter
 from services.assignment.ops import OpsRefused
+from services.assignment.saved_views import saved_views
 from services.assignment.workflows import HOSPITAL_ID, EncounterCoding
 from services.coding.db import CodingRepository
 from shared.events import topics
@@ -75,7 +76,9 @@ async def test_a_breach_with_no_other_pool_escalates_within_seconds_and_ops_ackn
         "no_other_pool",
         status.task_id,
     )
-    await assignment.wait_for_search(key, "Escalated = true AND EscalationStatus = 'open'")
+    views = saved_views(datetime.now(UTC))
+    await assignment.wait_for_search(key, views["escalated, not acknowledged"])
+    assert await assignment.found(key, views["past its SLA, clock running"])
 
     acknowledged = await assignment.ops.acknowledge(listed.id, "ops-jane", "calling the vendor")
 
@@ -178,7 +181,7 @@ async def test_ops_hold_takes_the_task_off_the_worklist_and_stops_the_sla_clock(
     await assignment.ops.hold(key, OpsRequest(**OPS))
     held = await assignment.wait_for(key, lambda s: s.status == "on_hold")
     await assignment.worklists_become({"coder-ava": [], "coder-ben": []})
-    await assignment.wait_for_search(key, "OnHold = true")
+    await assignment.wait_for_search(key, saved_views(datetime.now(UTC))["on hold"])
     with pytest.raises(OpsRefused, match="already on hold"):
         await assignment.ops.hold(key, OpsRequest(**OPS))
     await asyncio.sleep(1)
@@ -228,6 +231,7 @@ async def test_ops_cancel_withdraws_the_task_and_ends_the_encounter(
     assert routed is not None and routed.status == "cancelled"
     profiles = await assignment.db.run(lambda s: AssignmentRepository(s).pool_profiles())
     assert [p.open_tasks for p in profiles] == [0]
+    await assignment.wait_for_search(key, saved_views(datetime.now(UTC))["cancelled by ops"])
     await replay_and_save(assignment.handle(key), "encounter_coding_cancelled")
 
 

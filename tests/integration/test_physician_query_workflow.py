@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from services.assignment.db import AssignmentRepository
 from services.assignment.domain.models import QueryPolicy
+from services.assignment.saved_views import saved_views
 from services.coding import physician_queries
 from services.coding.db import CodingRepository
 from services.coding.domain.queries import Indicator, QueryDraft, QueryFormat
@@ -91,7 +92,11 @@ async def test_an_answered_query_pauses_the_sla_and_gives_the_task_back_to_its_c
     pending = await assignment.wait_for(key, lambda s: s.status == "query_pending")
     assert await assignment.worklists() == {"coder-ava": [], "coder-ben": []}
     assert [q.status for q in pending.queries] == ["open"]
-    await assignment.wait_for_search(key, "QueryPending = true")
+    now = datetime.now(UTC)
+    await assignment.wait_for_search(key, saved_views(now)["waiting for the physician"])
+    older = "open physician query older than two days"
+    assert not await assignment.found(key, saved_views(now)[older])
+    assert await assignment.found(key, saved_views(now + timedelta(days=2, minutes=1))[older])
     await asyncio.sleep(1.5)  # the clock stands still meanwhile
     await _answer(assignment, query_id, key)
     answered = await assignment.wait_for(key, lambda s: s.status == "assigned")

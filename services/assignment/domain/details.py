@@ -61,11 +61,10 @@ def current_details(status: CodingStatus, now: datetime) -> str:
     open_queries = [q for q in status.queries if q.status == "open"]
     lines.append(f"**Open queries** {len(open_queries)} of {len(status.queries)}")
     for query in open_queries:
-        since = _duration((now - query.raised_at).total_seconds()) if query.raised_at else "?"
-        escalated = " · **escalated to CDI**" if query.escalated else ""
+        escalated = " · **escalated to the CDI contact**" if query.escalated else ""
         lines.append(
-            f"- query `{query.query_id[:8]}` by {query.coder_id} open {since}, "
-            f"{query.reminders_sent} reminder(s){escalated}"
+            f"- query `{query.query_id[:8]}` by {query.coder_id}, raised {_time(query.raised_at)}"
+            f", {query.reminders_sent} reminder(s) sent{escalated}"
         )
     lines.append(f"**Reassignments after SLA breach** {status.reassignments}")
     for escalation in status.escalations:
