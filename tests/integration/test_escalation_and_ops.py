@@ -80,6 +80,9 @@ async def test_a_breach_with_no_other_pool_escalates_within_seconds_and_ops_ackn
     await assignment.wait_for_search(key, views["escalated, not acknowledged"])
     assert await assignment.found(key, views["past its SLA, clock running"])
 
+    with pytest.raises(OpsRefused, match="no SLA running"):  # breached: reassign instead
+        await assignment.ops.extend_sla(key, ExtendSlaRequest(seconds=60, **OPS))
+
     acknowledged = await assignment.ops.acknowledge(listed.id, "ops-jane", "calling the vendor")
 
     assert acknowledged.acknowledged_by == "ops-jane" and acknowledged.acknowledged_at
@@ -133,6 +136,13 @@ async def test_ops_reassign_to_a_pool_then_a_coder_withdraws_each_task_from_its_
     [first] = await _tasks(assignment, 1)
     assert first.pool_id == "fast"
     await assignment.worklists_become({"coder-ava": [first.task_id], "coder-ben": []})
+    for refused, reason in [
+        (ReassignRequest(pool_id="nowhere", **OPS), "no pool nowhere"),
+        (ReassignRequest(pool_id="fast", **OPS), "already with pool fast"),
+        (ReassignRequest(pool_id="slow", coder_id="coder-ben", **OPS), "either pool_id or"),
+    ]:
+        with pytest.raises(OpsRefused, match=reason):
+            await assignment.ops.reassign(key, refused)
 
     await assignment.ops.reassign(key, ReassignRequest(pool_id="slow", **OPS))
     second = (await _tasks(assignment, 2))[1]

@@ -1,6 +1,6 @@
 """A coder asks the physician, the hospital answers, the same coder codes with the answer on the
-chart and the claim is paid; the SLA due time moved by the time the query was open. Over HTTP
-only, against the four running services."""
+chart and the claim is paid; the SLA due time moved by the time the query was open. Ops hold,
+release and cancel an encounter. Over HTTP only, against the four running services."""
 
 from __future__ import annotations
 
@@ -162,3 +162,38 @@ def test_a_query_answered_by_the_physician_reaches_the_coder_and_the_claim_is_pa
     [ava] = [f for f in figures if f["key"] == CODER]
     assert (ava["raised"], ava["answered"], ava["open"]) == (1, 1, 0)
     assert ava["response_p50_seconds"] >= 2
+
+
+def test_ops_hold_release_and_cancel_an_encounter_over_http(platform: Scenario) -> None:
+    parties, c, e = Parties(platform), platform.client, platform.endpoints
+    pushed = platform.push(platform.data["encounters"][1]["encounter"])
+    key = pushed["encounter_key"]
+    [task] = _until("task on the worklist", lambda: parties.worklist(key))
+    control = f"{e.assignment}/v1/encounters/{key}"
+    who = {"by": "ops-jane", "reason": "hospital asked to wait for a late note"}
+
+    held = c.post(f"{control}/hold", json=who, headers=parties.ops)
+    _until("the task off the worklist", lambda: parties.worklist(key) == [])
+    again = c.post(f"{control}/hold", json=who, headers=parties.ops)
+    not_ops = c.post(f"{control}/hold", json=who, headers=parties.coder)
+    released = c.post(f"{control}/release", json=who, headers=parties.ops)
+    [back] = _until("the task back on the worklist", lambda: parties.worklist(key))
+    cancelled = c.post(f"{control}/cancel", json=who, headers=parties.ops)
+    view = _until(
+        "the hospital seeing it cancelled",
+        lambda: (v := platform.encounter(pushed["id"]))["status"] == "cancelled" and v,
+    )
+
+    assert (held.status_code, held.json()["action"], held.json()["by"]) == (202, "hold", "ops-jane")
+    assert again.status_code == 409 and again.json()["detail"] == "already on hold"
+    assert not_ops.status_code == 401
+    assert released.status_code == 202
+    assert back["id"] == task["id"]
+    assert cancelled.status_code == 202
+    assert view["claim"]["status"] is None  # nothing billed
+    _until("the task off the worklist", lambda: parties.worklist(key) == [])
+    status = parties.coding_status(key)
+    assert status["status"] == "cancelled"
+    assert [a["action"] for a in status["ops_actions"]] == ["hold", "release hold", "cancel"]
+    after = c.post(f"{control}/hold", json=who, headers=parties.ops)
+    assert after.status_code == 409 and "cancelled" in after.json()["detail"]
