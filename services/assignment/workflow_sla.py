@@ -32,15 +32,15 @@ class SlaClock(EncounterState):
         try:
             while (outcome := self._interruption()) is None:
                 await self._tell_tasks_about_hold()
+                if sla_clock and self._extensions:  # stopped or not, ops moved the due time
+                    extension = sum(e.seconds for e in self._extensions)
+                    self._extensions.clear()
+                    await self._move_due(timedelta(seconds=extension), "extended")
+                    continue
                 if self._stop_reason() is not None:
                     stopped = await self._while_clock_stopped()
                     if sla_clock:
                         await self._move_due(stopped, "paused")
-                    continue
-                if sla_clock and self._extensions:
-                    extension = sum(e.seconds for e in self._extensions)
-                    self._extensions.clear()
-                    await self._move_due(timedelta(seconds=extension), "extended")
                     continue
                 until = self._status.due_at if sla_clock and self._status.due_at else recheck_at
                 summary = (
@@ -66,14 +66,19 @@ class SlaClock(EncounterState):
         return (self._hold is not None) != self._tasks_held
 
     async def _while_clock_stopped(self) -> timedelta:
-        """Wait while a query is open or the encounter is on hold; how long that was."""
+        """Wait while a query is open or the encounter is on hold (or until ops extend the SLA
+        meanwhile); how long that was."""
         started, reason = workflow.now(), self._stop_reason()
         assert reason is not None
         if self._status.status not in ("on_hold", "query_pending"):
             self._resume_status = self._status.status
         self._set_status(reason)
         await workflow.wait_condition(
-            lambda: self._interruption() is not None or self._stop_reason() != reason
+            lambda: (
+                self._interruption() is not None
+                or self._stop_reason() != reason
+                or (self._status.sla_running and bool(self._extensions))
+            )
         )
         if self._stop_reason() is None:
             self._set_status(self._resume_status)

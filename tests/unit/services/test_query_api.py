@@ -23,6 +23,7 @@ from shared.events.assignment import (
     CodingTaskCreated,
     CodingTaskHeld,
     CodingTaskResumed,
+    CodingTaskWithdrawn,
     EncounterCancelled,
     QueryEscalated,
     QueryReminded,
@@ -291,3 +292,19 @@ def test_reminders_escalation_to_the_cdi_contact_and_cancellation_show_to_the_ho
     assert client.get("/v1/queries/q-1", headers=mercy).json()["status"] == "cancelled"
     [encounter] = client.get("/v1/encounters", headers=mercy).json()
     assert encounter["status"] == "cancelled"
+
+
+def test_a_cancelled_encounter_takes_the_task_away_and_cancels_its_open_queries(
+    coding: tuple[TestClient, FastAPI],
+) -> None:
+    client, app = coding
+    ava = _key(client, "ava")
+    client.post("/v1/tasks/task-1/queries", json=QUERY, headers=ava)
+
+    withdrawn = CodingTaskWithdrawn(task_id="task-1", encounter_key=KEY, reason="cancelled")
+    _deliver(app, coding_handlers.take_task, withdrawn)
+
+    assert client.get("/v1/tasks/task-1", headers=ava).status_code == 404
+    assert [q["status"] for q in client.get("/v1/queries", headers=ava).json()] == ["cancelled"]
+    assert client.post("/v1/tasks/task-1/codes", json=DEMO["encounters"][0]["coding"],
+                       headers=ava).status_code == 404  # fmt: skip
