@@ -30,9 +30,7 @@ FINISHED = ("coded", "released", "cancelled")
 
 def _saved(session: Session, entry: OpsActionEntry) -> None:
     session.add(entry)
-    session.flush()
-    session.refresh(entry)
-    session.expunge(entry)
+    session.flush()  # its id, for the answer
 
 
 class OpsRefused(Exception):
@@ -109,9 +107,6 @@ class EncounterOps:
             entry.acknowledged_by, entry.note = by, note
             entry.acknowledged_at = datetime.now(UTC)
             session.add(entry)
-            session.flush()
-            session.refresh(entry)
-            session.expunge(entry)
             return entry
 
         entry = await self.db.run(acknowledge)
