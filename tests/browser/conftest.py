@@ -19,8 +19,10 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
+    """Per test: Playwright's sync API holds an event loop of its own while it runs, which the
+    suite's async tests must not find running."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"no {CHROMIUM}: `make browser` installs Debian's chromium")
     with sync_playwright() as playwright:

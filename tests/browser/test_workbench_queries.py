@@ -42,6 +42,7 @@ def workbench(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Coding's API on a real port with one task on coder Ava's worklist: (url, her key)."""
     settings = ChartflowSettings(
         service_name="coding",
+        database_url=None,  # SQLite of its own, whatever DATABASE_URL says
         kafka_bootstrap_servers="127.0.0.1:1",  # no event leaves: they stay in the outbox
         chartflow_var=tmp_path,
         admin_token="test-admin",

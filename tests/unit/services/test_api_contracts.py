@@ -219,6 +219,12 @@ def test_the_workbench_page_calls_only_routes_the_coding_api_has(coding: TestCli
 
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert called == {"/v1/worklist", "/v1/tasks/", "/v1/codes/search"}
+    assert called == {
+        "/v1/worklist",
+        "/v1/tasks/",
+        "/v1/codes/search",
+        "/v1/queries",
+        "/v1/queries/",
+    }
     for path in called:
         assert any(route.startswith(path.rstrip("/")) for route in routes), path

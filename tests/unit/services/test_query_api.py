@@ -52,6 +52,7 @@ def _settings(service: str, tmp_path: Path) -> ChartflowSettings:
     # Nothing listens on port 1: no event leaves these tests (they stay in the outbox).
     return ChartflowSettings(
         service_name=service,
+        database_url=None,  # SQLite of its own, whatever DATABASE_URL says
         kafka_bootstrap_servers="127.0.0.1:1",
         chartflow_var=tmp_path,
         admin_token="test-admin",
