@@ -52,6 +52,15 @@ async def _tasks(assignment: Assignment, count: int) -> list[CodingTaskCreated]:
     return created[:count]
 
 
+async def _on_avas_worklist(assignment: Assignment, unique: str) -> CodingTaskCreated:
+    """An encounter assigned to a pool with a long SLA, its task on Ava's worklist."""
+    await assignment.db.run(lambda s: s.add(pool("pro-pool", 3600)))
+    await assignment.handlers.on_encounter_received(received(unique))
+    [task] = await _tasks(assignment, 1)
+    await assignment.worklists_become({"coder-ava": [task.task_id], "coder-ben": []})
+    return task
+
+
 async def test_a_breach_with_no_other_pool_escalates_within_seconds_and_ops_acknowledge_it(
     assignment: Assignment, unique: str
 ) -> None:
@@ -179,12 +188,8 @@ async def test_ops_reassign_to_a_pool_then_a_coder_withdraws_each_task_from_its_
 async def test_ops_hold_takes_the_task_off_the_worklist_and_stops_the_sla_clock(
     assignment: Assignment, unique: str
 ) -> None:
-    await assignment.db.run(lambda s: s.add(pool("pro-pool", 3600)))
-    encounter = received(unique)
-    key = encounter.subject
-    await assignment.handlers.on_encounter_received(encounter)
-    [task] = await _tasks(assignment, 1)
-    await assignment.worklists_become({"coder-ava": [task.task_id], "coder-ben": []})
+    task = await _on_avas_worklist(assignment, unique)
+    key = task.encounter_key
     first_due = (await assignment.status(key)).due_at
     assert first_due is not None
 
@@ -221,12 +226,8 @@ async def test_ops_hold_takes_the_task_off_the_worklist_and_stops_the_sla_clock(
 async def test_ops_cancel_withdraws_the_task_and_ends_the_encounter(
     assignment: Assignment, unique: str
 ) -> None:
-    await assignment.db.run(lambda s: s.add(pool("pro-pool", 3600)))
-    encounter = received(unique)
-    key = encounter.subject
-    await assignment.handlers.on_encounter_received(encounter)
-    [task] = await _tasks(assignment, 1)
-    await assignment.worklists_become({"coder-ava": [task.task_id], "coder-ben": []})
+    task = await _on_avas_worklist(assignment, unique)
+    key = task.encounter_key
 
     await assignment.ops.cancel(key, OpsRequest(**OPS))
     result = await assignment.handle(key).result()
