@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import subprocess
 import sys
 import tempfile
 import zlib
@@ -46,15 +47,6 @@ def service_metadata(tables: Sequence[type[SQLModel]]) -> MetaData:
 def alembic_config(service: str, metadata: MetaData, connection: Connection | None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
-    # New revisions come out lint-clean and formatted.
-    ruff = str(Path(sys.executable).with_name("ruff"))
-    config.set_section_option("post_write_hooks", "hooks", "fix, format")
-    for hook, options in (("fix", "check --fix --quiet"), ("format", "format --quiet")):
-        config.set_section_option("post_write_hooks", f"{hook}.type", "exec")
-        config.set_section_option("post_write_hooks", f"{hook}.executable", ruff)
-        config.set_section_option(
-            "post_write_hooks", f"{hook}.options", f"{options} REVISION_SCRIPT_FILENAME"
-        )
     config.attributes["metadata"] = metadata
     config.attributes["connection"] = connection
     return config
@@ -69,6 +61,16 @@ def _render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+#: Tables a revision retired but kept (audit evidence): no model maps them any more.
+RETIRED_PREFIX = "retired_"
+
+
+def _include_object(
+    obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any
+) -> bool:
+    return not (kind == "table" and reflected and (name or "").startswith(RETIRED_PREFIX))
+
+
 def run_env() -> None:
     """The body of every service's `migrations/env.py`: run on the connection we were given."""
     config = context.config
@@ -78,6 +80,7 @@ def run_env() -> None:
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
         render_item=_render_item,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -125,6 +128,15 @@ def upgrade(db: Database, service: str, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def _tidy(path: Path) -> None:
+    """Drop autogenerate's banner comments from a new revision and reformat it."""
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not line.strip().startswith("# ###")))
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    subprocess.run([ruff, "check", "--fix", "--quiet", str(path)], check=False)
+    subprocess.run([ruff, "format", "--quiet", str(path)], check=False)
+
+
 def current_revision(db: Database) -> str | None:
     with db.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
@@ -167,7 +179,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         parser.error("revision needs -m MESSAGE")
                     script = ScriptDirectory.from_config(config)
                     number = f"{len(list(script.walk_revisions())) + 1:04d}"
-                    command.revision(config, message=args.message, autogenerate=True, rev_id=number)
+                    made = command.revision(
+                        config, message=args.message, autogenerate=True, rev_id=number
+                    )
+                    for written in made if isinstance(made, list) else [made]:
+                        if written is not None:
+                            _tidy(Path(written.path))
             db.close()
         return 0
     from shared.settings import ChartflowSettings

@@ -9,9 +9,11 @@ change (`claim_event`), which makes at-least-once delivery safe.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import structlog
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
@@ -57,6 +59,24 @@ def add_to_outbox(session: Session, topic: str, envelope: Envelope) -> None:
             payload=envelope.model_dump_json(),
         )
     )
+
+
+def add_many_to_outbox(session: Session, topic: str, envelopes: Sequence[Envelope]) -> None:
+    """`add_to_outbox` for many events at once: one multi-row INSERT, no ORM objects."""
+    if envelopes:
+        session.execute(
+            insert(OutboxEvent),
+            [
+                {
+                    "event_id": e.id,
+                    "topic": topic,
+                    "key": e.subject,
+                    "payload": e.model_dump_json(),
+                    "created_at": _now(),
+                }
+                for e in envelopes
+            ],
+        )
 
 
 def pending_count(session: Session) -> int:

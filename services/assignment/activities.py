@@ -35,16 +35,17 @@ from shared.events.assignment import (
     EncounterCancelled,
     EncounterCoded,
     EncounterEscalated,
+    EncounterReturned,
     QueryEscalated,
     QueryReminded,
 )
-from shared.events.coding import CodingSubmitted
+from shared.events.coding import CodingReturned, CodingSubmitted
 from shared.events.envelope import Envelope, EventData
 from shared.events.intake import EncounterReceived
 from shared.kafka import Publisher
 from shared.settings import ChartflowSettings
 
-WithdrawReason = Literal["reassigned", "cancelled", "coded_elsewhere"]
+WithdrawReason = Literal["reassigned", "cancelled", "coded_elsewhere", "returned"]
 
 
 def _routed(repo: AssignmentRepository, encounter_key: str) -> RoutedEncounter:
@@ -152,20 +153,22 @@ class AssignmentActivities:
 
     @activity.defn
     async def cancel_encounter(self, request: CancelRequest) -> None:
-        def cancel(session: Session) -> None:
+        def cancel(session: Session) -> str:
             repo = AssignmentRepository(session)
             routed = _routed(repo, request.encounter_key)
             routed.status, routed.updated_at = "cancelled", datetime.now(UTC)
             repo.add(routed)
             _close_tasks(repo, request.task_ids)
+            action = repo.ops_action(request.action_id) if request.action_id else None
+            return action.reason if action else ""
 
-        await self.db.run(cancel)
+        reason = await self.db.run(cancel)
         to = (request.encounter_key, request.hospital_id)
         await self._withdraw(*to, request.task_ids, "cancelled")
         cancelled = EncounterCancelled(
             encounter_key=request.encounter_key,
             hospital_id=request.hospital_id,
-            reason=request.reason,
+            reason=reason,
         )
         await self._publish(
             topics.ASSIGNMENT_EVENTS, cancelled, to, f"cancelled-{request.encounter_key}"
@@ -247,23 +250,12 @@ class AssignmentActivities:
     async def release_coded_encounter(self, request: ReleaseRequest) -> None:
         def load(session: Session) -> tuple[EncounterReceived, CodingSubmitted, list[str]]:
             repo = AssignmentRepository(session)
-            routed = repo.routed(request.encounter_key)
             submission = repo.submission(request.task_id)
-            if routed is None or submission is None:
+            if submission is None:
                 raise ApplicationError("coded encounter not found", non_retryable=True)
-            routed.status = "coded"
-            repo.add(routed)
-            others = []
-            for task in repo.open_tasks(request.encounter_key):
-                task.open = False
-                repo.add(task)
-                if task.task_id != request.task_id:
-                    others.append(task.task_id)
-            return (
-                EncounterReceived.model_validate_json(routed.received),
-                CodingSubmitted.model_validate_json(submission.submitted),
-                others,
-            )
+            received, closed = _settle(repo, request.encounter_key, "coded")
+            others = [task_id for task_id in closed if task_id != request.task_id]
+            return received, CodingSubmitted.model_validate_json(submission.submitted), others
 
         received, submitted, others = await self.db.run(load)
         coded = EncounterCoded(
@@ -300,6 +292,30 @@ class AssignmentActivities:
             lambda s: _routed(AssignmentRepository(s), encounter_key).hospital_id
         )
 
+    @activity.defn
+    async def return_to_hospital(self, request: ReleaseRequest) -> None:
+        def load(session: Session) -> tuple[EncounterReceived, CodingReturned, list[str]]:
+            repo = AssignmentRepository(session)
+            returned = repo.coding_return(request.task_id)
+            if returned is None:
+                raise ApplicationError("returned encounter not found", non_retryable=True)
+            received, closed = _settle(repo, request.encounter_key, "returned")
+            others = [task_id for task_id in closed if task_id != request.task_id]
+            return received, CodingReturned.model_validate_json(returned.returned), others
+
+        received, returned, others = await self.db.run(load)
+        event = EncounterReturned(
+            encounter_key=request.encounter_key,
+            hospital_id=received.hospital_id,
+            task_id=request.task_id,
+            reason=returned.reason,
+            note=returned.note,
+        )
+        to = (request.encounter_key, received.hospital_id)
+        await self._publish(topics.ENCOUNTERS_RETURNED, event, to, f"returned-{request.task_id}")
+        # Another pool's task may still be on a worklist: nothing is left to do there.
+        await self._withdraw(*to, others, "returned")
+
     async def _publish(
         self, topic: str, data: EventData, to: tuple[str, str], event_id: str
     ) -> None:
@@ -310,3 +326,18 @@ class AssignmentActivities:
             data, source=SERVICE, subject=encounter_key, tenant=hospital_id, id=event_id
         )
         await self.publisher.publish(self.settings.topic(topic), envelope)
+
+
+def _settle(
+    repo: AssignmentRepository, encounter_key: str, status: str
+) -> tuple[EncounterReceived, list[str]]:
+    """The encounter's coding is over: its open tasks (their ids) free their pools' capacity."""
+    routed = _routed(repo, encounter_key)
+    routed.status = status
+    repo.add(routed)
+    closed = []
+    for task in repo.open_tasks(encounter_key):
+        task.open = False
+        repo.add(task)
+        closed.append(task.task_id)
+    return EncounterReceived.model_validate_json(routed.received), closed

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,20 +20,25 @@ from services.assignment.domain.models import (
 from services.assignment.domain.query_figures import QueryFigures
 from services.assignment.ops import EncounterOps, OpsRefused
 from services.assignment.saved_views import saved_views
-from shared.http import AdminOnly, RuntimeDep
+from shared.events.bounds import IDENTIFIER, NOTE_TEXT, Credential, PlainName, PoolId
+from shared.events.intake import EncounterClass
+from shared.http import AdminOnly, IdPath, RuntimeDep, problem_response
 
 router = APIRouter()
+TEMPORAL_DOWN: dict[int | str, dict[str, Any]] = {
+    503: problem_response("Temporal did not answer; retry later")
+}
 
 
 class PoolIn(BaseModel):
-    id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
+    id: PoolId
     vendor_id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
-    name: str = Field(min_length=1, max_length=100)
-    credentials: list[str] = Field(min_length=1)
-    encounter_classes: list[str] = Field(min_length=1)
-    hospitals: list[str] = []
-    capacity: int = Field(default=100, ge=1)
-    sla_seconds: int = Field(default=86_400, ge=1)
+    name: PlainName = Field(min_length=1, max_length=100)
+    credentials: list[Credential] = Field(min_length=1, max_length=10)
+    encounter_classes: list[EncounterClass] = Field(min_length=1, max_length=4)
+    hospitals: list[PoolId] = Field(default_factory=list, max_length=1000)
+    capacity: int = Field(default=100, ge=1, le=100_000)
+    sla_seconds: int = Field(default=86_400, ge=1, le=365 * 86_400)
 
 
 class OpsActionView(BaseModel):
@@ -64,8 +69,8 @@ class EscalationView(BaseModel):
 
 
 class AcknowledgeIn(BaseModel):
-    by: str = Field(min_length=1, max_length=64)
-    note: str = Field(default="", max_length=500)
+    by: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+    note: str = Field(default="", max_length=500, pattern=NOTE_TEXT)
 
 
 def encounter_ops(request: Request) -> EncounterOps:
@@ -85,7 +90,7 @@ async def _steer(control: Awaitable[OpsActionEntry]) -> OpsActionView:
 
 
 @router.put("/v1/admin/pools/{pool_id}", dependencies=[AdminOnly])
-async def put_pool(pool_id: str, body: PoolIn, rt: RuntimeDep) -> PoolIn:
+async def put_pool(pool_id: IdPath, body: PoolIn, rt: RuntimeDep) -> PoolIn:
     if pool_id != body.id:
         raise HTTPException(422, "id in the path and the body differ")
     row = VendorPool(
@@ -102,8 +107,8 @@ async def put_pool(pool_id: str, body: PoolIn, rt: RuntimeDep) -> PoolIn:
     return body
 
 
-@router.get("/v1/coding-status/{encounter_key}", dependencies=[AdminOnly])
-async def coding_status(encounter_key: str, ops: OpsDep) -> CodingStatus:
+@router.get("/v1/coding-status/{encounter_key}", dependencies=[AdminOnly], responses=TEMPORAL_DOWN)
+async def coding_status(encounter_key: IdPath, ops: OpsDep) -> CodingStatus:
     try:
         return await ops.status(encounter_key)
     except OpsRefused as exc:
@@ -112,35 +117,43 @@ async def coding_status(encounter_key: str, ops: OpsDep) -> CodingStatus:
 
 # Ops controls: each is recorded with who and why, then signalled to the workflow (202: it
 # acts on it at once; read the coding status to see the effect).
+CONTROL: dict[str, Any] = {
+    "status_code": 202,
+    "dependencies": [AdminOnly],
+    "responses": {
+        409: problem_response("The control does not apply to the encounter now"),
+        **TEMPORAL_DOWN,
+    },
+}
 
 
-@router.post("/v1/encounters/{encounter_key}/reassign", status_code=202, dependencies=[AdminOnly])
-async def reassign(encounter_key: str, body: ReassignRequest, ops: OpsDep) -> OpsActionView:
+@router.post("/v1/encounters/{encounter_key}/reassign", **CONTROL)
+async def reassign(encounter_key: IdPath, body: ReassignRequest, ops: OpsDep) -> OpsActionView:
     """To another pool (`pool_id`) or to a named coder of the current pool's vendor
     (`coder_id`); the open task is withdrawn from its worklist."""
     return await _steer(ops.reassign(encounter_key, body))
 
 
-@router.post("/v1/encounters/{encounter_key}/hold", status_code=202, dependencies=[AdminOnly])
-async def hold(encounter_key: str, body: OpsRequest, ops: OpsDep) -> OpsActionView:
+@router.post("/v1/encounters/{encounter_key}/hold", **CONTROL)
+async def hold(encounter_key: IdPath, body: OpsRequest, ops: OpsDep) -> OpsActionView:
     """The task leaves the worklist and the SLA clock stops until the hold is released."""
     return await _steer(ops.hold(encounter_key, body))
 
 
-@router.post("/v1/encounters/{encounter_key}/release", status_code=202, dependencies=[AdminOnly])
-async def release_hold(encounter_key: str, body: OpsRequest, ops: OpsDep) -> OpsActionView:
+@router.post("/v1/encounters/{encounter_key}/release", **CONTROL)
+async def release_hold(encounter_key: IdPath, body: OpsRequest, ops: OpsDep) -> OpsActionView:
     """Release a hold: the task is back on the worklist, due later by the time held."""
     return await _steer(ops.release_hold(encounter_key, body))
 
 
-@router.post("/v1/encounters/{encounter_key}/cancel", status_code=202, dependencies=[AdminOnly])
-async def cancel(encounter_key: str, body: OpsRequest, ops: OpsDep) -> OpsActionView:
+@router.post("/v1/encounters/{encounter_key}/cancel", **CONTROL)
+async def cancel(encounter_key: IdPath, body: OpsRequest, ops: OpsDep) -> OpsActionView:
     """The encounter will not be coded or billed; its tasks are withdrawn."""
     return await _steer(ops.cancel(encounter_key, body))
 
 
-@router.post("/v1/encounters/{encounter_key}/extend-sla", status_code=202, dependencies=[AdminOnly])
-async def extend_sla(encounter_key: str, body: ExtendSlaRequest, ops: OpsDep) -> OpsActionView:
+@router.post("/v1/encounters/{encounter_key}/extend-sla", **CONTROL)
+async def extend_sla(encounter_key: IdPath, body: ExtendSlaRequest, ops: OpsDep) -> OpsActionView:
     return await _steer(ops.extend_sla(encounter_key, body))
 
 
@@ -154,8 +167,12 @@ async def escalations(
     return [EscalationView.model_validate(e) for e in await ops.escalations(acknowledged, limit)]
 
 
-@router.post("/v1/escalations/{escalation_id}/acknowledge", dependencies=[AdminOnly])
-async def acknowledge(escalation_id: str, body: AcknowledgeIn, ops: OpsDep) -> EscalationView:
+@router.post(
+    "/v1/escalations/{escalation_id}/acknowledge",
+    dependencies=[AdminOnly],
+    responses={409: problem_response("Acknowledged already"), **TEMPORAL_DOWN},
+)
+async def acknowledge(escalation_id: IdPath, body: AcknowledgeIn, ops: OpsDep) -> EscalationView:
     try:
         entry = await ops.acknowledge(escalation_id, body.by, body.note)
     except OpsRefused as exc:

@@ -18,6 +18,7 @@ from services.assignment.worker import build_worker
 from shared.events import topics
 from shared.http import service_app
 from shared.kafka import Publisher
+from shared.kafka_security import kafka_auth
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 from shared.temporal import connect
@@ -33,17 +34,23 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         policy = settings.query_policy() if isinstance(settings, AssignmentSettings) else None
         handlers = AssignmentHandlers(rt.db, client, settings, policy)
         if "consumer" in roles:
-            rt.start_consumer(topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received)
-            rt.start_consumer(topics.CODING_EVENTS, handlers.on_coding_submitted)
-            rt.start_consumer(topics.PHYSICIAN_QUERIES, handlers.on_physician_query)
-            rt.start_consumer(topics.QUERY_ANSWERS, handlers.on_query_answered)
+            rt.start_outbox_relay()  # e.g. the access record of a re-encryption
+            # A Temporal outage pauses the consumers rather than dead-lettering good events.
+            temporal_up = [client.service_client.check_health]
+            for topic, handle in (
+                (topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received),
+                (topics.CODING_EVENTS, handlers.on_coding_submitted),
+                (topics.PHYSICIAN_QUERIES, handlers.on_physician_query),
+                (topics.QUERY_ANSWERS, handlers.on_query_answered),
+            ):
+                rt.start_consumer(topic, handle, probes=temporal_up)
         if "worker" in roles:
             rt.loops.start("worker", lambda: run_worker(rt, client))
         yield
         await rt.stop()
 
     async def run_worker(rt: Runtime, client: Client) -> None:
-        publisher = Publisher(settings.kafka_bootstrap_servers)
+        publisher = Publisher(settings.kafka_bootstrap_servers, **kafka_auth(settings))
         try:
             await publisher.start()
             await build_worker(client, rt.db, publisher, settings).run()

@@ -94,7 +94,7 @@ class EscalationEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now, index=True)
     acknowledged_by: str | None = Field(default=None, max_length=64)
     acknowledged_at: datetime | None = None
-    note: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, sa_type=EncryptedText)  # free text: may be PHI
 
 
 class OpsActionEntry(SQLModel, table=True):
@@ -107,8 +107,20 @@ class OpsActionEntry(SQLModel, table=True):
     action: str = Field(max_length=30)  # reassign | hold | release | cancel | extend_sla
     detail: str = Field(default="", max_length=200)  # the pool, coder or seconds
     by: str = Field(max_length=64)
-    reason: str = Field(max_length=500)
+    reason: str = Field(sa_type=EncryptedText)  # free text: may be PHI
     at: datetime = Field(default_factory=_now)
+
+
+class CodingReturn(SQLModel, table=True):
+    """A coder handed the encounter back to the hospital (the note stays out of history)."""
+
+    __tablename__ = "coding_return"
+
+    task_id: str = Field(primary_key=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    coder_id: str = Field(max_length=64)
+    returned: str = Field(sa_type=EncryptedText)  # CodingReturned as JSON (a note may be PHI)
+    received_at: datetime = Field(default_factory=_now)
 
 
 TABLES = (
@@ -116,6 +128,7 @@ TABLES = (
     RoutedEncounter,
     PoolTask,
     CodingSubmission,
+    CodingReturn,
     QueryRecord,
     EscalationEntry,
     OpsActionEntry,
@@ -138,6 +151,9 @@ class AssignmentRepository:
 
     def submission(self, task_id: str) -> CodingSubmission | None:
         return self.session.get(CodingSubmission, task_id)
+
+    def coding_return(self, task_id: str) -> CodingReturn | None:
+        return self.session.get(CodingReturn, task_id)
 
     def open_tasks(self, encounter_key: str) -> list[PoolTask]:
         query = select(PoolTask).where(PoolTask.encounter_key == encounter_key, PoolTask.open)
@@ -165,6 +181,9 @@ class AssignmentRepository:
             query = query.where(column.is_not(None) if acknowledged else column.is_(None))
         query = query.order_by(col(EscalationEntry.created_at).desc()).limit(limit)
         return list(self.session.exec(query))
+
+    def ops_action(self, action_id: int) -> OpsActionEntry | None:
+        return self.session.get(OpsActionEntry, action_id)
 
     def ops_actions(self, encounter_key: str) -> list[OpsActionEntry]:
         query = select(OpsActionEntry).where(OpsActionEntry.encounter_key == encounter_key)

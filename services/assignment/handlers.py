@@ -19,12 +19,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.assignment import TASK_QUEUE
 from services.assignment.db import (
     AssignmentRepository,
+    CodingReturn,
     CodingSubmission,
     QueryRecord,
     RoutedEncounter,
 )
 from services.assignment.domain.details import static_details, static_summary
 from services.assignment.domain.models import (
+    CodingReturnedSignal,
     CodingSubmittedSignal,
     EncounterCodingInput,
     QueryPolicy,
@@ -39,7 +41,7 @@ from services.assignment.workflows import (
     workflow_id,
 )
 from shared.db import Database
-from shared.events.coding import CodingSubmitted, QueryRaised, QueryWithdrawn
+from shared.events.coding import CodingReturned, CodingSubmitted, QueryRaised, QueryWithdrawn
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived, QueryAnswered
 from shared.settings import ChartflowSettings
@@ -55,6 +57,19 @@ def remember_encounter(session: Session, received: EncounterReceived) -> None:
                 encounter_key=received.encounter_key,
                 hospital_id=received.hospital_id,
                 received=received.model_dump_json(),
+            )
+        )
+
+
+def remember_return(session: Session, returned: CodingReturned) -> None:
+    repo = AssignmentRepository(session)
+    if repo.coding_return(returned.task_id) is None:
+        repo.add(
+            CodingReturn(
+                task_id=returned.task_id,
+                encounter_key=returned.encounter_key,
+                coder_id=returned.coder_id,
+                returned=returned.model_dump_json(),
             )
         )
 
@@ -145,13 +160,20 @@ class AssignmentHandlers:
             log.info("workflow.already_started", encounter=received.encounter_key)
 
     async def on_coding_submitted(self, envelope: Envelope) -> None:
+        """`coding.events`: codes submitted, or the encounter returned to the hospital."""
+        if envelope.type == CodingReturned.event_type:
+            await self.on_coding_returned(envelope)
+            return
         submitted = envelope.payload(CodingSubmitted)
         await self.db.run(lambda s: remember_submission(s, submitted))
-        await self._signal(
-            submitted.encounter_key,
-            EncounterCoding.coding_submitted,
-            CodingSubmittedSignal(task_id=submitted.task_id, coder_id=submitted.coder_id),
-        )
+        signal = CodingSubmittedSignal(task_id=submitted.task_id, coder_id=submitted.coder_id)
+        await self._signal(submitted.encounter_key, EncounterCoding.coding_submitted, signal)
+
+    async def on_coding_returned(self, envelope: Envelope) -> None:
+        returned = envelope.payload(CodingReturned)
+        await self.db.run(lambda s: remember_return(s, returned))
+        signal = CodingReturnedSignal(task_id=returned.task_id, coder_id=returned.coder_id)
+        await self._signal(returned.encounter_key, EncounterCoding.coding_returned, signal)
 
     async def on_physician_query(self, envelope: Envelope) -> None:
         """`physician.queries`: a query raised or withdrawn by a coder."""
@@ -189,5 +211,5 @@ class AssignmentHandlers:
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
-            # The workflow already finished: a redelivered or late event.
+            # The workflow already finished: this is a redelivered or late signal.
             log.info("signal.workflow_closed", encounter=encounter_key)

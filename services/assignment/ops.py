@@ -1,10 +1,10 @@
 """Ops use cases: steer a running encounter (reassign, hold, release, cancel, extend its SLA),
 read and acknowledge escalations, and physician query figures. Every control is recorded with
-who asked and why, then signalled to the encounter's workflow."""
+who asked and why, then signalled to the encounter's workflow: who, and the record's id (the
+reason is free text that may name what the chart says: it stays in this database)."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -25,12 +25,13 @@ from services.assignment.workflows import EncounterCoding, workflow_id
 from shared.db import Database
 from shared.settings import ChartflowSettings
 
-FINISHED = ("coded", "released", "cancelled")
+FINISHED = ("coded", "released", "returned", "cancelled")
 
 
-def _saved(session: Session, entry: OpsActionEntry) -> None:
+def _saved(session: Session, entry: OpsActionEntry) -> int | None:
     session.add(entry)
-    session.flush()  # its id, for the answer
+    session.flush()  # its id, for the answer and the signal
+    return entry.id
 
 
 class OpsRefused(Exception):
@@ -48,13 +49,22 @@ class EncounterOps:
         self.namespace = settings.chartflow_namespace_prefix
 
     async def status(self, encounter_key: str) -> CodingStatus:
+        """The workflow's status, its ops actions with the reasons stored here."""
         handle = self.client.get_workflow_handle(workflow_id(encounter_key, self.namespace))
         try:
-            return await handle.query(EncounterCoding.status)
+            status: CodingStatus = await handle.query(EncounterCoding.status)
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise OpsRefused(404, f"no coding workflow for {encounter_key}") from exc
             raise OpsRefused(503, f"workflow status unavailable: {exc.status.name}") from exc
+        if status.ops_actions:
+            entries = await self.db.run(
+                lambda s: AssignmentRepository(s).ops_actions(encounter_key)
+            )
+            reasons = {e.id: e.reason for e in entries}
+            for action in status.ops_actions:
+                action.reason = reasons.get(action.action_id)
+        return status
 
     async def reassign(self, encounter_key: str, request: ReassignRequest) -> OpsActionEntry:
         if (request.pool_id is None) == (request.coder_id is None):
@@ -110,10 +120,13 @@ class EncounterOps:
             return entry
 
         entry = await self.db.run(acknowledge)
-        ack = EscalationAck(escalation_id=escalation_id, by=by, note=note)
-        # The encounter may have finished since: the acknowledgement stands in the list.
-        with contextlib.suppress(OpsRefused):
+        ack = EscalationAck(escalation_id=escalation_id, by=by)
+        try:
             await self._signal(entry.encounter_key, EncounterCoding.escalation_acknowledged, ack)
+        except OpsRefused as exc:
+            if exc.status != 409:
+                raise
+            # The encounter finished since: the acknowledgement stands in the list.
         return entry
 
     async def query_figures(self, by: Literal["hospital", "coder"]) -> list[QueryFigures]:
@@ -152,7 +165,7 @@ class EncounterOps:
             by=request.by,
             reason=request.reason,
         )
-        await self.db.run(lambda s: _saved(s, entry))
+        action_id = await self.db.run(lambda s: _saved(s, entry))
         signal = {
             "reassign": EncounterCoding.reassign,
             "hold": EncounterCoding.hold,
@@ -160,7 +173,7 @@ class EncounterOps:
             "cancel": EncounterCoding.cancel,
             "extend_sla": EncounterCoding.extend_sla,
         }[action]
-        await self._signal(encounter_key, signal, request)
+        await self._signal(encounter_key, signal, request.signal(action_id))
         return entry
 
     async def _signal(self, encounter_key: str, signal: Any, arg: Any) -> None:
@@ -170,4 +183,4 @@ class EncounterOps:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise OpsRefused(409, "the encounter's workflow has finished") from exc
-            raise
+            raise OpsRefused(503, f"workflow unavailable: {exc.status.name}") from exc

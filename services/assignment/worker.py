@@ -31,5 +31,6 @@ def build_worker(
             activities.remind_hospital,
             activities.escalate,
             activities.release_coded_encounter,
+            activities.return_to_hospital,
         ],
     )

@@ -1,5 +1,6 @@
-"""Ops controls of the EncounterCoding workflow: each signal is recorded with who and why; the
-run loop acts on it (reassign, cancel) or the SLA clock does (hold, extend)."""
+"""Ops controls of the EncounterCoding workflow: each signal is recorded with who asked and the
+ops action that keeps why (in assignment's database: free text stays out of history); the run
+loop acts on it (reassign, cancel) or the SLA clock does (hold, extend)."""
 
 from __future__ import annotations
 
@@ -10,43 +11,43 @@ from services.assignment.workflow_state import ESCALATION_STATUS, ON_HOLD, Encou
 with workflow.unsafe.imports_passed_through():
     from services.assignment.domain.models import (
         EscalationAck,
-        ExtendSlaRequest,
+        ExtendSlaSignal,
         OpsAction,
-        OpsRequest,
-        ReassignRequest,
+        OpsSignal,
+        ReassignSignal,
     )
 
 
 class OpsControls(EncounterState):
     @workflow.signal
-    def reassign(self, request: ReassignRequest) -> None:
+    def reassign(self, request: ReassignSignal) -> None:
         target = f"pool {request.pool_id}" if request.pool_id else f"coder {request.coder_id}"
         self._record(f"reassign to {target}", request)
         if not self._finished():
             self._reassign = request
 
     @workflow.signal
-    def hold(self, request: OpsRequest) -> None:
+    def hold(self, request: OpsSignal) -> None:
         self._record("hold", request)
         if self._hold is None:
             self._hold, self._status.on_hold = request, True
             workflow.upsert_search_attributes([ON_HOLD.value_set(True)])
 
     @workflow.signal
-    def release_hold(self, request: OpsRequest) -> None:
+    def release_hold(self, request: OpsSignal) -> None:
         self._record("release hold", request)
         if self._hold is not None:
             self._hold, self._status.on_hold = None, False
             workflow.upsert_search_attributes([ON_HOLD.value_set(False)])
 
     @workflow.signal
-    def cancel(self, request: OpsRequest) -> None:
+    def cancel(self, request: OpsSignal) -> None:
         self._record("cancel", request)
         if self._cancel is None:
             self._cancel = request
 
     @workflow.signal
-    def extend_sla(self, request: ExtendSlaRequest) -> None:
+    def extend_sla(self, request: ExtendSlaSignal) -> None:
         # Only a running SLA moves; a breached one is for reassigning.
         running = self._status.sla_running
         ignored = "" if running else " (ignored: no SLA running)"
@@ -63,8 +64,8 @@ class OpsControls(EncounterState):
             workflow.upsert_search_attributes([ESCALATION_STATUS.value_set("acknowledged")])
         self._refresh_details()
 
-    def _record(self, action: str, request: OpsRequest) -> None:
+    def _record(self, action: str, request: OpsSignal) -> None:
         self._status.ops_actions.append(
-            OpsAction(action=action, by=request.by, reason=request.reason, at=workflow.now())
+            OpsAction(action=action, by=request.by, at=workflow.now(), action_id=request.action_id)
         )
         self._refresh_details()

@@ -13,16 +13,17 @@ with workflow.unsafe.imports_passed_through():
     from services.assignment.activities import AssignmentActivities
     from services.assignment.domain.details import current_details
     from services.assignment.domain.models import (
+        CodingReturnedSignal,
         CodingStatus,
         CodingSubmittedSignal,
         EncounterCodingInput,
         Escalation,
         EscalationRequest,
-        ExtendSlaRequest,
-        OpsRequest,
+        ExtendSlaSignal,
+        OpsSignal,
         PoolAssignment,
         QueryState,
-        ReassignRequest,
+        ReassignSignal,
     )
 
 HOSPITAL_ID = SearchAttributeKey.for_keyword("HospitalId")
@@ -39,7 +40,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 SHORTEST_TIMER = timedelta(milliseconds=10)
 
 #: Why a wait on the open task ended before its time was up.
-Outcome = Literal["submitted", "cancelled", "reassign"]
+Outcome = Literal["submitted", "returned", "cancelled", "reassign"]
 
 
 class EncounterState:
@@ -47,11 +48,12 @@ class EncounterState:
         self._request = request
         self._status = CodingStatus(encounter_key="", status="starting")
         self._submitted: CodingSubmittedSignal | None = None
+        self._returned: CodingReturnedSignal | None = None  # to the hospital, uncoded
         self._queries: dict[str, QueryState] = {}  # by query id, in the order raised
-        self._hold: OpsRequest | None = None
-        self._cancel: OpsRequest | None = None
-        self._reassign: ReassignRequest | None = None
-        self._extensions: list[ExtendSlaRequest] = []  # not applied to the due time yet
+        self._hold: OpsSignal | None = None
+        self._cancel: OpsSignal | None = None
+        self._reassign: ReassignSignal | None = None
+        self._extensions: list[ExtendSlaSignal] = []  # not applied to the due time yet
         self._pool: PoolAssignment | None = None
         self._named_coder: str | None = None
         self._withdrawn: list[str] = []  # task ids; their submissions no longer count
@@ -60,12 +62,18 @@ class EncounterState:
         self._resume_status = "assigned"
         self._notices = 0
 
+    def _settled(self) -> bool:
+        """Codes arrived, or a coder returned the encounter: coding is over either way."""
+        return self._submitted is not None or self._returned is not None
+
     def _finished(self) -> bool:
-        return self._submitted is not None or self._cancel is not None
+        return self._settled() or self._cancel is not None
 
     def _interruption(self) -> Outcome | None:
         if self._submitted is not None:
             return "submitted"
+        if self._returned is not None:
+            return "returned"
         if self._cancel is not None:
             return "cancelled"
         if self._reassign is not None:

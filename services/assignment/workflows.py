@@ -1,4 +1,5 @@
-"""EncounterCoding: route → coding task with an SLA → reassign on breach → release to claims.
+"""EncounterCoding: route → coding task with an SLA → reassign on breach → release to claims,
+or return the encounter to the hospital when a coder cannot code it.
 
 Its parts, one idea each: the state it keeps (`workflow_state`), the SLA clock that physician
 queries and holds stop (`workflow_sla`), each query's reminders and escalation
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from services.assignment.activities import AssignmentActivities
     from services.assignment.domain.models import (
         CancelRequest,
+        CodingReturnedSignal,
         CodingStatus,
         CodingSubmittedSignal,
         CodingTaskRequest,
@@ -79,18 +81,20 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls):
     async def run(self, request: EncounterCodingInput) -> CodingStatus:
         self._status.encounter_key = request.encounter_key
         tried: list[str] = []
-        while self._interruption() not in ("submitted", "cancelled"):
+        while self._interruption() not in ("submitted", "returned", "cancelled"):
             pool = await self._next_pool(request, tried)
             if pool is None:
                 await self._wait_without_new_pool(request)
                 continue
             if await self._assign(request, pool) is not None:
-                continue  # coded, cancelled, or ops reassigned it
+                continue  # coded, returned, cancelled, or ops reassigned it
             # SLA breached: another pool is asked (the breached task is withdrawn then), or
             # the task stays open when none can take it (late work still counts).
             tried.append(pool.pool_id)
             self._status.reassignments += 1
             self._set_status("sla_breached")
+        if self._returned is not None:
+            return await self._return_to_hospital(request, self._returned)
         if self._submitted is None:
             await self._cancel_encounter(request)
             return self._status
@@ -102,6 +106,18 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls):
             summary="release the coded encounter to claims",
         )
         self._set_status("released")
+        return self._status
+
+    async def _return_to_hospital(
+        self, request: EncounterCodingInput, returned: CodingReturnedSignal
+    ) -> CodingStatus:
+        await workflow.execute_activity_method(
+            AssignmentActivities.return_to_hospital,
+            ReleaseRequest(encounter_key=request.encounter_key, task_id=returned.task_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            summary="return the encounter to the hospital",
+        )
+        self._set_status("returned")
         return self._status
 
     async def _next_pool(
@@ -241,7 +257,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls):
                 encounter_key=request.encounter_key,
                 hospital_id=request.hospital_id,
                 task_ids=tasks,
-                reason=self._cancel.reason,
+                action_id=self._cancel.action_id,
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary="cancel: withdraw the tasks, tell the hospital",
@@ -252,8 +268,16 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls):
     def coding_submitted(self, signal: CodingSubmittedSignal) -> None:
         # A late submission from a pool that breached its SLA is still good work: keep the
         # first. A task that was withdrawn no longer counts.
-        if self._submitted is None and signal.task_id not in self._withdrawn:
+        if not self._settled() and signal.task_id not in self._withdrawn:
             self._submitted = signal
+
+    @workflow.signal
+    def coding_returned(self, signal: CodingReturnedSignal) -> None:
+        # Codes that arrived first win; a return after them, or from a withdrawn task, changes
+        # nothing.
+        if self._settled() or signal.task_id in self._withdrawn:
+            return
+        self._returned = signal
 
     @workflow.query
     def status(self) -> CodingStatus:

@@ -1,5 +1,5 @@
-"""Coding's tables: coders, their tasks (with the chart), every chart access, and the physician
-queries coders raise."""
+"""Coding's tables: coders (and their vendors' managers and auditors), their tasks (with the
+chart), and the physician queries coders raise."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class Coder(SQLModel, table=True):
     name: str = Field(max_length=100)
     pools: str  # comma-separated pool ids
     credentials: str  # comma-separated, e.g. "CPC"
-    role: str = Field(default="coder", max_length=20)  # coder | auditor
+    role: str = Field(default="coder", max_length=20)  # coder | auditor | vendor_manager
     api_key_hash: str = Field(index=True, max_length=64)
 
 
@@ -35,7 +35,7 @@ class CodingTask(SQLModel, table=True):
     vendor_id: str = Field(index=True, max_length=64)
     pool_id: str = Field(index=True, max_length=64)
     coder_id: str | None = Field(default=None, index=True, max_length=64)
-    # unassigned | open | awaiting_answer | on_hold | submitted | withdrawn
+    # unassigned | open | awaiting_answer | on_hold | submitted | returned | withdrawn
     status: str = Field(default="open", max_length=20)
     held: bool = False  # ops put the encounter on hold
     due_at: datetime
@@ -43,18 +43,6 @@ class CodingTask(SQLModel, table=True):
     codes: str | None = None  # the submission as JSON
     created_at: datetime = Field(default_factory=_now)
     submitted_at: datetime | None = None
-
-
-class ChartAccess(SQLModel, table=True):
-    """HIPAA: every read of a chart is recorded."""
-
-    __tablename__ = "chart_access"
-
-    id: int | None = Field(default=None, primary_key=True)
-    coder_id: str = Field(index=True, max_length=64)
-    task_id: str = Field(max_length=64)
-    encounter_key: str = Field(max_length=140)
-    at: datetime = Field(default_factory=_now)
 
 
 class PhysicianQuery(SQLModel, table=True):
@@ -79,7 +67,7 @@ class PhysicianQuery(SQLModel, table=True):
     answer: str | None = Field(default=None, sa_type=EncryptedText)  # PhysicianAnswer (PHI)
 
 
-TABLES = (Coder, CodingTask, ChartAccess, PhysicianQuery)
+TABLES = (Coder, CodingTask, PhysicianQuery)
 
 
 class CodingRepository:
@@ -97,6 +85,28 @@ class CodingRepository:
 
     def task(self, task_id: str) -> CodingTask | None:
         return self.session.get(CodingTask, task_id)
+
+    def coders(self, vendor_id: str) -> list[Coder]:
+        query = select(Coder).where(Coder.vendor_id == vendor_id).order_by(col(Coder.id))
+        return list(self.session.exec(query))
+
+    def vendor_tasks(
+        self, vendor_id: str, status: str | None, coder_id: str | None, limit: int
+    ) -> list[CodingTask]:
+        query = select(CodingTask).where(CodingTask.vendor_id == vendor_id)
+        if status:
+            query = query.where(CodingTask.status == status)
+        if coder_id:
+            query = query.where(CodingTask.coder_id == coder_id)
+        return list(self.session.exec(query.order_by(col(CodingTask.due_at)).limit(limit)))
+
+    def open_counts(self, vendor_id: str) -> dict[str, int]:
+        query = (
+            select(CodingTask.coder_id, func.count())
+            .where(CodingTask.vendor_id == vendor_id, CodingTask.status == "open")
+            .group_by(col(CodingTask.coder_id))
+        )
+        return {coder: int(n) for coder, n in self.session.exec(query).all() if coder}
 
     def worklist(self, coder_id: str) -> list[CodingTask]:
         query = (

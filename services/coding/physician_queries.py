@@ -15,10 +15,12 @@ from services.coding.domain.queries import QueryDraft, check_query, offered_opti
 from services.coding.handlers import (
     TaskClosed,
     TaskNotWorkable,
-    chart_of,
     own_task,
+    read_chart,
+    reader,
     refresh_tasks,
 )
+from shared.access import record_access
 from shared.events import topics
 from shared.events.coding import (
     QueryContent,
@@ -54,12 +56,12 @@ def raise_query(
     """Check the draft against the chart the coder was given; send it when compliant."""
     repo = CodingRepository(session)
     task = own_task(repo, coder, task_id)
-    if task.status == "submitted":
+    if task.status in ("submitted", "returned"):
         raise TaskClosed(task_id)
     if task.status not in ("open", "awaiting_answer"):
         raise TaskNotWorkable(task_id, task.status)
-    chart = chart_of(task, repo.queries_of(task.encounter_key))
-    refusals = check_query(draft, [d.text for d in chart.documents])
+    chart, _problems = read_chart(task, repo.queries_of(task.encounter_key))
+    refusals = check_query(draft, [str(d.get("text", "")) for d in chart["documents"]])
     if refusals:
         raise QueryRefused([r.to_dict() for r in refusals])
     content = QueryContent(
@@ -142,8 +144,22 @@ def take_answer(session: Session, envelope: Envelope) -> None:
     refresh_tasks(session, query.encounter_key)
 
 
-def coder_queries(session: Session, coder: Coder, status: str | None) -> list[dict[str, Any]]:
-    return [query_view(q) for q in CodingRepository(session).queries_by(coder.id, status)]
+def coder_queries(
+    session: Session, settings: ChartflowSettings, coder: Coder, status: str | None, route: str
+) -> list[dict[str, Any]]:
+    """The coder's queries with their answers; each is a read of the encounter's PHI."""
+    queries = CodingRepository(session).queries_by(coder.id, status)
+    for query in queries:
+        record_access(
+            session,
+            settings,
+            reader(coder),
+            "query.read",
+            route,
+            tenant=query.hospital_id,
+            encounter_key=query.encounter_key,
+        )
+    return [query_view(q) for q in queries]
 
 
 def query_view(query: PhysicianQuery) -> dict[str, Any]:

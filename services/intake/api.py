@@ -7,26 +7,37 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import handlers, physician_queries
 from services.intake.db import Encounter, Hospital, IntakeRepository
+from shared.events.bounds import NOTE_TEXT, PlainName
 from shared.events.intake import Address, EncounterDocument, PhysicianAnswer
-from shared.http import AdminOnly, RuntimeDep, SettingsDep, api_key_owner, problem
+from shared.http import (
+    AdminOnly,
+    IdPath,
+    RuntimeDep,
+    SettingsDep,
+    api_key_owner,
+    api_key_scheme,
+    problem,
+    problem_response,
+)
+from shared.http.access import RouteName
 
 router = APIRouter()
 
 
 class HospitalIn(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
-    name: str = Field(min_length=1, max_length=60)
+    name: PlainName = Field(min_length=1, max_length=60)
     npi: str = Field(pattern=r"^\d{10}$")
     tax_id: str = Field(pattern=r"^\d{9}$")
     address: Address
-    cdi_contact: str | None = Field(
+    cdi_contact: PlainName | None = Field(
         default=None,
         max_length=200,
         description="Who follows up physician queries still unanswered after the reminders.",
@@ -38,8 +49,8 @@ class AnswerIn(BaseModel):
     alone for an open-ended query."""
 
     answered_by_npi: str = Field(pattern=r"^\d{10}$")
-    choice: str | None = Field(default=None, max_length=300)
-    text: str | None = Field(default=None, max_length=4_000)
+    choice: str | None = Field(default=None, max_length=300, pattern=NOTE_TEXT)
+    text: str | None = Field(default=None, max_length=4_000, pattern=NOTE_TEXT)
 
 
 class ClaimView(BaseModel):
@@ -58,6 +69,9 @@ class EncounterView(BaseModel):
     encounter_key: str
     encounter_class: str
     status: str
+    returned_reason: str | None = Field(
+        default=None, description="Why a coder returned the encounter uncoded (status returned)."
+    )
     claim: ClaimView
     received_at: datetime
     updated_at: datetime
@@ -70,6 +84,7 @@ class EncounterView(BaseModel):
             encounter_key=row.encounter_key,
             encounter_class=row.encounter_class,
             status=row.status,
+            returned_reason=row.return_reason,
             claim=ClaimView(
                 claim_id=row.claim_id,
                 status=row.claim_status,
@@ -84,8 +99,11 @@ class EncounterView(BaseModel):
         )
 
 
+HOSPITAL_KEY = api_key_scheme("HospitalApiKey", "The hospital's API key")
+
+
 async def current_hospital(
-    rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None
+    rt: RuntimeDep, x_api_key: Annotated[str | None, Security(HOSPITAL_KEY)] = None
 ) -> Hospital:
     return await api_key_owner(
         rt, x_api_key, lambda s, h: IntakeRepository(s).hospital_by_key_hash(h)
@@ -105,14 +123,18 @@ async def register_hospital(body: HospitalIn, rt: RuntimeDep) -> dict[str, str]:
     return {"hospital_id": body.id, "api_key": api_key}
 
 
-@router.post("/v1/encounters", status_code=202)
+@router.post(
+    "/v1/encounters",
+    status_code=202,
+    responses={409: problem_response("The external id or Idempotency-Key came with other content")},  # noqa: E501
+)
 async def push_encounter(
     document: EncounterDocument,
     hospital: CurrentHospital,
     rt: RuntimeDep,
     settings: SettingsDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(pattern=r"^[!-~]{1,200}$")] = None,
 ) -> EncounterView:
     def receive(session: Any) -> handlers.Received:
         return handlers.receive_encounter(session, settings, hospital, document, idempotency_key)
@@ -132,22 +154,32 @@ async def push_encounter(
 
 @router.get("/v1/encounters/{encounter_id}")
 async def get_encounter(
-    encounter_id: str, hospital: CurrentHospital, rt: RuntimeDep
+    encounter_id: IdPath,
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
 ) -> EncounterView:
-    row = await rt.db.run(lambda s: IntakeRepository(s).encounter(hospital.id, encounter_id))
-    if row is None:
+    rows = await rt.db.run(
+        lambda s: handlers.read_encounters(s, settings, hospital, route, encounter_id=encounter_id)
+    )
+    if not rows:
         raise HTTPException(404, f"no encounter {encounter_id} for this hospital")
-    return EncounterView.of(row)
+    return EncounterView.of(rows[0])
 
 
 @router.get("/v1/encounters")
 async def list_encounters(
     hospital: CurrentHospital,
     rt: RuntimeDep,
-    status: str | None = None,
+    settings: SettingsDep,
+    route: RouteName,
+    status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,30}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[EncounterView]:
-    rows = await rt.db.run(lambda s: IntakeRepository(s).encounters(hospital.id, limit, status))
+    rows = await rt.db.run(
+        lambda s: handlers.read_encounters(s, settings, hospital, route, status=status, limit=limit)
+    )
     return [EncounterView.of(r) for r in rows]
 
 
@@ -155,25 +187,47 @@ async def list_encounters(
 async def list_queries(
     hospital: CurrentHospital,
     rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
     status: Literal["open", "answered", "withdrawn", "cancelled"] | None = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
-    """Physician queries on your encounters, oldest first (open ones by default)."""
-    rows = await rt.db.run(lambda s: IntakeRepository(s).queries(hospital.id, status, limit))
+    """Physician queries on your encounters, oldest first (open ones by default); each read
+    is recorded."""
+    rows = await rt.db.run(
+        lambda s: physician_queries.read_queries(s, settings, hospital, route, status, limit)
+    )
     return [physician_queries.query_view(r) for r in rows]
 
 
 @router.get("/v1/queries/{query_id}")
-async def get_query(query_id: str, hospital: CurrentHospital, rt: RuntimeDep) -> dict[str, Any]:
-    row = await rt.db.run(lambda s: IntakeRepository(s).query(hospital.id, query_id))
+async def get_query(
+    query_id: IdPath,
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
+) -> dict[str, Any]:
+    row = await rt.db.run(
+        lambda s: physician_queries.read_query(s, settings, hospital, route, query_id)
+    )
     if row is None:
         raise HTTPException(404, f"no query {query_id} for this hospital")
     return physician_queries.query_view(row)
 
 
-@router.post("/v1/queries/{query_id}/answer", response_model=None)
+@router.post(
+    "/v1/queries/{query_id}/answer",
+    response_model=None,
+    responses={409: problem_response("The query was answered, withdrawn or cancelled")},
+)
 async def answer_query(
-    query_id: str, body: AnswerIn, hospital: CurrentHospital, rt: RuntimeDep, settings: SettingsDep
+    query_id: IdPath,
+    body: AnswerIn,
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
 ) -> dict[str, Any] | JSONResponse:
     """Answer as the physician (NPI): the answer becomes an addendum on the chart and the
     coder gets the task back."""
@@ -181,7 +235,7 @@ async def answer_query(
     try:
         row = await rt.db.run(
             lambda s: physician_queries.answer_query(
-                s, settings, hospital, query_id, body.answered_by_npi, answer
+                s, settings, hospital, query_id, body.answered_by_npi, answer, route
             )
         )
     except physician_queries.QueryNotFound as exc:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.intake import SERVICE, handlers, physician_queries
+from services.intake.access_api import router as access_router
 from services.intake.api import router
 from services.intake.db import TABLES
 from shared.events import topics
@@ -26,6 +27,10 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             rt.start_consumer(topics.ENCOUNTERS_CODED, rt.transactional(handlers.record_coded))
             rt.start_consumer(topics.CLAIMS_STATUS, rt.transactional(handlers.record_claim_status))
             rt.start_consumer(
+                topics.ENCOUNTERS_RETURNED, rt.transactional(handlers.record_returned)
+            )
+            rt.start_consumer(topics.ACCESS_LOG, rt.transactional(handlers.store_access))
+            rt.start_consumer(
                 topics.PHYSICIAN_QUERIES, rt.transactional(physician_queries.record_query)
             )
             rt.start_consumer(
@@ -36,4 +41,5 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
 
     app = service_app(SERVICE, settings, lifespan)
     app.include_router(router)
+    app.include_router(access_router)
     return app

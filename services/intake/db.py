@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from services.intake.access_db import AccessRecord
 from shared.crypto import EncryptedText
 
 
@@ -52,6 +53,8 @@ class Encounter(SQLModel, table=True):
     claim_total: str | None = None
     claim_paid: str | None = None
     claim_history: str = "[]"  # JSON list of {status, reason, at}
+    # Why a coder returned the encounter uncoded ("<reason>: <note>"); may quote the chart.
+    return_reason: str | None = Field(default=None, sa_type=EncryptedText)
     received_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
 
@@ -78,7 +81,7 @@ class HospitalQuery(SQLModel, table=True):
     closed_at: datetime | None = None
 
 
-TABLES = (Hospital, Encounter, HospitalQuery)
+TABLES = (Hospital, Encounter, AccessRecord, HospitalQuery)
 
 
 class IntakeRepository:

@@ -1,17 +1,23 @@
-"""Intake use cases: register hospitals, receive encounters, follow them to their claim."""
+"""Intake use cases: register hospitals, receive encounters, follow them to their claim, keep
+the platform's PHI access log."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlmodel import Session
 
 from services.intake import SERVICE
+from services.intake.access_db import AccessLog, AccessRecord
 from services.intake.db import Encounter, Hospital, IntakeRepository
+from shared.access import Reader, record_access
 from shared.events import topics
-from shared.events.assignment import EncounterCoded
+from shared.events.access import PhiAccessed
+from shared.events.assignment import EncounterCoded, EncounterReturned
 from shared.events.claims import ClaimStatusChanged
 from shared.events.envelope import Envelope
 from shared.events.intake import (
@@ -116,6 +122,13 @@ def record_coded(session: Session, envelope: Envelope) -> None:
     _update(session, envelope, coded.encounter_key, status="coded")
 
 
+def record_returned(session: Session, envelope: Envelope) -> None:
+    """A coder could not code the encounter: the hospital sees `returned` and why."""
+    returned = envelope.payload(EncounterReturned)
+    reason = returned.reason + (f": {returned.note}" if returned.note else "")
+    _update(session, envelope, returned.encounter_key, status="returned", return_reason=reason)
+
+
 def record_claim_status(session: Session, envelope: Envelope) -> None:
     change = envelope.payload(ClaimStatusChanged)
     fields = {
@@ -152,3 +165,60 @@ def _update(
         encounter.claim_history = json.dumps([*json.loads(encounter.claim_history), history_step])
     encounter.updated_at = datetime.now(UTC)
     session.add(encounter)
+
+
+def read_encounters(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    route: str,
+    *,
+    encounter_id: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+) -> list[Encounter]:
+    """The hospital's encounter (or a page of them), each read recorded in the access log."""
+    repo = IntakeRepository(session)
+    if encounter_id is not None:
+        row = repo.encounter(hospital.id, encounter_id)
+        rows = [row] if row is not None else []
+    else:
+        rows = repo.encounters(hospital.id, limit, status)
+    record_reads(session, settings, hospital, "encounter.read", route, rows)
+    return rows
+
+
+class HasEncounterKey(Protocol):
+    @property
+    def encounter_key(self) -> str: ...
+
+
+def record_reads(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    action: str,
+    route: str,
+    rows: Iterable[HasEncounterKey],
+) -> None:
+    """One access record per row the hospital reads (an encounter, a query on one)."""
+    reader = Reader(hospital.id, "hospital", hospital.id)
+    for row in rows:
+        record_access(
+            session,
+            settings,
+            reader,
+            action,
+            route,
+            tenant=hospital.id,
+            encounter_key=row.encounter_key,
+        )
+
+
+def store_access(session: Session, envelope: Envelope) -> None:
+    """Append a record from `access.log` once (the topic is delivered at least once)."""
+    accessed = envelope.payload(PhiAccessed)
+    log = AccessLog(session)
+    if log.has(envelope.id):
+        return
+    log.append(AccessRecord(event_id=envelope.id, **accessed.model_dump()))

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from services.intake import SERVICE
 from services.intake.db import Hospital, HospitalQuery, IntakeRepository
 from services.intake.domain.answers import Option, answer_problems
+from services.intake.handlers import record_reads
 from shared.events import topics
 from shared.events.assignment import (
     EncounterCancelled,
@@ -110,6 +111,29 @@ def _cancelled(repo: IntakeRepository, cancelled: EncounterCancelled) -> None:
         repo.add(query)
 
 
+def read_queries(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    route: str,
+    status: str | None,
+    limit: int,
+) -> list[HospitalQuery]:
+    """The hospital's queries; each read is an access record."""
+    rows = IntakeRepository(session).queries(hospital.id, status, limit)
+    record_reads(session, settings, hospital, "query.read", route, rows)
+    return rows
+
+
+def read_query(
+    session: Session, settings: ChartflowSettings, hospital: Hospital, route: str, query_id: str
+) -> HospitalQuery | None:
+    row = IntakeRepository(session).query(hospital.id, query_id)
+    if row is not None:
+        record_reads(session, settings, hospital, "query.read", route, [row])
+    return row
+
+
 def answer_query(
     session: Session,
     settings: ChartflowSettings,
@@ -117,8 +141,10 @@ def answer_query(
     query_id: str,
     npi: str,
     answer: PhysicianAnswer,
+    route: str,
 ) -> HospitalQuery:
-    """Record the physician's answer and announce it (it becomes an addendum on the chart)."""
+    """Record the physician's answer and announce it (it becomes an addendum on the chart);
+    the query shown back is a read."""
     repo = IntakeRepository(session)
     query = repo.query(hospital.id, query_id)
     if query is None:
@@ -149,6 +175,7 @@ def answer_query(
         id=f"query-answered-{query.id}",
     )
     add_to_outbox(session, settings.topic(topics.QUERY_ANSWERS), envelope)
+    record_reads(session, settings, hospital, "query.read", route, [query])
     return query
 
 

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from shared.events.bounds import NOTE_TEXT, age_on
 from shared.events.codes import DiagnosisCode, ProcedureCode
+from shared.events.coding import ReturnReason
 from shared.events.envelope import EventData
 from shared.events.intake import (
     Admission,
@@ -17,6 +19,14 @@ from shared.events.intake import (
     EncounterClass,
     EncounterDocument,
     Provider,
+)
+from shared.events.phi import (
+    CHART_PHI,
+    ENCOUNTER_PHI,
+    NO_PHI,
+    OPS_REASON_PHI,
+    RETURN_NOTE_PHI,
+    under,
 )
 
 
@@ -41,8 +51,7 @@ class CodingChart(BaseModel):
 
     @classmethod
     def of(cls, document: EncounterDocument) -> CodingChart:
-        birth, on = document.patient.birth_date, document.service_date
-        age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+        age = age_on(document.patient.birth_date, document.service_date)
         return cls(
             **document.model_dump(exclude={"patient", "coverage", "external_id"}),
             patient=ChartPatient(sex=document.patient.sex, age=age),
@@ -53,6 +62,7 @@ class CodingTaskCreated(EventData):
     """A coding task for a vendor pool; carries the chart the coder needs, nothing more."""
 
     event_type = "chartflow.assignment.coding_task.created"
+    phi_paths = under("chart", CHART_PHI)
 
     task_id: str
     encounter_key: str
@@ -67,6 +77,7 @@ class CodingTaskCreated(EventData):
 
 class EncounterCoded(EventData):
     event_type = "chartflow.assignment.encounter.coded"
+    phi_paths = under("encounter", ENCOUNTER_PHI)
 
     encounter_key: str
     hospital_id: str
@@ -77,21 +88,36 @@ class EncounterCoded(EventData):
     coder_id: str
 
 
+class EncounterReturned(EventData):
+    """The encounter goes back to the hospital uncoded, with the coder's reason."""
+
+    event_type = "chartflow.assignment.encounter.returned"
+    phi_paths = RETURN_NOTE_PHI
+
+    encounter_key: str
+    hospital_id: str
+    task_id: str
+    reason: ReturnReason
+    note: str | None = None
+
+
 class CodingTaskWithdrawn(EventData):
     """Take the task off its worklist: reassigned elsewhere, the encounter cancelled, or coded
-    from another task."""
+    or returned to the hospital from another task."""
 
     event_type = "chartflow.assignment.coding_task.withdrawn"
+    phi_paths = NO_PHI
 
     task_id: str
     encounter_key: str
-    reason: Literal["reassigned", "cancelled", "coded_elsewhere"]
+    reason: Literal["reassigned", "cancelled", "coded_elsewhere", "returned"]
 
 
 class CodingTaskHeld(EventData):
     """Ops put the encounter on hold: the task leaves the worklist until it is released."""
 
     event_type = "chartflow.assignment.coding_task.held"
+    phi_paths = NO_PHI
 
     task_id: str
     encounter_key: str
@@ -101,6 +127,7 @@ class CodingTaskResumed(EventData):
     """The hold is over: the task is back on its coder's worklist, due at `due_at`."""
 
     event_type = "chartflow.assignment.coding_task.resumed"
+    phi_paths = NO_PHI
 
     task_id: str
     encounter_key: str
@@ -111,6 +138,7 @@ class CodingTaskRescheduled(EventData):
     """The task's SLA due time moved (a paused clock, or ops extended it)."""
 
     event_type = "chartflow.assignment.coding_task.rescheduled"
+    phi_paths = NO_PHI
 
     task_id: str
     encounter_key: str
@@ -121,6 +149,7 @@ class QueryReminded(EventData):
     """A physician query is still unanswered: reminder `reminder` of the hospital's policy."""
 
     event_type = "chartflow.assignment.query.reminded"
+    phi_paths = NO_PHI
 
     query_id: str
     encounter_key: str
@@ -133,6 +162,7 @@ class QueryEscalated(EventData):
     """Still unanswered after the last reminder: the hospital's CDI contact must follow up."""
 
     event_type = "chartflow.assignment.query.escalated"
+    phi_paths = NO_PHI
 
     query_id: str
     encounter_key: str
@@ -147,6 +177,7 @@ class EncounterEscalated(EventData):
     used up): ops must act. Listed at assignment's `GET /v1/escalations`."""
 
     event_type = "chartflow.assignment.encounter.escalated"
+    phi_paths = NO_PHI
 
     escalation_id: str
     encounter_key: str
@@ -161,7 +192,8 @@ class EncounterCancelled(EventData):
     """Ops cancelled the encounter: it will not be coded or billed."""
 
     event_type = "chartflow.assignment.encounter.cancelled"
+    phi_paths = OPS_REASON_PHI
 
     encounter_key: str
     hospital_id: str
-    reason: str = Field(max_length=500)
+    reason: str = Field(max_length=500, pattern=NOTE_TEXT)

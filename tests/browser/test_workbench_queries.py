@@ -4,11 +4,9 @@ question refused with its reason, a compliant one sent, then withdrawn from "My 
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,25 +14,17 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
-from services.coding import handlers
 from services.coding.app import create_app
-from shared.events.assignment import CodingChart, CodingTaskCreated
-from shared.events.envelope import Envelope
-from shared.events.intake import EncounterDocument
 from shared.settings import ChartflowSettings
+from tests.coding_tasks import deliver_task
+from tests.conftest import ADMIN_TOKEN
+from tests.ports import free_ports
 
 pytestmark = pytest.mark.browser
 
 DEMO = json.loads((Path(__file__).parents[2] / "deploy/demo/data.json").read_text())
 ENCOUNTER = DEMO["encounters"][0]["encounter"]
 QUOTE = "right knee primary osteoarthritis"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -45,10 +35,10 @@ def workbench(tmp_path: Path) -> Iterator[tuple[str, str]]:
         database_url=None,  # SQLite of its own, whatever DATABASE_URL says
         kafka_bootstrap_servers="127.0.0.1:1",  # no event leaves: they stay in the outbox
         chartflow_var=tmp_path,
-        admin_token="test-admin",
+        admin_token=ADMIN_TOKEN,
     )
     app = create_app(settings, frozenset({"api"}))
-    port = _free_port()
+    [port] = free_ports(1)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -58,19 +48,9 @@ def workbench(tmp_path: Path) -> Iterator[tuple[str, str]]:
     coder = {"id": "coder-ava", "vendor_id": "northstar", "name": "Ava",
              "pools": ["pro"], "credentials": ["CPC"]}  # fmt: skip
     answer = httpx.post(
-        f"{url}/v1/admin/coders", json=coder, headers={"Authorization": "Bearer test-admin"}
+        f"{url}/v1/admin/coders", json=coder, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
     )
-    created = CodingTaskCreated(
-        task_id="task-1",
-        encounter_key="mercy:DEMO-OV-1001",
-        hospital_id="mercy",
-        vendor_id="northstar",
-        pool_id="pro",
-        due_at=datetime.now(UTC) + timedelta(days=1),
-        chart=CodingChart.of(EncounterDocument.model_validate(ENCOUNTER)),
-    )
-    envelope = Envelope.wrap(created, source="test", subject="k", tenant="mercy")
-    app.state.runtime.db.run_sync(lambda s: handlers.take_task(s, envelope))
+    deliver_task(app, "task-1")
     try:
         yield url, answer.json()["api_key"]
     finally:

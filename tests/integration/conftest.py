@@ -36,6 +36,7 @@ from shared.events.coding import CodingSubmitted
 from shared.events.envelope import Envelope, EventData
 from shared.events.intake import BillingProvider, EncounterDocument, EncounterReceived
 from shared.kafka import Consumer, Publisher
+from shared.kafka_security import kafka_auth
 from shared.outbox import OutboxEvent, ProcessedEvent
 from shared.settings import ChartflowSettings
 from shared.temporal import connect
@@ -143,7 +144,9 @@ def received(unique: str) -> Envelope:
 
 async def read_messages(stack: Stack, topic: str, count: int) -> list[Envelope]:
     """Every message on the topic: at least `count`, and whatever follows within a second."""
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest", **stack.kafka_auth()
+    )
     await reader.start()
     found: list[Envelope] = []
     try:
@@ -197,26 +200,30 @@ def _coding_database(settings: AssignmentSettings) -> Database:
 
 
 @pytest.fixture
-async def assignment(stack: Stack, unique: str, tmp_path: Path) -> AsyncIterator[Assignment]:
+async def assignment(stack: Stack, namespace: str, tmp_path: Path) -> AsyncIterator[Assignment]:
     settings = AssignmentSettings(
-        kafka_bootstrap_servers=stack.kafka,
+        **stack.kafka_settings("assignment"),  # held to assignment's ACLs
         temporal_address=stack.temporal,
         database_url=stack.database_url,
-        chartflow_namespace_prefix=unique,
+        chartflow_namespace_prefix=namespace,
         chartflow_var=tmp_path,
     )
     db = Database(settings.service_database_url(), TABLES)
     migrations.upgrade(db, "assignment")
     coding_db = _coding_database(settings)
     client = await connect(settings)
-    publisher = Publisher(stack.kafka)
+    publisher = Publisher(stack.kafka, **kafka_auth(settings))
     await publisher.start()
+    # Coding's worklists, fed as coding (its principal, its consumer group).
+    coding_publisher = Publisher(stack.kafka, **stack.kafka_auth("coding"))
+    await coding_publisher.start()
     worklists = Consumer(
         stack.kafka,
         settings.topic(topics.CODING_TASKS),
-        f"{unique}coding",
+        f"{namespace}coding.{topics.CODING_TASKS}",
         lambda envelope: coding_db.run(lambda s: coding_handlers.take_task(s, envelope)),
-        publisher,
+        coding_publisher,
+        **stack.kafka_auth("coding"),
     )
     await worklists.start()
     feeding = asyncio.create_task(worklists.run_forever())
@@ -236,6 +243,7 @@ async def assignment(stack: Stack, unique: str, tmp_path: Path) -> AsyncIterator
         with contextlib.suppress(asyncio.CancelledError):
             await feeding
         await worklists.stop()
+        await coding_publisher.stop()
         await publisher.stop()
         db.close()
         coding_db.close()

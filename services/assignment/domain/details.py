@@ -8,6 +8,9 @@ from datetime import datetime
 from services.assignment.domain.models import CodingStatus, EncounterCodingInput
 from services.assignment.domain.routing import REQUIRED_CREDENTIALS
 
+# Nothing is due any more.
+SETTLED = ("released", "returned", "cancelled")
+
 
 def _time(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "–"
@@ -52,7 +55,7 @@ def current_details(status: CodingStatus, now: datetime) -> str:
     pool = f"pool `{status.pool_id}` · task `{status.task_id}`" if status.pool_id else "no pool yet"
     lines.append(f"**Assigned** {pool}")
     if status.due_at:
-        late = " (**past due**)" if status.due_at < now and status.status != "released" else ""
+        late = " (**past due**)" if status.due_at < now and status.status not in SETTLED else ""
         paused, extended = status.sla_paused_seconds, status.sla_extended_seconds
         lines.append(
             f"**SLA due** {_time(status.due_at)}{late} · paused {_duration(paused)}"
@@ -78,6 +81,7 @@ def current_details(status: CodingStatus, now: datetime) -> str:
         )
     for action in status.ops_actions[-5:]:
         lines.append(
-            f"**Ops** {action.action} by {action.by} at {_time(action.at)}: {action.reason}"
+            f"**Ops** {action.action} by {action.by} at {_time(action.at)}"
+            + (f" (ops action {action.action_id})" if action.action_id else "")
         )
     return "\n\n".join(lines)

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from shared.events.bounds import IDENTIFIER, NOTE_TEXT, PoolId
+
 DAY = 86_400
 
 
@@ -54,6 +56,11 @@ class CodingSubmittedSignal(BaseModel):
     coder_id: str
 
 
+class CodingReturnedSignal(BaseModel):
+    task_id: str
+    coder_id: str
+
+
 class ReleaseRequest(BaseModel):
     encounter_key: str
     task_id: str
@@ -67,26 +74,55 @@ class QuerySignal(BaseModel):
     coder_id: str = ""
 
 
-class OpsRequest(BaseModel):
-    """Who asked for an ops control, and why (kept in the workflow's status)."""
+class OpsSignal(BaseModel):
+    """An ops control as the workflow hears it: who asked, and the ops action stored with its
+    reason (free text, maybe PHI: it stays in assignment's database, out of history)."""
 
-    by: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=500)
+    by: str
+    action_id: int | None = None  # None in histories recorded before reasons moved out
+
+
+class ReassignSignal(OpsSignal):
+    pool_id: str | None = None
+    coder_id: str | None = None
+
+
+class ExtendSlaSignal(OpsSignal):
+    seconds: int
+
+
+class OpsRequest(BaseModel):
+    """Who asks for an ops control, and why."""
+
+    by: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+    reason: str = Field(min_length=1, max_length=500, pattern=NOTE_TEXT)
+
+    def signal(self, action_id: int | None) -> OpsSignal:
+        return OpsSignal(by=self.by, action_id=action_id)
 
 
 class ReassignRequest(OpsRequest):
-    pool_id: str | None = None
-    coder_id: str | None = None
+    pool_id: PoolId | None = None
+    coder_id: str | None = Field(default=None, max_length=64, pattern=IDENTIFIER)
+
+    def signal(self, action_id: int | None) -> ReassignSignal:
+        return ReassignSignal(
+            by=self.by, action_id=action_id, pool_id=self.pool_id, coder_id=self.coder_id
+        )
 
 
 class ExtendSlaRequest(OpsRequest):
     seconds: int = Field(ge=1, le=90 * DAY)
 
+    def signal(self, action_id: int | None) -> ExtendSlaSignal:
+        return ExtendSlaSignal(by=self.by, action_id=action_id, seconds=self.seconds)
+
 
 class EscalationAck(BaseModel):
+    """Ops acknowledged an escalation (their note stays in assignment's database)."""
+
     escalation_id: str
     by: str
-    note: str = ""
 
 
 class TaskNotice(BaseModel):
@@ -128,7 +164,7 @@ class CancelRequest(BaseModel):
     encounter_key: str
     hospital_id: str
     task_ids: list[str]
-    reason: str
+    action_id: int | None = None  # the ops action with the reason
 
 
 class QueryState(BaseModel):
@@ -145,8 +181,9 @@ class QueryState(BaseModel):
 class OpsAction(BaseModel):
     action: str
     by: str
-    reason: str
     at: datetime
+    action_id: int | None = None
+    reason: str | None = None  # from assignment's database, never from the workflow
 
 
 class Escalation(BaseModel):

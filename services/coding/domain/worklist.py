@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 #: A task in one of these states never comes back to a worklist.
-CLOSED = frozenset({"submitted", "withdrawn"})
+CLOSED = frozenset({"submitted", "returned", "withdrawn"})
 
 
 def task_status(current: str, *, has_coder: bool, held: bool, open_queries: int) -> str:

@@ -55,7 +55,7 @@ def test_current_details_show_state_sla_open_queries_escalations_and_ops() -> No
             Escalation(escalation_id="e1", kind="query_unanswered", at=NOW),
             Escalation(escalation_id="e2", kind="no_other_pool", at=NOW, acknowledged_by="jo"),
         ],
-        ops_actions=[OpsAction(action="hold", by="jo", reason="ticket 42", at=NOW)],
+        ops_actions=[OpsAction(action="hold", by="jo", at=NOW, action_id=7, reason="ticket 42")],
     )
 
     details = current_details(status, NOW)
@@ -71,4 +71,5 @@ def test_current_details_show_state_sla_open_queries_escalations_and_ops() -> No
         in details
     )
     assert "**Escalation** no other pool at 2026-09-14 12:00:00 UTC, acknowledged by jo" in details
-    assert "**Ops** hold by jo at 2026-09-14 12:00:00 UTC: ticket 42" in details
+    assert "**Ops** hold by jo at 2026-09-14 12:00:00 UTC (ops action 7)" in details
+    assert "ticket 42" not in details  # free text stays out of the Temporal UI

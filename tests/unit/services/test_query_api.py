@@ -19,8 +19,6 @@ from services.coding.app import create_app as coding_app
 from services.intake import physician_queries as intake_queries
 from services.intake.app import create_app as intake_app
 from shared.events.assignment import (
-    CodingChart,
-    CodingTaskCreated,
     CodingTaskHeld,
     CodingTaskResumed,
     CodingTaskWithdrawn,
@@ -30,12 +28,14 @@ from shared.events.assignment import (
 )
 from shared.events.coding import QueryContent, QueryOption, QueryRaised
 from shared.events.envelope import Envelope, EventData
-from shared.events.intake import EncounterDocument, PhysicianAnswer, QueryAnswered
+from shared.events.intake import PhysicianAnswer, QueryAnswered
 from shared.outbox import OutboxEvent
 from shared.settings import ChartflowSettings
+from tests.coding_tasks import deliver_task
+from tests.conftest import ADMIN_TOKEN
 
 DEMO = json.loads((Path(__file__).parents[3] / "deploy/demo/data.json").read_text())
-ADMIN = {"Authorization": "Bearer test-admin"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ENCOUNTER = DEMO["encounters"][0]["encounter"]
 NOTE = ENCOUNTER["documents"][0]["text"]
 KEY = "mercy:DEMO-OV-1001"
@@ -55,7 +55,7 @@ def _settings(service: str, tmp_path: Path) -> ChartflowSettings:
         database_url=None,  # SQLite of its own, whatever DATABASE_URL says
         kafka_bootstrap_servers="127.0.0.1:1",
         chartflow_var=tmp_path,
-        admin_token="test-admin",
+        admin_token=ADMIN_TOKEN,
     )
 
 
@@ -64,10 +64,13 @@ def _deliver(app: FastAPI, handle: Any, data: EventData, event_id: str | None = 
     app.state.runtime.db.run_sync(lambda s: handle(s, envelope))
 
 
-def _outbox(app: FastAPI, event_type: str) -> list[dict[str, Any]]:
+def _outbox(app: FastAPI, kind: type[EventData], sealed: str = "") -> list[dict[str, Any]]:
+    """The `kind` events waiting in the outbox, opened; `sealed` (PHI) shows in none as sent."""
     rows = app.state.runtime.db.run_sync(lambda s: list(s.exec(select(OutboxEvent))))
     envelopes = [Envelope.model_validate_json(r.payload) for r in rows]
-    return [e.data for e in envelopes if e.type == event_type]
+    found = [e for e in envelopes if e.type == kind.event_type]
+    assert not sealed or all(sealed not in json.dumps(e.data) for e in found)
+    return [e.payload(kind).model_dump(mode="json") for e in found]
 
 
 @pytest.fixture
@@ -78,16 +81,7 @@ def coding(tmp_path: Path) -> Iterator[tuple[TestClient, FastAPI]]:
             body = {"id": coder, "vendor_id": "northstar", "name": coder,
                     "pools": ["pro"], "credentials": ["CPC"]}  # fmt: skip
             client.post("/v1/admin/coders", json=body, headers=ADMIN)
-        created = CodingTaskCreated(
-            task_id="task-1",
-            encounter_key=KEY,
-            hospital_id="mercy",
-            vendor_id="northstar",
-            pool_id="pro",
-            due_at=datetime.now(UTC) + timedelta(days=1),
-            chart=CodingChart.of(EncounterDocument.model_validate(ENCOUNTER)),
-        )
-        _deliver(app, coding_handlers.take_task, created)
+        deliver_task(app, "task-1")
         yield client, app
 
 
@@ -121,7 +115,7 @@ def test_a_refused_query_names_every_reason_and_nothing_is_sent(
         ("QUERY_LEADING_DRG", "question"),
     ]
     assert client.get("/v1/queries", headers=ava).json() == []
-    assert _outbox(app, QueryRaised.event_type) == []
+    assert _outbox(app, QueryRaised) == []
     assert _worklist(client, ava) == ["task-1"]
 
 
@@ -138,7 +132,7 @@ def test_a_query_takes_the_task_off_the_worklist_until_withdrawn_by_its_coder(
     assert _worklist(client, ava) == []
     assert client.post("/v1/tasks/task-1/codes", json=DEMO["encounters"][0]["coding"],
                        headers=ava).status_code == 409  # fmt: skip
-    [event] = _outbox(app, QueryRaised.event_type)
+    [event] = _outbox(app, QueryRaised, sealed=QUOTE)
     assert event["content"]["options"][2] == {"text": "Other (please specify)", "kind": "other"}
     assert client.post(f"/v1/queries/{query_id}/withdraw", headers=ben).status_code == 404
     withdrawn = client.post(f"/v1/queries/{query_id}/withdraw", headers=ava)
@@ -261,7 +255,7 @@ def test_the_hospital_answers_its_own_queries_with_an_answer_that_fits(
     assert answered.json()["answer"] == {"choice": "Primary", "text": None,
                                          "answered_by_npi": "1112223338"}  # fmt: skip
     assert again.status_code == 409
-    [event] = _outbox(app, QueryAnswered.event_type)
+    [event] = _outbox(app, QueryAnswered, sealed="Primary")
     assert (event["query_id"], event["answer"]["choice"]) == ("q-1", "Primary")
     assert client.get("/v1/queries", headers=mercy).json() == []  # open ones by default
 

@@ -1,7 +1,7 @@
 """physician queries, escalations and ops controls
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-29 05:54:32.803380
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("acknowledged_by", sa.String(length=64), nullable=True),
         sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("escalation", schema=None) as batch_op:
@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=30), nullable=False),
         sa.Column("detail", sa.String(length=200), nullable=False),
         sa.Column("by", sa.String(length=64), nullable=False),
-        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
