@@ -38,14 +38,20 @@ from shared.settings import ChartflowSettings
 #: exception: every service records its own reads there, and only intake reads it).
 OWNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "intake": (topics.ENCOUNTERS_RECEIVED, topics.ACCESS_LOG),
+        "intake": (topics.ENCOUNTERS_RECEIVED, topics.QUERY_ANSWERS, topics.ACCESS_LOG),
         "assignment": (
             topics.CODING_TASKS,
             topics.ENCOUNTERS_CODED,
             topics.ENCOUNTERS_RETURNED,
+            topics.ASSIGNMENT_EVENTS,
             topics.ACCESS_LOG,
         ),
-        "coding": (topics.CODING_EVENTS, topics.CODING_SCORECARDS, topics.ACCESS_LOG),
+        "coding": (
+            topics.CODING_EVENTS,
+            topics.PHYSICIAN_QUERIES,
+            topics.CODING_SCORECARDS,
+            topics.ACCESS_LOG,
+        ),
         "claims": (topics.CLAIMS_STATUS, topics.ACCESS_LOG),
     }
 )
@@ -56,11 +62,18 @@ CONSUMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             topics.ENCOUNTERS_CODED,
             topics.CLAIMS_STATUS,
             topics.ENCOUNTERS_RETURNED,
+            topics.PHYSICIAN_QUERIES,
+            topics.ASSIGNMENT_EVENTS,
             topics.ACCESS_LOG,
             topics.CODING_SCORECARDS,
         ),
-        "assignment": (topics.ENCOUNTERS_RECEIVED, topics.CODING_EVENTS),
-        "coding": (topics.CODING_TASKS,),
+        "assignment": (
+            topics.ENCOUNTERS_RECEIVED,
+            topics.CODING_EVENTS,
+            topics.PHYSICIAN_QUERIES,
+            topics.QUERY_ANSWERS,
+        ),
+        "coding": (topics.CODING_TASKS, topics.QUERY_ANSWERS),
         "claims": (topics.ENCOUNTERS_CODED,),
     }
 )

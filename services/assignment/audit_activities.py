@@ -83,4 +83,9 @@ class AuditActivities(AssignmentActivities):
             credentials=sorted(REQUIRED_CREDENTIALS.get(request.encounter_class, ())),
             prefer_other_vendor=request.prefer_other_vendor,
         )
-        await self._publish(topics.CODING_TASKS, event, received, f"audit-{request.audit_id}")
+        await self._publish(
+            topics.CODING_TASKS,
+            event,
+            (request.encounter_key, received.hospital_id),
+            f"audit-{request.audit_id}",
+        )

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from services.coding import SERVICE, audits, handlers, scorecards
+from services.coding import SERVICE, audits, handlers, physician_queries, scorecards
 from services.coding.api import router
 from services.coding.audit_api import router as audit_router
 from services.coding.db import TABLES
@@ -33,6 +33,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         if "consumer" in roles:
             rt.start_outbox_relay()
             rt.start_consumer(topics.CODING_TASKS, rt.transactional(take_work))
+            rt.start_consumer(topics.QUERY_ANSWERS, rt.transactional(physician_queries.take_answer))
             rt.loops.start(
                 "scorecards", lambda: scorecards.publish_scorecards_forever(rt.db, settings)
             )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, SQLModel, col, func, select
 
-from services.coding.db import Audit, CodingTask, ScorecardMark
+from services.coding.db import Audit, CodingTask, PhysicianQuery, ScorecardMark
 
 
 class AuditRepository:
@@ -66,6 +66,17 @@ class AuditRepository:
             col(Audit.task_id).in_(task_ids), col(Audit.status).in_(("unassigned", "recoding"))
         )
         return set(self.session.exec(query))
+
+    def query_counts(self, task_ids: list[str]) -> dict[str, int]:
+        """Physician queries raised on each of these tasks (withdrawn ones too: they were asked)."""
+        if not task_ids:
+            return {}
+        query = (
+            select(PhysicianQuery.task_id, func.count())
+            .where(col(PhysicianQuery.task_id).in_(task_ids))
+            .group_by(col(PhysicianQuery.task_id))
+        )
+        return {task: int(n) for task, n in self.session.exec(query).all()}
 
     def of_tasks(self, task_ids: list[str]) -> dict[str, Audit]:
         """The completed audits of these coded tasks, by task id."""

@@ -105,7 +105,7 @@ def open_audit(
         tenant=audit.hospital_id,
         encounter_key=audit.encounter_key,
     )
-    chart, _problems = read_chart(task)
+    chart, _problems = read_chart(task, CodingRepository(session).queries_of(task.encounter_key))
     view: dict[str, Any] = {"audit": audit_summary(audit), "chart": chart}
     if audit.status != "recoding":
         view["reconciliation"] = reconciliation(audit, task)
@@ -119,7 +119,7 @@ def submit_recode(
     audit, task = _own_audit(session, auditor, audit_id)
     if audit.status != "recoding":
         raise AuditStepDone(f"audit {audit_id} was re-coded already")
-    check_codes(task, submission)
+    check_codes(CodingRepository(session), task, submission)
     audit.recode = json.dumps(_codes(submission.diagnoses, submission.procedures))
     audit.status, audit.recoded_at = "reconciling", now()
     session.add(audit)
@@ -147,7 +147,7 @@ def reconcile(
         [ProcedureCode.model_validate(p) for p in final["procedures"]],
         confirm_warnings,
     )
-    check_codes(task, submission)
+    check_codes(CodingRepository(session), task, submission)
     why = {r.difference_id: r for r in rulings}
     audit.decisions = json.dumps(
         [

@@ -50,11 +50,12 @@ def coded_encounters(session: Session, period: str, **filters: str | None) -> li
     since, until = period_bounds(period)
     repo = AuditRepository(session)
     tasks = repo.coded_tasks(since, until, **filters)
-    audits = repo.of_tasks([t.id for t in tasks])
-    return [_coded(task, audits.get(task.id)) for task in tasks]
+    ids = [t.id for t in tasks]
+    audits, queries = repo.of_tasks(ids), repo.query_counts(ids)
+    return [_coded(task, audits.get(task.id), queries.get(task.id, 0)) for task in tasks]
 
 
-def _coded(task: CodingTask, audit: Audit | None) -> CodedEncounter:
+def _coded(task: CodingTask, audit: Audit | None, queries: int) -> CodedEncounter:
     finished = task.submitted_at or task.created_at
     return CodedEncounter(
         coder_id=task.coder_id or "",
@@ -62,6 +63,7 @@ def _coded(task: CodingTask, audit: Audit | None) -> CodedEncounter:
         vendor_id=task.vendor_id,
         hospital_id=task.hospital_id,
         turnaround_seconds=(finished - task.created_at).total_seconds(),
+        queries=queries,
         audit=_figures(audit) if audit else None,
     )
 

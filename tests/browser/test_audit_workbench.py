@@ -4,42 +4,17 @@ on any console error, failed request or error answer, and on any element that is
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
-from services.coding import audits, handlers
-from services.coding.app import create_app
-from shared.events.assignment import AuditTaskCreated, CodingChart, CodingTaskCreated
-from shared.events.envelope import Envelope
-from shared.events.intake import EncounterDocument
-from shared.settings import ChartflowSettings
+from tests.browser.conftest import CodingServer
+from tests.coding_tasks import ENCOUNTER_KEY, deliver_audit, deliver_task
 
 pytestmark = pytest.mark.browser
-
-DEMO = json.loads((Path(__file__).parents[2] / "deploy/demo/data.json").read_text())
-KEY = "mercy:DEMO-OV-1001"
-DUE = datetime.now(UTC) + timedelta(days=1)
-
-
-@dataclass
-class Coding:
-    url: str
-    app: FastAPI
-    keys: dict[str, str]
 
 
 @dataclass
@@ -64,57 +39,13 @@ class Watched:
         return page
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _deliver(app: FastAPI, event: Any) -> None:
-    envelope = Envelope.wrap(event, source="assignment", subject=KEY, tenant="mercy")
-    take = handlers.take_task if isinstance(event, CodingTaskCreated) else audits.take_audit
-    app.state.runtime.db.run_sync(lambda s: take(s, envelope))
-
-
 @pytest.fixture
-def coding(tmp_path: Path) -> Iterator[Coding]:
-    """Coding's API and pages on a real port, coder Ava and auditor Olga registered, one task
-    on Ava's worklist."""
-    settings = ChartflowSettings(
-        service_name="coding",
-        database_url=None,  # SQLite of its own, whatever DATABASE_URL says
-        kafka_bootstrap_servers="127.0.0.1:1",  # no event leaves: they stay in the outbox
-        chartflow_var=tmp_path,
-        admin_token="test-admin-token-for-the-browser-tests",
-    )
-    app = create_app(settings, frozenset({"api"}))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{server.config.port}"
-    admin = {"Authorization": f"Bearer {settings.admin_token}"}
-    keys = {}
-    for person, role in (("coder-ava", "coder"), ("auditor-olga", "auditor")):
-        body = {"id": person, "vendor_id": "northstar", "name": person, "role": role,
-                "pools": ["northstar-pro"], "credentials": ["CPC"]}  # fmt: skip
-        keys[person] = httpx.post(f"{url}/v1/admin/coders", json=body, headers=admin).json()[
-            "api_key"
-        ]
-    chart = CodingChart.of(EncounterDocument.model_validate(DEMO["encounters"][0]["encounter"]))
-    _deliver(app, CodingTaskCreated(
-        task_id="task-1", encounter_key=KEY, hospital_id="mercy", vendor_id="northstar",
-        pool_id="northstar-pro", due_at=DUE, chart=chart,
-    ))  # fmt: skip
-    try:
-        yield Coding(url, app, keys)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def coding(coding_server: CodingServer) -> tuple[CodingServer, dict[str, str]]:
+    """Coder Ava with one task on her worklist, and auditor Olga of her vendor."""
+    keys = {person: coding_server.register(person, role)
+            for person, role in (("coder-ava", "coder"), ("auditor-olga", "auditor"))}  # fmt: skip
+    deliver_task(coding_server.app, "task-1")
+    return coding_server, keys
 
 
 def _sign_in(page: Page, url: str, key: str, button: str) -> None:
@@ -123,9 +54,9 @@ def _sign_in(page: Page, url: str, key: str, button: str) -> None:
     page.click(button)
 
 
-def _code_on_the_workbench(page: Page, coding: Coding) -> None:
-    _sign_in(page, f"{coding.url}/workbench", coding.keys["coder-ava"], "#load")
-    page.click(f"text={KEY}")
+def _code_on_the_workbench(page: Page, url: str, key: str) -> None:
+    _sign_in(page, f"{url}/workbench", key, "#load")
+    page.click(f"text={ENCOUNTER_KEY}")
     expect(page.locator("#chart")).to_contain_text("osteoarthritis")
     for code in ("E11.9", "I10", "M17.11"):
         page.fill("#search", code)
@@ -141,9 +72,9 @@ def _code_on_the_workbench(page: Page, coding: Coding) -> None:
     expect(page.locator("#worklist tr")).to_have_count(0)
 
 
-def _audit_blind_and_reconcile(page: Page, coding: Coding) -> None:
-    _sign_in(page, f"{coding.url}/audits", coding.keys["auditor-olga"], "#load")
-    page.click(f"#audits tr:has-text('{KEY}')")
+def _audit_blind_and_reconcile(page: Page, url: str, key: str) -> None:
+    _sign_in(page, f"{url}/audits", key, "#load")
+    page.click(f"#audits tr:has-text('{ENCOUNTER_KEY}')")
     expect(page.locator("#chart")).to_contain_text("osteoarthritis")
     expect(page.locator("#recode")).to_be_visible()
     expect(page.locator("#reconciliation")).to_be_hidden()
@@ -173,20 +104,17 @@ def _audit_blind_and_reconcile(page: Page, coding: Coding) -> None:
 
 
 def test_a_coder_codes_an_auditor_audits_blind_and_the_coder_reads_the_rationale(
-    browser: Browser, coding: Coding
+    browser: Browser, coding: tuple[CodingServer, dict[str, str]]
 ) -> None:
+    server, keys = coding
     watched = Watched()
     coder = watched.watch(browser.new_page())
     auditor = watched.watch(browser.new_page())
 
-    _code_on_the_workbench(coder, coding)
+    _code_on_the_workbench(coder, server.url, keys["coder-ava"])
     expect(coder.locator("#feedback tr")).to_have_count(0)
-    _deliver(coding.app, AuditTaskCreated(
-        audit_id="audit-1", encounter_key=KEY, hospital_id="mercy", task_id="task-1",
-        coder_id="coder-ava", vendor_id="northstar", pool_id="northstar-pro", due_at=DUE,
-        rule="new_coder", reason="0 of 30 audits done", credentials=["CPC"],
-    ))  # fmt: skip
-    _audit_blind_and_reconcile(auditor, coding)
+    deliver_audit(server.app, "audit-1", "task-1", "coder-ava")
+    _audit_blind_and_reconcile(auditor, server.url, keys["auditor-olga"])
     coder.click("#load")
 
     feedback = coder.locator("#feedback tr")
@@ -197,16 +125,20 @@ def test_a_coder_codes_an_auditor_audits_blind_and_the_coder_reads_the_rationale
     assert watched.problems == []
 
 
-def test_the_scorecard_page_shows_the_coders_month(browser: Browser, coding: Coding) -> None:
+def test_the_scorecard_page_shows_the_coders_month(
+    browser: Browser, coding: tuple[CodingServer, dict[str, str]]
+) -> None:
+    server, keys = coding
     watched = Watched()
     page = watched.watch(browser.new_page())
-    _code_on_the_workbench(page, coding)
+    _code_on_the_workbench(page, server.url, keys["coder-ava"])
 
-    _sign_in(page, f"{coding.url}/scorecards", coding.keys["coder-ava"], "#load")
+    _sign_in(page, f"{server.url}/scorecards", keys["coder-ava"], "#load")
 
     row = page.locator("#scorecards tr")
     expect(row).to_have_count(1)
     expect(row.locator("td").nth(0)).to_have_text("coder-ava")
     expect(row.locator("td").nth(1)).to_have_text("1")  # coded
     expect(row.locator("td").nth(3)).to_have_text("–")  # not audited yet
+    expect(row.locator("td").nth(9)).to_have_text("0")  # no physician query
     assert watched.problems == []

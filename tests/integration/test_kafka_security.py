@@ -43,28 +43,42 @@ ADMIN_TOKEN = "kafka-security-test-admin-token-0123456789"
 WRITES = {
     "intake": {
         "encounters.received",
+        "physician.answers",
         "encounters.coded.dlq",
         "claims.status.dlq",
         "encounters.returned.dlq",
+        "physician.queries.dlq",
+        "assignment.events.dlq",
         "coding.scorecards.dlq",
     },
     "assignment": {
         "coding.tasks",
         "encounters.coded",
         "encounters.returned",
+        "assignment.events",
         "encounters.received.dlq",
         "coding.events.dlq",
+        "physician.queries.dlq",
+        "physician.answers.dlq",
     },
-    "coding": {"coding.events", "coding.scorecards", "coding.tasks.dlq"},
+    "coding": {
+        "coding.events",
+        "physician.queries",
+        "coding.scorecards",
+        "coding.tasks.dlq",
+        "physician.answers.dlq",
+    },
     "claims": {"claims.status", "encounters.coded.dlq"},
 }
 READS = {
-    "intake": {"encounters.coded", "claims.status", "encounters.returned", "coding.scorecards",
-               "encounters.coded.dlq", "claims.status.dlq", "encounters.returned.dlq",
-               "coding.scorecards.dlq"},
-    "assignment": {"encounters.received", "coding.events",
-                   "encounters.received.dlq", "coding.events.dlq"},
-    "coding": {"coding.tasks", "coding.tasks.dlq"},
+    "intake": {"encounters.coded", "claims.status", "encounters.returned", "physician.queries",
+               "assignment.events", "coding.scorecards", "encounters.coded.dlq",
+               "claims.status.dlq", "encounters.returned.dlq", "physician.queries.dlq",
+               "assignment.events.dlq", "coding.scorecards.dlq"},
+    "assignment": {"encounters.received", "coding.events", "physician.queries",
+                   "physician.answers", "encounters.received.dlq", "coding.events.dlq",
+                   "physician.queries.dlq", "physician.answers.dlq"},
+    "coding": {"coding.tasks", "physician.answers", "coding.tasks.dlq", "physician.answers.dlq"},
     "claims": {"encounters.coded", "encounters.coded.dlq"},
 }  # fmt: skip
 TOPICS = (
@@ -73,6 +87,9 @@ TOPICS = (
     "coding.events",
     "encounters.coded",
     "encounters.returned",
+    "physician.queries",
+    "physician.answers",
+    "assignment.events",
     "coding.scorecards",
 )
 ALL_TOPICS = sorted(t for topic in (*TOPICS, "claims.status") for t in (topic, f"{topic}.dlq"))
