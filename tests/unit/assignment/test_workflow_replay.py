@@ -36,6 +36,7 @@ def test_histories_exist_and_carry_no_patient_identifiers() -> None:
         "encounter_coding_query_escalated",
         "encounter_coding_escalated",
         "encounter_coding_cancelled",
+        "encounter_coding_audited",  # sampled as a new coder's, audited, then released
     }
     encounter = DEMO["encounters"][0]["encounter"]
     patient = encounter["patient"]
