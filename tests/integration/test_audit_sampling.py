@@ -13,7 +13,12 @@ from services.assignment.audit_db import AuditRecords
 from services.assignment.domain.models import CodingStatus
 from services.assignment.domain.sampling import SamplingPolicy
 from shared.events import topics
-from shared.events.assignment import AuditTaskCreated, CodingTaskCreated, EncounterCoded
+from shared.events.assignment import (
+    AuditTaskCreated,
+    CodingTaskCreated,
+    EncounterCoded,
+    EncounterEscalated,
+)
 from shared.events.codes import DiagnosisCode
 from shared.events.coding import AuditCompleted
 from tests.integration.conftest import Assignment, of_type, pool, received, replay_and_save, wrap
@@ -108,3 +113,30 @@ async def _created(assignment: Assignment, kind: type[Task], key: str) -> Task:
             ]
             if found:
                 return found[0]
+
+
+async def test_an_overdue_audit_escalates_to_ops_and_the_claim_still_waits_for_it(
+    assignment: Assignment, unique: str
+) -> None:
+    policy = SamplingPolicy(new_coder_audits=NEW_CODER_AUDITS, audit_sla_seconds=1)
+
+    def set_up(session: Session) -> None:
+        session.add(pool("pro-pool", 3600))
+        AuditRecords(session).put("pro-pool", "", policy)
+
+    await assignment.db.run(set_up)
+    key = await _code_one(assignment, unique)
+
+    status = await assignment.wait_for(key, lambda s: s.status == "audit_overdue")
+    [escalated] = [
+        e
+        for e in of_type(await assignment.messages(topics.ASSIGNMENT_EVENTS, 1), EncounterEscalated)
+        if e.encounter_key == key
+    ]
+    assert (escalated.reason, escalated.task_id) == ("audit_overdue", status.task_id)
+    assert [e.kind for e in status.escalations] == ["audit_overdue"]
+    assert await assignment.messages(topics.ENCOUNTERS_CODED, 0) == []  # no claim yet
+    await _audit(assignment, key, status, [DiagnosisCode(code="E11.65")])
+    assert (await assignment.handle(key).result()).status == "released"
+    [coded] = of_type(await assignment.messages(topics.ENCOUNTERS_CODED, 1), EncounterCoded)
+    assert coded.diagnoses == [DiagnosisCode(code="E11.65")]
