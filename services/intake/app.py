@@ -7,9 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.intake import SERVICE, handlers
+from services.intake import SERVICE, fhir_api, handlers, settings_api
 from services.intake.api import router
 from services.intake.db import TABLES
+from services.intake.fhir_http import install_fhir_errors
+from services.intake.inbound_db import INBOUND_TABLES
+from services.intake.settings import intake_settings
 from shared.events import topics
 from shared.http import service_app
 from shared.service import Runtime
@@ -17,9 +20,11 @@ from shared.settings import ChartflowSettings
 
 
 def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
+    intake = intake_settings(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = Runtime.create(settings, TABLES)
+        rt = Runtime.create(intake, (*TABLES, *INBOUND_TABLES))
         app.state.runtime = rt
         if "consumer" in roles:
             rt.start_outbox_relay()
@@ -28,6 +33,10 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         yield
         await rt.stop()
 
-    app = service_app(SERVICE, settings, lifespan)
+    limits = {"/fhir/": intake.fhir_max_bytes, "/v1/bulk/": intake.bulk_max_bytes}
+    app = service_app(SERVICE, intake, lifespan, body_limits=limits)
     app.include_router(router)
+    app.include_router(fhir_api.router)
+    app.include_router(settings_api.router)
+    install_fhir_errors(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -33,16 +34,24 @@ def settings(request: Request) -> ChartflowSettings:
 SettingsDep = Annotated[ChartflowSettings, Depends(settings)]
 
 
-def install_http_conventions(app: FastAPI) -> None:
-    app.add_middleware(BodySizeLimit)
+def install_http_conventions(app: FastAPI, body_limits: Mapping[str, int] | None = None) -> None:
+    app.add_middleware(BodySizeLimit, larger=body_limits)
     install_error_handlers(app)
 
 
-def service_app(service: str, settings: ChartflowSettings, lifespan: Any) -> FastAPI:
-    """A service's FastAPI app with the shared conventions and a `/health` route."""
+def service_app(
+    service: str,
+    settings: ChartflowSettings,
+    lifespan: Any,
+    body_limits: Mapping[str, int] | None = None,
+) -> FastAPI:
+    """A service's FastAPI app with the shared conventions and a `/health` route.
+
+    `body_limits` maps path prefixes to body size limits larger than the default.
+    """
     app = FastAPI(title=f"Chartflow {service}", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    install_http_conventions(app)
+    install_http_conventions(app, body_limits)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

@@ -1,0 +1,2 @@
+"""Intake's pure logic: FHIR R4 and HL7 v2 mapped to the encounter document, intake rules,
+NDJSON lines, webhook signatures and FHIR read-back. No FastAPI, SQLModel or Kafka here."""
