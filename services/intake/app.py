@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from services.intake import SERVICE, fhir_api, handlers, settings_api
 from services.intake.api import router
+from services.intake.background import start_background
 from services.intake.db import TABLES
 from services.intake.fhir_http import install_fhir_errors
+from services.intake.hl7_listener import MllpListener
 from services.intake.inbound_db import INBOUND_TABLES
 from services.intake.settings import intake_settings
 from shared.events import topics
@@ -26,11 +28,16 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = Runtime.create(intake, (*TABLES, *INBOUND_TABLES))
         app.state.runtime = rt
+        hl7 = MllpListener(rt, intake.host, intake.hl7_port)
+        if "api" in roles and intake.hl7_port:
+            await hl7.start()
         if "consumer" in roles:
             rt.start_outbox_relay()
             rt.start_consumer(topics.ENCOUNTERS_CODED, rt.transactional(handlers.record_coded))
             rt.start_consumer(topics.CLAIMS_STATUS, rt.transactional(handlers.record_claim_status))
+            start_background(rt, intake)
         yield
+        await hl7.stop()
         await rt.stop()
 
     limits = {"/fhir/": intake.fhir_max_bytes, "/v1/bulk/": intake.bulk_max_bytes}

@@ -1,0 +1,28 @@
+"""Intake's background work beside the consumers: releasing quiet HL7 visits (and, as they are
+added, bulk jobs and webhook deliveries), each a supervised loop of the runtime."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from services.intake.hl7_intake import release_quiet_visits
+from services.intake.settings import IntakeSettings
+from shared.service import Runtime
+
+
+def every(seconds: float, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+    """A loop body that runs `work` and then sleeps, forever (supervised: failures restart it)."""
+
+    async def loop() -> None:
+        while True:
+            await work()
+            await asyncio.sleep(seconds)
+
+    return loop
+
+
+def start_background(rt: Runtime, settings: IntakeSettings) -> None:
+    release = lambda: rt.db.run(lambda s: release_quiet_visits(s, settings))  # noqa: E731
+    rt.loops.start("hl7-release", every(settings.hl7_release_poll_seconds, release))
