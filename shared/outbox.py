@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -48,15 +49,18 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=_now)
 
 
+def outbox_row(topic: str, envelope: Envelope) -> dict[str, Any]:
+    """The outbox row of an event, for batched inserts (`session.execute(insert(...), rows)`)."""
+    return {
+        "event_id": envelope.id,
+        "topic": topic,
+        "key": envelope.subject,
+        "payload": envelope.model_dump_json(),
+    }
+
+
 def add_to_outbox(session: Session, topic: str, envelope: Envelope) -> None:
-    session.add(
-        OutboxEvent(
-            event_id=envelope.id,
-            topic=topic,
-            key=envelope.subject,
-            payload=envelope.model_dump_json(),
-        )
-    )
+    session.add(OutboxEvent(**outbox_row(topic, envelope)))
 
 
 def pending_count(session: Session) -> int:

@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.intake import SERVICE, fhir_api, handlers, settings_api
+from services.intake import SERVICE, bulk_api, fhir_api, handlers, settings_api
 from services.intake.api import router
 from services.intake.background import start_background
+from services.intake.bulk_db import BULK_TABLES
 from services.intake.db import TABLES
 from services.intake.fhir_http import install_fhir_errors
 from services.intake.hl7_listener import MllpListener
@@ -26,7 +27,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = Runtime.create(intake, (*TABLES, *INBOUND_TABLES))
+        rt = Runtime.create(intake, (*TABLES, *INBOUND_TABLES, *BULK_TABLES))
         app.state.runtime = rt
         hl7 = MllpListener(rt, intake.host, intake.hl7_port)
         if "api" in roles and intake.hl7_port:
@@ -45,5 +46,6 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     app.include_router(router)
     app.include_router(fhir_api.router)
     app.include_router(settings_api.router)
+    app.include_router(bulk_api.router)
     install_fhir_errors(app)
     return app

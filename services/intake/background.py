@@ -1,5 +1,5 @@
-"""Intake's background work beside the consumers: releasing quiet HL7 visits (and, as they are
-added, bulk jobs and webhook deliveries), each a supervised loop of the runtime."""
+"""Intake's background work beside the consumers: releasing quiet HL7 visits, bulk jobs and
+webhook deliveries, each a supervised loop of the runtime."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from services.intake.bulk_jobs import run_jobs
 from services.intake.hl7_intake import release_quiet_visits
 from services.intake.settings import IntakeSettings
 from shared.service import Runtime
@@ -26,3 +27,5 @@ def every(seconds: float, work: Callable[[], Awaitable[Any]]) -> Callable[[], Aw
 def start_background(rt: Runtime, settings: IntakeSettings) -> None:
     release = lambda: rt.db.run(lambda s: release_quiet_visits(s, settings))  # noqa: E731
     rt.loops.start("hl7-release", every(settings.hl7_release_poll_seconds, release))
+    for n in range(settings.bulk_workers):  # one parses while another one's rows are written
+        rt.loops.start(f"bulk-jobs-{n}", lambda: run_jobs(rt, settings))

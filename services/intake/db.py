@@ -83,6 +83,14 @@ class IntakeRepository:
         )
         return self.session.exec(query).first()
 
+    def encounters_by_external_ids(
+        self, hospital_id: str, external_ids: list[str]
+    ) -> dict[str, Encounter]:
+        query = select(Encounter).where(
+            Encounter.hospital_id == hospital_id, col(Encounter.external_id).in_(external_ids)
+        )
+        return {row.external_id: row for row in self.session.exec(query)}
+
     def encounter_by_idempotency_key(self, hospital_id: str, key: str) -> Encounter | None:
         query = select(Encounter).where(
             Encounter.hospital_id == hospital_id, Encounter.idempotency_key == key

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from services.intake import SERVICE
@@ -21,7 +24,7 @@ from shared.events.intake import (
     EncounterReceived,
 )
 from shared.http import hash_secret, new_secret
-from shared.outbox import add_to_outbox, claim_event
+from shared.outbox import OutboxEvent, add_to_outbox, claim_event, outbox_row
 from shared.settings import ChartflowSettings
 
 
@@ -69,39 +72,104 @@ def receive_encounter(
                 )
             return Received(earlier, replayed=True)
     existing = repo.encounter_by_external_id(hospital.id, document.external_id)
-    body = document.model_dump_json()
     if existing is not None:
-        if EncounterDocument.model_validate_json(existing.document) != document:
-            raise EncounterConflict(
-                f"encounter {document.external_id} was already received with other content"
-            )
+        _check_same(existing.document, document)
         return Received(existing, replayed=True)
-    encounter_key = f"{hospital.id}:{document.external_id}"
-    encounter = Encounter(
-        hospital_id=hospital.id,
-        external_id=document.external_id,
-        encounter_key=encounter_key,
-        idempotency_key=idempotency_key,
-        encounter_class=document.encounter_class,
-        document=body,
-    )
+    row, envelope = _new_encounter(hospital, document, idempotency_key, billing_provider(hospital))
+    encounter = Encounter(**row)
     repo.add(encounter)
+    add_to_outbox(session, settings.topic(topics.ENCOUNTERS_RECEIVED), envelope)
+    return Received(encounter, replayed=False)
+
+
+@dataclass
+class Taken:
+    encounter_id: str
+    replayed: bool
+
+
+def receive_encounters(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    documents: list[EncounterDocument],
+) -> list[Taken | EncounterConflict]:
+    """`receive_encounter` for many documents at once (bulk files): the same checks, rows and
+    events, with one lookup for all and the rows written by two batched inserts."""
+    repo = IntakeRepository(session)
+    stored = repo.encounters_by_external_ids(hospital.id, [d.external_id for d in documents])
+    known = {external_id: (row.id, row.document) for external_id, row in stored.items()}
+    topic = settings.topic(topics.ENCOUNTERS_RECEIVED)
+    billing = billing_provider(hospital)
+    rows: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    results: list[Taken | EncounterConflict] = []
+    for document in documents:
+        earlier = known.get(document.external_id)
+        if earlier is not None:
+            try:
+                _check_same(earlier[1], document)
+            except EncounterConflict as conflict:
+                results.append(conflict)
+                continue
+            results.append(Taken(earlier[0], replayed=True))
+            continue
+        row, envelope = _new_encounter(hospital, document, None, billing)
+        rows.append(row)
+        events.append(outbox_row(topic, envelope))
+        known[document.external_id] = (row["id"], row["document"])
+        results.append(Taken(row["id"], replayed=False))
+    if rows:  # Core inserts: the same rows without building an ORM object per row
+        connection = session.connection()
+        connection.execute(insert(Encounter.__table__), rows)  # type: ignore[attr-defined]
+        connection.execute(insert(OutboxEvent.__table__), events)  # type: ignore[attr-defined]
+    return results
+
+
+def _check_same(stored: str, document: EncounterDocument) -> None:
+    if EncounterDocument.model_validate_json(stored) != document:
+        raise EncounterConflict(
+            f"encounter {document.external_id} was already received with other content"
+        )
+
+
+def billing_provider(hospital: Hospital) -> BillingProvider:
+    return BillingProvider(
+        name=hospital.name,
+        npi=hospital.npi,
+        tax_id=hospital.tax_id,
+        address=Address.model_validate_json(hospital.address),
+    )
+
+
+def _new_encounter(
+    hospital: Hospital,
+    document: EncounterDocument,
+    idempotency_key: str | None,
+    billing: BillingProvider,
+) -> tuple[dict[str, Any], Envelope]:
+    """The encounter row of a new document and its `encounters.received` event."""
+    encounter_id = str(uuid.uuid4())
+    encounter_key = f"{hospital.id}:{document.external_id}"
+    row = {
+        "id": encounter_id,
+        "hospital_id": hospital.id,
+        "external_id": document.external_id,
+        "encounter_key": encounter_key,
+        "idempotency_key": idempotency_key,
+        "encounter_class": document.encounter_class,
+        "document": document.model_dump_json(),
+    }
     event = EncounterReceived(
         encounter_key=encounter_key,
         hospital_id=hospital.id,
-        billing_provider=BillingProvider(
-            name=hospital.name,
-            npi=hospital.npi,
-            tax_id=hospital.tax_id,
-            address=Address.model_validate_json(hospital.address),
-        ),
+        billing_provider=billing,
         encounter=document,
     )
     envelope = Envelope.wrap(
-        event, source=SERVICE, subject=encounter_key, tenant=hospital.id, id=encounter.id
+        event, source=SERVICE, subject=encounter_key, tenant=hospital.id, id=encounter_id
     )
-    add_to_outbox(session, settings.topic(topics.ENCOUNTERS_RECEIVED), envelope)
-    return Received(encounter, replayed=False)
+    return row, envelope
 
 
 def record_coded(session: Session, envelope: Envelope) -> None:

@@ -11,6 +11,7 @@ class IntakeSettings(ChartflowSettings):
     fhir_max_bytes: int = 32_000_000
     bulk_max_bytes: int = 200_000_000
     bulk_lines_per_chunk: int = 1000
+    bulk_workers: int = 2
     hl7_release_poll_seconds: float = 1.0
     webhook_retry_base_seconds: float = 2.0
     webhook_retry_max_seconds: float = 600.0
