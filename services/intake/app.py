@@ -7,7 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.intake import SERVICE, bulk_api, fhir_api, handlers, settings_api
+from services.intake import (
+    SERVICE,
+    bulk_api,
+    fhir_api,
+    fhir_read_api,
+    handlers,
+    settings_api,
+    webhooks_api,
+)
 from services.intake.api import router
 from services.intake.background import start_background
 from services.intake.bulk_db import BULK_TABLES
@@ -15,6 +23,7 @@ from services.intake.db import TABLES
 from services.intake.fhir_http import install_fhir_errors
 from services.intake.hl7_listener import MllpListener
 from services.intake.inbound_db import INBOUND_TABLES
+from services.intake.outbound_db import OUTBOUND_TABLES
 from services.intake.settings import intake_settings
 from shared.events import topics
 from shared.http import service_app
@@ -27,7 +36,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = Runtime.create(intake, (*TABLES, *INBOUND_TABLES, *BULK_TABLES))
+        rt = Runtime.create(intake, (*TABLES, *INBOUND_TABLES, *BULK_TABLES, *OUTBOUND_TABLES))
         app.state.runtime = rt
         hl7 = MllpListener(rt, intake.host, intake.hl7_port)
         if "api" in roles and intake.hl7_port:
@@ -47,5 +56,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     app.include_router(fhir_api.router)
     app.include_router(settings_api.router)
     app.include_router(bulk_api.router)
+    app.include_router(fhir_read_api.router)
+    app.include_router(webhooks_api.router)
     install_fhir_errors(app)
     return app

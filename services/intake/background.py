@@ -10,6 +10,7 @@ from typing import Any
 from services.intake.bulk_jobs import run_jobs
 from services.intake.hl7_intake import release_quiet_visits
 from services.intake.settings import IntakeSettings
+from services.intake.webhook_sender import run_deliveries
 from shared.service import Runtime
 
 
@@ -29,3 +30,4 @@ def start_background(rt: Runtime, settings: IntakeSettings) -> None:
     rt.loops.start("hl7-release", every(settings.hl7_release_poll_seconds, release))
     for n in range(settings.bulk_workers):  # one parses while another one's rows are written
         rt.loops.start(f"bulk-jobs-{n}", lambda: run_jobs(rt, settings))
+    rt.loops.start("webhook-deliveries", lambda: run_deliveries(rt, settings))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from services.intake import SERVICE
+from services.intake import SERVICE, results
 from services.intake.db import Encounter, Hospital, IntakeRepository
 from shared.events import topics
 from shared.events.assignment import EncounterCoded
@@ -174,7 +174,9 @@ def _new_encounter(
 
 def record_coded(session: Session, envelope: Envelope) -> None:
     coded = envelope.payload(EncounterCoded)
-    _update(session, envelope, coded.encounter_key, status="coded")
+    encounter = _update(session, envelope, coded.encounter_key, status="coded")
+    if encounter is not None:
+        results.on_coded(session, encounter, coded, envelope.time)
 
 
 def record_claim_status(session: Session, envelope: Envelope) -> None:
@@ -190,7 +192,9 @@ def record_claim_status(session: Session, envelope: Envelope) -> None:
     if change.paid is not None:
         fields["claim_paid"] = str(change.paid)
     step = {"status": change.status, "reason": change.reason, "at": envelope.time.isoformat()}
-    _update(session, envelope, change.encounter_key, history_step=step, **fields)
+    encounter = _update(session, envelope, change.encounter_key, history_step=step, **fields)
+    if encounter is not None:
+        results.on_claim_status(session, encounter, change, envelope.time)
 
 
 def _update(
@@ -199,12 +203,13 @@ def _update(
     encounter_key: str,
     history_step: dict[str, str] | None = None,
     **fields: str,
-) -> None:
+) -> Encounter | None:
+    """The encounter updated by the event; None when the event was seen before or not ours."""
     if not claim_event(session, "intake", envelope.id):
-        return
+        return None
     encounter = IntakeRepository(session).encounter_by_key(encounter_key)
     if encounter is None:
-        return  # Not ours (another intake deployment's encounter): nothing to show.
+        return None  # Not ours (another intake deployment's encounter): nothing to show.
     if fields.get("status") == "coded" and encounter.claim_status is not None:
         fields.pop("status")  # A claim outcome already arrived; keep the later status.
     for name, value in fields.items():
@@ -213,3 +218,4 @@ def _update(
         encounter.claim_history = json.dumps([*json.loads(encounter.claim_history), history_step])
     encounter.updated_at = datetime.now(UTC)
     session.add(encounter)
+    return encounter
