@@ -221,7 +221,10 @@ class EncounterAssembly:
             if all((p["npi"], p["role"]) != (npi, role) for p in found):
                 self.sources[f"providers.{len(found)}"] = self.entry.at(element)
                 found.append(provider)
-        if not found:
+        broken = any(
+            i.code == "not-found" and ".participant[" in i.expression for i in self.mapped.issues
+        )
+        if not found and not broken:
             self.issue("required", self.entry.at("participant"), "no participant with an NPI")
         return found
 
