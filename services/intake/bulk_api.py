@@ -32,17 +32,19 @@ class BulkJobView(BaseModel):
     duplicate: int
     refused: int
     skipped: int
+    errors: int  # rows of the error report
     created_at: datetime
     finished_at: datetime | None
     url: str
     errors_url: str
 
     @classmethod
-    def of(cls, job: BulkJob, chunks: list[BulkChunk]) -> BulkJobView:
+    def of(cls, job: BulkJob, chunks: list[BulkChunk], errors: int) -> BulkJobView:
         url = f"/v1/bulk/jobs/{job.id}"
         return cls(
             **job.model_dump(),
             **dataclasses.asdict(bulk_jobs.progress(chunks)),
+            errors=errors,
             url=url,
             errors_url=f"{url}/errors",
         )
@@ -75,7 +77,9 @@ async def _view(rt: RuntimeDep, hospital_id: str, job_id: str) -> BulkJobView:
     def read(session: Any) -> BulkJobView | None:
         repo = BulkRepository(session)
         job = repo.job(hospital_id, job_id)
-        return BulkJobView.of(job, repo.chunks(job_id)) if job else None
+        if job is None:
+            return None
+        return BulkJobView.of(job, repo.chunks(job_id), repo.error_count(job_id))
 
     view = await rt.db.run(read)
     if view is None:

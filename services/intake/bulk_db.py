@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlmodel import Field, Session, SQLModel, col, or_, select
+from sqlmodel import Field, Session, SQLModel, col, func, or_, select
 
 from shared.crypto import EncryptedText
 
@@ -90,6 +90,10 @@ class BulkRepository:
     def chunks(self, job_id: str) -> list[BulkChunk]:
         query = select(BulkChunk).where(BulkChunk.job_id == job_id).order_by(col(BulkChunk.seq))
         return list(self.session.exec(query))
+
+    def error_count(self, job_id: str) -> int:
+        query = select(func.count()).select_from(BulkError).where(BulkError.job_id == job_id)
+        return int(self.session.exec(query).one())
 
     def errors(self, job_id: str) -> list[BulkError]:
         query = (

@@ -1,8 +1,9 @@
 """`python -m services.intake push FILE…`: upload NDJSON files as bulk jobs and follow each
 with a progress bar; a file's refused lines are saved next to it as FILE.errors.ndjson.
 
-Exit status: 0 when every line was accepted (or was a duplicate), 1 when some were refused,
-2 when a file could not be pushed. The API key comes from --api-key or CHARTFLOW_API_KEY.
+Exit status: 0 when every line was taken (accepted, a duplicate, or an encounter the
+hospital's intake rule skips), 1 when some lines were refused or reported, 2 when a file
+could not be pushed. The API key comes from --api-key or CHARTFLOW_API_KEY.
 """
 
 from __future__ import annotations
@@ -69,10 +70,10 @@ def push(client: httpx.Client, path: Path, poll: float, out: TextIO) -> dict[str
             break
         time.sleep(poll)
     out.write("\n")
-    if job["refused"]:
+    if job["errors"]:
         report = path.with_name(path.name + ".errors.ndjson")
         report.write_text(client.get(job["errors_url"]).raise_for_status().text)
-        out.write(f"{path.name}: {job['refused']:,} lines refused; report in {report}\n")
+        out.write(f"{path.name}: {job['errors']:,} errors; report in {report}\n")
     return job
 
 
@@ -93,7 +94,8 @@ def main(argv: list[str]) -> int:
     with httpx.Client(base_url=args.url, headers=headers, timeout=300) as client:
         for path in args.files:
             try:
-                refused += push(client, path, args.poll, sys.stderr)["refused"]
+                job = push(client, path, args.poll, sys.stderr)
+                refused += job["refused"] + job["errors"]
             except (OSError, RuntimeError, httpx.HTTPError) as exc:
                 sys.stderr.write(f"\n{path}: not pushed: {exc}\n")
                 failed += 1

@@ -1,0 +1,186 @@
+"""Results pushed back: coded and claim-status events from Kafka become signed webhook deliveries,
+retried with backoff, in order per encounter, with every attempt visible."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.intake.app import create_app
+from services.intake.domain.webhooks import verify
+from shared.events import topics
+from shared.events.assignment import EncounterCoded
+from shared.events.claims import ClaimStatusChanged
+from shared.events.codes import DiagnosisCode
+from shared.events.envelope import Envelope
+from shared.events.intake import BillingProvider, EncounterDocument
+from shared.kafka import Publisher
+from tests.conftest import Stack
+from tests.integration.intake_app import DEMO, hospital_key, settings, wait_for
+from tests.webhook_receiver import Receiver, serve
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    yield from serve()
+
+
+@pytest.fixture
+def intake(stack: Stack, unique: str, tmp_path: Path) -> Iterator[TestClient]:
+    if not stack.database_url:
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+    config = settings(stack, unique, tmp_path, webhook_retry_base_seconds=0.3)
+    with TestClient(create_app(config, frozenset({"api", "consumer"}))) as client:
+        yield client
+
+
+def _coded(view: dict[str, Any], document: dict[str, Any]) -> EncounterCoded:
+    billing = {k: DEMO["hospital"][k] for k in ("name", "npi", "tax_id", "address")}
+    return EncounterCoded(
+        encounter_key=view["encounter_key"],
+        hospital_id=DEMO["hospital"]["id"],
+        billing_provider=BillingProvider.model_validate(billing),
+        encounter=EncounterDocument.model_validate(document),
+        diagnoses=[DiagnosisCode(code="E11.9")],
+        procedures=[],
+        coder_id="c1",
+    )
+
+
+def _status(view: dict[str, Any], status: str) -> ClaimStatusChanged:
+    return ClaimStatusChanged(
+        encounter_key=view["encounter_key"],
+        claim_id=f"claim-{view['external_id']}",
+        patient_control_number="CF0000000000000001",
+        claim_type="professional",
+        status=status,
+        total_charge=Decimal("330.00"),
+        reason="test",
+        paid=Decimal("280.50") if status == "paid" else None,
+    )
+
+
+async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
+    intake: TestClient, receiver: Receiver, stack: Stack, unique: str
+) -> None:
+    key = hospital_key(intake)
+    documents = [DEMO["encounters"][0]["encounter"], DEMO["encounters"][1]["encounter"]]
+    a, b = (intake.post("/v1/encounters", json=d, headers=key).json() for d in documents)
+    hook = intake.post(
+        "/v1/webhooks",
+        json={"url": receiver.url, "events": ["encounter.coded", "claim.status"]},
+        headers=key,
+    ).json()
+    # A's first event fails twice: A's later events must wait for it, B's must not.
+    receiver.fail = lambda body, attempt: (
+        body["data"]["encounter_id"] == a["id"]
+        and body["type"] == "encounter.coded"
+        and attempt < 3
+    )
+    publisher = Publisher(stack.kafka)
+    await publisher.start()
+    try:
+        for view, document in ((a, documents[0]), (b, documents[1])):
+            envelopes = [
+                (topics.ENCOUNTERS_CODED, _coded(view, document)),
+                (topics.CLAIMS_STATUS, _status(view, "built")),
+                (topics.CLAIMS_STATUS, _status(view, "paid")),
+            ]
+            for topic, event in envelopes:
+                envelope = Envelope.wrap(
+                    event,
+                    source="test",
+                    subject=view["encounter_key"],
+                    tenant=DEMO["hospital"]["id"],
+                )
+                await publisher.send_raw(
+                    f"{unique}{topic}", view["encounter_key"], envelope.to_bytes()
+                )
+    finally:
+        await publisher.stop()
+
+    wait_for(lambda: len(receiver.delivered()) == 6, timeout=60)
+
+    def steps(encounter_id: str) -> list[tuple[str, int]]:
+        return [
+            (c.json["data"].get("claim_status", "coded"), c.status)
+            for c in receiver.calls
+            if c.json["data"]["encounter_id"] == encounter_id
+        ]
+
+    assert steps(a["id"]) == [
+        ("coded", 500),
+        ("coded", 500),
+        ("coded", 200),
+        ("built", 200),
+        ("paid", 200),
+    ]
+    assert steps(b["id"]) == [("coded", 200), ("built", 200), ("paid", 200)]
+    order = [(c.json["data"]["encounter_id"], c.status) for c in receiver.calls]
+    assert order.index((b["id"], 200)) < order.index((a["id"], 200))  # B was not held up by A
+    for call in receiver.calls:
+        assert verify(hook["secret"], call.headers["Chartflow-Signature"], call.body)
+        assert not verify("another-secret", call.headers["Chartflow-Signature"], call.body)
+        assert call.headers["Chartflow-Event-Id"] == call.json["id"]
+        assert set(call.json["data"]) <= {
+            "encounter_id",
+            "external_id",
+            "status",
+            "claim_id",
+            "claim_status",
+        }
+        assert "Maria" not in call.body.decode() and "ACM100200301" not in call.body.decode()
+    retried = [c for c in receiver.calls if c.json["data"]["encounter_id"] == a["id"]][:3]
+    assert [c.headers["Chartflow-Delivery-Attempt"] for c in retried] == ["1", "2", "3"]
+    assert len({c.json["id"] for c in retried}) == 1  # the same delivery, tried three times
+
+    deliveries = intake.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=key).json()
+    a_coded = next(
+        d
+        for d in deliveries
+        if d["encounter_id"] == a["id"] and d["event_type"] == "encounter.coded"
+    )
+    assert a_coded["status"] == "delivered"
+    assert [x["status_code"] for x in a_coded["attempts"]] == [500, 500, 200]
+    assert all(d["status"] == "delivered" for d in deliveries) and len(deliveries) == 6
+
+
+async def test_a_removed_webhook_gets_nothing_more(
+    intake: TestClient, receiver: Receiver, stack: Stack, unique: str
+) -> None:
+    key = hospital_key(intake)
+    document = DEMO["encounters"][0]["encounter"]
+    view = intake.post("/v1/encounters", json=document, headers=key).json()
+    hook = intake.post(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["claim.status"]}, headers=key
+    ).json()
+    removed = intake.delete(f"/v1/webhooks/{hook['id']}", headers=key)
+    publisher = Publisher(stack.kafka)
+    await publisher.start()
+    try:
+        envelope = Envelope.wrap(
+            _status(view, "built"),
+            source="test",
+            subject=view["encounter_key"],
+            tenant=DEMO["hospital"]["id"],
+        )
+        await publisher.send_raw(
+            f"{unique}{topics.CLAIMS_STATUS}", view["encounter_key"], envelope.to_bytes()
+        )
+    finally:
+        await publisher.stop()
+
+    wait_for(
+        lambda: intake.get(f"/v1/encounters/{view['id']}", headers=key).json()["claim"]["status"]
+    )
+
+    assert removed.status_code == 204
+    assert intake.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=key).json() == []
+    assert receiver.calls == []
