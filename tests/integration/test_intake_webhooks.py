@@ -3,6 +3,9 @@ retried with backoff, in order per encounter, with every attempt visible."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -126,6 +129,12 @@ async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
     order = [(c.json["data"]["encounter_id"], c.status) for c in receiver.calls]
     assert order.index((b["id"], 200)) < order.index((a["id"], 200))  # B was not held up by A
     for call in receiver.calls:
+        # As docs/intake.md tells a hospital to check it: HMAC-SHA256 over "<t>." + body.
+        sent = dict(p.split("=", 1) for p in call.headers["Chartflow-Signature"].split(","))
+        signed = f"{sent['t']}.".encode() + call.body
+        expected = hmac.new(hook["secret"].encode(), signed, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(sent["v1"], expected)
+        assert abs(time.time() - int(sent["t"])) < 120
         assert verify(hook["secret"], call.headers["Chartflow-Signature"], call.body)
         assert not verify("another-secret", call.headers["Chartflow-Signature"], call.body)
         assert call.headers["Chartflow-Event-Id"] == call.json["id"]
