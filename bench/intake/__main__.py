@@ -1,4 +1,5 @@
-"""python -m bench.intake [--lines N]: bulk NDJSON intake, end to end, beside the bare insert rate.
+"""python -m bench.intake [--lines N]: bulk NDJSON intake, end to end, beside the bare insert rate;
+and a 500-encounter (~5 MB) FHIR Bundle posted to the same service.
 
 Needs the stack's PostgreSQL and Kafka (`python3 deploy/local/stack.py up --postgres` then
 `eval "$(python3 deploy/local/stack.py env)"`). Starts an intake service (`run`: API, bulk
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
 import socket
 import subprocess
@@ -27,10 +29,14 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from bench.intake.files import DEMO, ndjson
+from services.intake.domain.fhir_mapping import read_bundle
+from services.intake.domain.rules import HospitalIntakeSettings
 from services.intake.push_cli import push
 from services.intake.settings import IntakeSettings
+from tests.fixtures.fhir.make_bundles import large_bundle
 
 REPO = Path(__file__).resolve().parents[2]
+FHIR = {"Content-Type": "application/fhir+json"}
 
 
 def free_port() -> int:
@@ -122,6 +128,10 @@ def main() -> None:
             started = time.perf_counter()
             job = push(client, file, 0.05, StringIO())
             elapsed = time.perf_counter() - started
+            bundle = json.dumps(large_bundle()).encode()
+            fhir_started = time.perf_counter()
+            answer = client.post("/fhir/Bundle", content=bundle, headers=FHIR)
+            fhir_elapsed = time.perf_counter() - fhir_started
     finally:
         process.terminate()
         process.wait(30)
@@ -132,6 +142,14 @@ def main() -> None:
         f"bulk intake, upload to job done: {elapsed:6.2f} s {accepted / elapsed:7.0f} encounters/s"
     )
     print(f"bare inserts (the ceiling):      {bare:6.2f} s {lines / bare:7.0f} encounters/s")
+    created = sum(1 for e in answer.json()["entry"] if e["response"]["status"] == "201 Created")
+    read_started = time.perf_counter()
+    read_bundle(json.loads(bundle), HospitalIntakeSettings())
+    read = time.perf_counter() - read_started
+    print(
+        f"FHIR Bundle, {len(bundle) / 1e6:.1f} MB, {created} encounters created: "
+        f"{fhir_elapsed:.2f} s (reading and validating it alone: {read:.2f} s)"
+    )
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

@@ -80,3 +80,37 @@ async def search_claims(encounter: str, hospital: FhirHospital, rt: RuntimeDep) 
 async def search_eobs(encounter: str, hospital: FhirHospital, rt: RuntimeDep) -> JSONResponse:
     """`?encounter={id}`: the payer's answer to the encounter's claim."""
     return await _search(rt, hospital, encounter, explanation_of_benefit)
+
+
+CAPABILITIES: dict[str, Any] = {
+    "resourceType": "CapabilityStatement",
+    "status": "active",
+    "date": "2026-09-01",
+    "kind": "instance",
+    "fhirVersion": "4.0.1",
+    "format": ["json"],
+    "rest": [
+        {
+            "mode": "server",
+            "security": {"description": "the hospital's API key in the X-API-Key header"},
+            "interaction": [{"code": "transaction"}, {"code": "batch"}],
+            "resource": [
+                {"type": "Encounter", "interaction": [{"code": "create"}, {"code": "read"}]},
+                *(
+                    {
+                        "type": kind,
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": [{"name": "encounter", "type": "reference"}],
+                    }
+                    for kind in ("Claim", "ExplanationOfBenefit")
+                ),
+            ],
+        }
+    ],
+}
+
+
+@router.get("/metadata", response_class=JSONResponse)
+async def metadata() -> JSONResponse:
+    """What this FHIR endpoint does (FHIR clients read it first)."""
+    return fhir_response(CAPABILITIES)

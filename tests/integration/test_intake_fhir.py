@@ -237,3 +237,15 @@ def test_errors_at_the_fhir_edge_are_operation_outcomes(intake: TestClient) -> N
         assert answer.headers["content-type"] == "application/fhir+json"
         assert answer.json()["resourceType"] == "OperationOutcome"
         assert answer.json()["issue"][0]["expression"]
+
+
+def test_the_capability_statement_says_what_the_endpoint_does(intake: TestClient) -> None:
+    answer = intake.get("/fhir/metadata")
+
+    statement = get_fhir_model_class("CapabilityStatement").model_validate(answer.json())
+    assert answer.headers["content-type"] == "application/fhir+json"
+    assert [r.type for r in statement.rest[0].resource] == [
+        "Encounter",
+        "Claim",
+        "ExplanationOfBenefit",
+    ]
