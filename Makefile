@@ -50,6 +50,8 @@ test: venv lint
 bench: venv
 	$(BIN)/python -m bench.codes
 	$(BIN)/python -m bench.claims
+	$(STACK) up --postgres
+	$(WITH_STACK_ENV) && $(BIN)/python -m bench.intake
 
 clean: down
 	rm -rf var $(VENV)
