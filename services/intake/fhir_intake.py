@@ -11,30 +11,26 @@ from services.intake.domain.fhir_mapping import ReadRequest
 from services.intake.domain.fhir_response import Stored
 from services.intake.domain.outcome import FhirError, Issue
 from services.intake.handlers import EncounterConflict
-from services.intake.identified import receive_identified, receive_isolated
+from services.intake.identified import receive_identified
 from shared.settings import ChartflowSettings
 
 
 def store_encounters(
     session: Session, settings: ChartflowSettings, hospital: Hospital, read: ReadRequest
 ) -> dict[MappedEncounter, Stored]:
-    """Store every picked, valid encounter. A transaction (or a lone Encounter) is all or
-    nothing: a conflict raises `FhirError` and the caller's transaction stores nothing."""
-    atomic = read.kind in ("transaction", "encounter")
-    receive = receive_identified if atomic else receive_isolated
+    """Store every picked, valid encounter in one batch. A transaction (or a lone Encounter)
+    is all or nothing: a conflict raises `FhirError` and the caller's transaction stores
+    nothing; a batch reports it in the encounter's entry."""
+    picked = [m for m in read.encounters if m.document and m.identifier and not m.failed]
+    items = [(m.document, m.identifier) for m in picked if m.document and m.identifier]
+    results = receive_identified(session, settings, hospital, items, "fhir")
     stored: dict[MappedEncounter, Stored] = {}
-    for mapped in read.encounters:
-        if mapped.document is None or mapped.identifier is None or mapped.failed:
-            continue
-        try:
-            received = receive(
-                session, settings, hospital, mapped.document, mapped.identifier, "fhir"
-            )
-        except EncounterConflict as exc:
-            issue = Issue("conflict", mapped.entry.at("identifier"), str(exc))
-            if atomic:
-                raise FhirError(409, [issue]) from exc
+    for mapped, result in zip(picked, results, strict=True):
+        if isinstance(result, EncounterConflict):
+            issue = Issue("conflict", mapped.entry.at("identifier"), str(result))
+            if read.kind in ("transaction", "encounter"):
+                raise FhirError(409, [issue]) from result
             stored[mapped] = Stored(None, conflict=issue)
-            continue
-        stored[mapped] = Stored(received.encounter.id, created=not received.replayed)
+        else:
+            stored[mapped] = Stored(result.encounter_id, created=not result.replayed)
     return stored

@@ -111,16 +111,20 @@ def _release(
     try:
         document = encounter_document(state, visit.visit_number, rules.hl7, rules.payers)
         identifier = (VISIT_SYSTEM, visit.visit_number)
-        received = receive_identified(session, settings, hospital, document, identifier, "hl7")
+        [received] = receive_identified(
+            session, settings, hospital, [(document, identifier)], "hl7"
+        )
+        if isinstance(received, EncounterConflict):
+            raise received
     except (MessageErrors, EncounterConflict) as exc:
         visit.complete = False  # Wait for a message that completes (or corrects) it.
         session.add(visit)
         if isinstance(exc, EncounterConflict):
             raise MessageErrors([Hl7Error("PV1^1^19", "205", str(exc))]) from exc
         raise
-    visit.released_encounter_id = received.encounter.id
+    visit.released_encounter_id = received.encounter_id
     session.add(visit)
-    log.info("hl7.visit_released", encounter=received.encounter.id)
+    log.info("hl7.visit_released", encounter=received.encounter_id)
 
 
 def release_quiet_visits(
