@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, func, select
+from sqlmodel import Field, Session, SQLModel, col, func, select, update
 
 from shared.crypto import EncryptedText
 from shared.db import Database
@@ -101,9 +101,9 @@ class OutboxRelay:
         return list(session.exec(query))
 
     def _mark_sent(self, session: Session, seqs: list[int]) -> None:
-        for row in session.exec(select(OutboxEvent).where(col(OutboxEvent.seq).in_(seqs))):
-            row.published_at = _now()
-            session.add(row)
+        # One UPDATE: loading the rows again would decrypt every payload a second time.
+        sent = update(OutboxEvent).where(col(OutboxEvent.seq).in_(seqs)).values(published_at=_now())
+        session.exec(sent.execution_options(synchronize_session=False))
 
     async def publish_pending(self) -> int:
         rows = await self.db.run(self._pending)

@@ -79,7 +79,7 @@ async def _view(rt: RuntimeDep, hospital_id: str, job_id: str) -> BulkJobView:
         job = repo.job(hospital_id, job_id)
         if job is None:
             return None
-        return BulkJobView.of(job, repo.chunks(job_id), repo.error_count(job_id))
+        return BulkJobView.of(job, repo.chunk_states(job_id), repo.error_count(job_id))
 
     view = await rt.db.run(read)
     if view is None:

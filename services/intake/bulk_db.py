@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, col, func, or_, select
 
 from shared.crypto import EncryptedText
@@ -87,8 +88,14 @@ class BulkRepository:
         )
         return self.session.exec(query).first()
 
-    def chunks(self, job_id: str) -> list[BulkChunk]:
-        query = select(BulkChunk).where(BulkChunk.job_id == job_id).order_by(col(BulkChunk.seq))
+    def chunk_states(self, job_id: str) -> list[BulkChunk]:
+        """The job's chunks without their lines (decrypting them is not needed for progress)."""
+        query = (
+            select(BulkChunk)
+            .options(defer(BulkChunk.body))  # type: ignore[arg-type]
+            .where(BulkChunk.job_id == job_id)
+            .order_by(col(BulkChunk.seq))
+        )
         return list(self.session.exec(query))
 
     def error_count(self, job_id: str) -> int:
