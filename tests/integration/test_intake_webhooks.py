@@ -70,6 +70,21 @@ def _status(view: dict[str, Any], status: str) -> ClaimStatusChanged:
     )
 
 
+async def _publish(stack: Stack, unique: str, events: list[tuple[str, Any, Any]]) -> None:
+    """Put events on the test's topics, keyed by encounter, as assignment and claims do."""
+    publisher = Publisher(stack.kafka)
+    await publisher.start()
+    try:
+        for topic, view, event in events:
+            key = view["encounter_key"]
+            envelope = Envelope.wrap(
+                event, source="test", subject=key, tenant=DEMO["hospital"]["id"]
+            )
+            await publisher.send_raw(f"{unique}{topic}", key, envelope.to_bytes())
+    finally:
+        await publisher.stop()
+
+
 async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
     intake: TestClient, receiver: Receiver, stack: Stack, unique: str
 ) -> None:
@@ -87,27 +102,19 @@ async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
         and body["type"] == "encounter.coded"
         and attempt < 3
     )
-    publisher = Publisher(stack.kafka)
-    await publisher.start()
-    try:
-        for view, document in ((a, documents[0]), (b, documents[1])):
-            envelopes = [
+    await _publish(
+        stack,
+        unique,
+        [
+            (topic, view, event)
+            for view, document in ((a, documents[0]), (b, documents[1]))
+            for topic, event in (
                 (topics.ENCOUNTERS_CODED, _coded(view, document)),
                 (topics.CLAIMS_STATUS, _status(view, "built")),
                 (topics.CLAIMS_STATUS, _status(view, "paid")),
-            ]
-            for topic, event in envelopes:
-                envelope = Envelope.wrap(
-                    event,
-                    source="test",
-                    subject=view["encounter_key"],
-                    tenant=DEMO["hospital"]["id"],
-                )
-                await publisher.send_raw(
-                    f"{unique}{topic}", view["encounter_key"], envelope.to_bytes()
-                )
-    finally:
-        await publisher.stop()
+            )
+        ],
+    )
 
     wait_for(lambda: len(receiver.delivered()) == 6, timeout=60)
 
@@ -171,20 +178,7 @@ async def test_a_removed_webhook_gets_nothing_more(
         "/v1/webhooks", json={"url": receiver.url, "events": ["claim.status"]}, headers=key
     ).json()
     removed = intake.delete(f"/v1/webhooks/{hook['id']}", headers=key)
-    publisher = Publisher(stack.kafka)
-    await publisher.start()
-    try:
-        envelope = Envelope.wrap(
-            _status(view, "built"),
-            source="test",
-            subject=view["encounter_key"],
-            tenant=DEMO["hospital"]["id"],
-        )
-        await publisher.send_raw(
-            f"{unique}{topics.CLAIMS_STATUS}", view["encounter_key"], envelope.to_bytes()
-        )
-    finally:
-        await publisher.stop()
+    await _publish(stack, unique, [(topics.CLAIMS_STATUS, view, _status(view, "built"))])
 
     wait_for(
         lambda: intake.get(f"/v1/encounters/{view['id']}", headers=key).json()["claim"]["status"]
