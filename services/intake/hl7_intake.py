@@ -9,11 +9,11 @@ import structlog
 from sqlmodel import Session, select
 
 from services.intake.db import Hospital, IntakeRepository
+from services.intake.domain.hl7_document import encounter_document
 from services.intake.domain.hl7_message import Header, Hl7Error, Message, Rejected, ack, normalise
 from services.intake.domain.hl7_visit import (
     MessageErrors,
     VisitState,
-    encounter_document,
     merge,
     visit_number,
 )

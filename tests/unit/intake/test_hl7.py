@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.intake.domain.hl7_document import encounter_document
 from services.intake.domain.hl7_message import (
     Header,
     Hl7Error,
@@ -15,7 +16,6 @@ from services.intake.domain.hl7_message import (
 from services.intake.domain.hl7_visit import (
     MessageErrors,
     VisitState,
-    encounter_document,
     merge,
 )
 from services.intake.domain.rules import Hl7Rules
