@@ -98,11 +98,10 @@ class EncounterAssembly:
     def _source(self, element: str) -> str:
         """The FHIR expression a document field came from (its nearest recorded parent's)."""
         key = element
-        while key:
-            if key in self.sources:
-                return self.sources[key]
-            key = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", key)
-        return self.entry.path
+        while key and key not in self.sources:
+            parent = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", key)
+            key = "" if parent == key else parent
+        return self.sources.get(key, self.entry.path)
 
     def _encounter_fields(self) -> dict[str, Any]:
         r, at = self.entry.resource, self.entry.at
@@ -219,7 +218,7 @@ class EncounterAssembly:
             if isinstance(target, Entry) and target.type == "Practitioner":
                 provider["name"] = parts.practitioner_name(target)
             if all((p["npi"], p["role"]) != (npi, role) for p in found):
-                self.sources[f"providers.{len(found)}"] = self.entry.at(element)
+                self.sources[f"providers[{len(found)}]"] = self.entry.at(element)
                 found.append(provider)
         broken = any(
             i.code == "not-found" and ".participant[" in i.expression for i in self.mapped.issues

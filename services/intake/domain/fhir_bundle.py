@@ -54,16 +54,23 @@ class BrokenReference(Exception):
         self.issue = issue
 
 
+def as_list(value: Any) -> list[Any]:
+    """The value when it is a JSON array, else an empty one (absent or malformed element)."""
+    return value if isinstance(value, list) else []
+
+
 def identifiers_of(resource: dict[str, Any]) -> list[tuple[str | None, str]]:
     found = []
-    for ident in resource.get("identifier") or []:
-        if isinstance(ident, dict) and ident.get("value"):
-            found.append((ident.get("system"), str(ident["value"])))
+    for ident in as_list(resource.get("identifier")):
+        value = ident.get("value") if isinstance(ident, dict) else None
+        if isinstance(value, str) and value:
+            system = ident.get("system")
+            found.append((system if isinstance(system, str) else None, value))
     return found
 
 
 def _with_contained(entry: Entry) -> Entry:
-    for n, item in enumerate(entry.resource.get("contained") or []):
+    for n, item in enumerate(as_list(entry.resource.get("contained"))):
         if isinstance(item, dict) and item.get("id"):
             entry.contained[str(item["id"])] = Entry(
                 f"{entry.path}.contained[{n}]", item, container=entry

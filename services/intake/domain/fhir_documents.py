@@ -41,7 +41,7 @@ def notes(asm: EncounterAssembly) -> list[dict[str, Any]]:
             for k, form in enumerate(r.get("presentedForm") or []):
                 _note(asm, found, part, f"presentedForm[{k}]", form, kind)
             if r.get("conclusion"):
-                asm.sources[f"documents.{len(found)}"] = part.at("conclusion")
+                asm.sources[f"documents[{len(found)}]"] = part.at("conclusion")
                 found.append({"kind": kind, "text": str(r["conclusion"])})
         elif part.type == "Condition":
             onset = parts.day(r.get("onsetDateTime"))
@@ -81,7 +81,7 @@ def _note(
     except AttachmentError as exc:
         asm.issue("not-supported", part.at(element), f"not used as a note: {exc}", "warning")
         return
-    asm.sources[f"documents.{len(found)}"] = part.at(element)
+    asm.sources[f"documents[{len(found)}]"] = part.at(element)
     found.append({"kind": kind, "text": text})
 
 
@@ -91,7 +91,7 @@ def charges(asm: EncounterAssembly) -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = []
     for part in items:
         r = part.resource
-        if r.get("status") not in BILLABLE or not asm.use(part):
+        if str(r.get("status")) not in BILLABLE or not asm.use(part):
             continue
         price = parts.money(r.get("priceOverride"))
         line = parts.charge_line([r.get("code")], r.get("quantity"), price)
@@ -121,10 +121,10 @@ def _sources(
 ) -> None:
     asm.sources.update(
         {
-            f"charges.{n}": part.at(code),
-            f"charges.{n}.code": part.at(code),
-            f"charges.{n}.revenue_code": part.at(code),
-            f"charges.{n}.charge": part.at(price),
-            f"charges.{n}.units": part.at(quantity),
+            f"charges[{n}]": part.at(code),
+            f"charges[{n}].code": part.at(code),
+            f"charges[{n}].revenue_code": part.at(code),
+            f"charges[{n}].charge": part.at(price),
+            f"charges[{n}].units": part.at(quantity),
         }
     )

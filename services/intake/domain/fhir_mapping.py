@@ -15,7 +15,13 @@ from typing import Any
 
 from services.intake.domain import fhir_parts as parts
 from services.intake.domain.fhir_assembly import EncounterAssembly, MappedEncounter
-from services.intake.domain.fhir_bundle import BrokenReference, Conditional, Entry, ResourceIndex
+from services.intake.domain.fhir_bundle import (
+    BrokenReference,
+    Conditional,
+    Entry,
+    ResourceIndex,
+    as_list,
+)
 from services.intake.domain.fhir_documents import charges, notes
 from services.intake.domain.fhir_validate import validate
 from services.intake.domain.outcome import FhirError, Issue
@@ -80,7 +86,7 @@ def _encounter_references(entry: Entry) -> list[tuple[str, Any]]:
     if entry.type == "DocumentReference":
         context = parts.obj(r.get("context"))
         return [
-            (f"context.encounter[{n}]", x) for n, x in enumerate(context.get("encounter") or [])
+            (f"context.encounter[{n}]", x) for n, x in enumerate(as_list(context.get("encounter")))
         ]
     if entry.type in ("DiagnosticReport", "Condition", "Procedure"):
         return [("encounter", r.get("encounter"))]
@@ -89,8 +95,8 @@ def _encounter_references(entry: Entry) -> list[tuple[str, Any]]:
     if entry.type == "Claim":
         return [
             (f"item[{i}].encounter[{n}]", ref)
-            for i, item in enumerate(r.get("item") or [])
-            for n, ref in enumerate(item.get("encounter") or [])
+            for i, item in enumerate(as_list(r.get("item")))
+            for n, ref in enumerate(as_list(parts.obj(item).get("encounter")))
         ]
     return []
 

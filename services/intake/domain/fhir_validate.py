@@ -46,4 +46,6 @@ def validate(entry: Entry) -> list[Issue]:
         model.model_validate(entry.resource)
     except ValidationError as exc:
         return validation_issues(exc, entry.at)
+    except (TypeError, ValueError):  # fhir.resources fails this way on some odd shapes
+        return [Issue("structure", entry.path, "the resource does not have FHIR's structure")]
     return []

@@ -6,13 +6,20 @@ Error texts name fields, never their values (they may be PHI).
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import hl7
+import hl7.containers
+import hl7.util
 from hl7.exceptions import ParseException
+
+# `hl7` logs the values it cannot unescape (patient data): keep its loggers silent.
+for _module in (hl7.containers, hl7.util):
+    logging.getLogger(_module.__file__).disabled = True
 
 SUPPORTED = {("ADT", "A03"), ("DFT", "P03"), ("MDM", "T02")}
 #: HL7 table 0357 (message error condition codes) used here.
@@ -98,7 +105,7 @@ class Message:
             raise Rejected(Hl7Error("MSH^1", "100", "the message does not start with MSH"))
         try:
             self.parsed = hl7.parse(text)
-        except (ParseException, IndexError, ValueError) as exc:
+        except (ParseException, IndexError, ValueError, AssertionError) as exc:
             raise Rejected(Hl7Error("MSH^1", "100", "the message does not parse")) from exc
         h = self.header
         if not h.control_id:

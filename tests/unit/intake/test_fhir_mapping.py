@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import random
 from typing import Any
 
 import pytest
@@ -32,12 +33,17 @@ def _one_visit(**changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "gender": "female",
         "address": copy.deepcopy(leo["address"]),
     }
-    coverage = fx.coverage(leo, {"reference": "Organization?identifier=urn:payer|ACMEHLTH"},
-                           "ACM100200301", "2026-01-01")  # fmt: skip
+    coverage = fx.coverage(
+        leo,
+        {"reference": "Organization?identifier=urn:payer|ACMEHLTH"},
+        "ACM100200301",
+        "2026-01-01",
+    )
     coverage["relationship"]["coding"][0]["code"] = "child"
     coverage["subscriber"] = {"reference": "RelatedPerson/mother"}
-    visit = fx.encounter("leo-visit", leo, "AMB", "2026-09-15T09:00:00-05:00",
-                         "2026-09-15T09:20:00-05:00")  # fmt: skip
+    visit = fx.encounter(
+        "leo-visit", leo, "AMB", "2026-09-15T09:00:00-05:00", "2026-09-15T09:20:00-05:00"
+    )
     resources = [leo, mother, coverage, visit, fx.note(visit, leo, "11506-3", "Sore throat.")]
     resources.append(fx.charge(visit, leo, "125.00", cpt="99213"))
     visit.update(changes)
@@ -222,3 +228,69 @@ def test_the_inpatient_stay_carries_nubc_codes() -> None:
     }
     assert (str(stay.service_date), str(stay.discharge_date)) == ("2026-09-20", "2026-09-23")
     assert stay.documents[-1].kind == "documented_procedures"
+
+
+ODD_VALUES = [
+    None,
+    1,
+    "x",
+    [],
+    {},
+    [1],
+    {"a": 1},
+    True,
+    "2026-02-31",
+    -5,
+    1.5,
+    [{"reference": 3}],
+    {"reference": "#"},
+    [None],
+    {"reference": "Organization?x=1"},
+]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else []
+    )
+    return [p for key, child in items for p in [(*path, key), *_paths(child, (*path, key))]]
+
+
+def test_any_malformed_bundle_gets_issues_never_an_exception() -> None:
+    bundle, _ = _one_visit()
+    paths = _paths(bundle)
+    rng = random.Random(12)
+    for _ in range(500):
+        broken = copy.deepcopy(bundle)
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice(paths)
+            target = broken
+            try:
+                for key in parents:
+                    target = target[key]
+                target[last] = rng.choice(ODD_VALUES)
+            except (KeyError, IndexError, TypeError):
+                continue  # an earlier change replaced a parent
+        try:
+            read = read_bundle(broken, HospitalIntakeSettings())
+        except FhirError:
+            continue
+        assert all(m.document is not None or m.failed or m.refusal for m in read.encounters)
+
+
+def test_a_charge_or_note_that_cannot_be_billed_is_named_at_its_resource() -> None:
+    bundle, _ = _one_visit()
+    bundle["entry"][5]["resource"]["priceOverride"]["value"] = -125
+    note = bundle["entry"][4]["resource"]["content"][0]["attachment"]
+    note["data"] = base64.b64encode(b"x" * 200_001).decode()
+
+    read = read_bundle(bundle, HospitalIntakeSettings())
+
+    assert sorted(i.expression for i in read.errors()) == [
+        "Bundle.entry[4].resource.content[0].attachment",
+        "Bundle.entry[5].resource.priceOverride",
+    ]

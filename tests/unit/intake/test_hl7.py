@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from services.intake.domain.hl7_document import encounter_document
@@ -129,3 +131,13 @@ def test_an_unmapped_patient_class_is_reported() -> None:
 
     assert refused.value.errors[0].location == "PV1^1^2"
     assert document.encounter_class == "outpatient" and document.admission is None
+
+
+def test_values_hl7_cannot_unescape_are_never_logged(caplog: pytest.LogCaptureFixture) -> None:
+    text = hl7.discharge("M1", "V1").replace("Example^Walter", "Exam\\\\ple^Walter")
+
+    with caplog.at_level(logging.DEBUG):
+        state = _visit(text)
+
+    assert state.patient is not None
+    assert "Exam" not in caplog.text
