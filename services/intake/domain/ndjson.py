@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.intake.domain.fhir_bundle import as_list
 from services.intake.domain.fhir_validate import element_path
 from services.intake.domain.outcome import Issue
 from shared.events.intake import EncounterDocument
@@ -75,7 +76,7 @@ def fhir_collection(
             errors.append(LineError(line, "resourceType", "not a FHIR resource"))
             continue
         if resource["resourceType"] == "Bundle":
-            for item in resource.get("entry") or []:
+            for item in as_list(resource.get("entry")):
                 if isinstance(item, dict):
                     entries.append(
                         {"fullUrl": item.get("fullUrl"), "resource": item.get("resource")}
