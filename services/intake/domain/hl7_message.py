@@ -17,9 +17,12 @@ import hl7.containers
 import hl7.util
 from hl7.exceptions import ParseException
 
-# `hl7` logs the values it cannot unescape (patient data): keep its loggers silent.
+# `hl7` logs the values it cannot unescape (patient data): keep its loggers silent. A level
+# and a filter, because logging configuration (uvicorn's) re-enables disabled loggers.
 for _module in (hl7.containers, hl7.util):
-    logging.getLogger(_module.__file__).disabled = True
+    _logger = logging.getLogger(_module.__file__)
+    _logger.setLevel(logging.CRITICAL + 1)
+    _logger.addFilter(lambda _record: False)
 
 SUPPORTED = {("ADT", "A03"), ("DFT", "P03"), ("MDM", "T02")}
 #: HL7 table 0357 (message error condition codes) used here.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 
 import pytest
 
@@ -136,6 +137,7 @@ def test_an_unmapped_patient_class_is_reported() -> None:
 def test_values_hl7_cannot_unescape_are_never_logged(caplog: pytest.LogCaptureFixture) -> None:
     text = hl7.discharge("M1", "V1").replace("Example^Walter", "Exam\\\\ple^Walter")
 
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})  # as uvicorn
     with caplog.at_level(logging.DEBUG):
         state = _visit(text)
 
