@@ -96,25 +96,22 @@ async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
         json={"url": receiver.url, "events": ["encounter.coded", "claim.status"]},
         headers=key,
     ).json()
-    # A's first event fails twice: A's later events must wait for it, B's must not.
+    # A's first event fails three times: A's later events must wait for it, B's must not.
     receiver.fail = lambda body, attempt: (
         body["data"]["encounter_id"] == a["id"]
         and body["type"] == "encounter.coded"
-        and attempt < 3
+        and attempt < 4
     )
-    await _publish(
-        stack,
-        unique,
-        [
-            (topic, view, event)
-            for view, document in ((a, documents[0]), (b, documents[1]))
-            for topic, event in (
-                (topics.ENCOUNTERS_CODED, _coded(view, document)),
-                (topics.CLAIMS_STATUS, _status(view, "built")),
-                (topics.CLAIMS_STATUS, _status(view, "paid")),
-            )
-        ],
-    )
+    pairs = ((a, documents[0]), (b, documents[1]))
+    await _publish(stack, unique, [(topics.ENCOUNTERS_CODED, v, _coded(v, d)) for v, d in pairs])
+    # Claims reports on a claim only once it was coded: the statuses follow the coding.
+    for view in (a, b):
+        url = f"/v1/encounters/{view['id']}"
+        wait_for(lambda url=url: intake.get(url, headers=key).json()["status"] == "coded")
+    statuses = [
+        (topics.CLAIMS_STATUS, v, _status(v, s)) for v, _ in pairs for s in ("built", "paid")
+    ]
+    await _publish(stack, unique, statuses)
 
     wait_for(lambda: len(receiver.delivered()) == 6, timeout=60)
 
@@ -126,6 +123,7 @@ async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
         ]
 
     assert steps(a["id"]) == [
+        ("coded", 500),
         ("coded", 500),
         ("coded", 500),
         ("coded", 200),
@@ -153,8 +151,8 @@ async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
             "claim_status",
         }
         assert "Maria" not in call.body.decode() and "ACM100200301" not in call.body.decode()
-    retried = [c for c in receiver.calls if c.json["data"]["encounter_id"] == a["id"]][:3]
-    assert [c.headers["Chartflow-Delivery-Attempt"] for c in retried] == ["1", "2", "3"]
+    retried = [c for c in receiver.calls if c.json["data"]["encounter_id"] == a["id"]][:4]
+    assert [c.headers["Chartflow-Delivery-Attempt"] for c in retried] == ["1", "2", "3", "4"]
     assert len({c.json["id"] for c in retried}) == 1  # the same delivery, tried three times
 
     deliveries = intake.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=key).json()
@@ -164,7 +162,13 @@ async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
         if d["encounter_id"] == a["id"] and d["event_type"] == "encounter.coded"
     )
     assert a_coded["status"] == "delivered"
-    assert [x["status_code"] for x in a_coded["attempts"]] == [500, 500, 200]
+    assert [x["status_code"] for x in a_coded["attempts"]] == [500, 500, 500, 200]
+    a_built = next(
+        d
+        for d in deliveries
+        if d["body"]["data"].get("claim_status") == "built" and d["encounter_id"] == a["id"]
+    )
+    assert a_built["created_at"] < a_coded["delivered_at"]  # it was queued, and waited
     assert all(d["status"] == "delivered" for d in deliveries) and len(deliveries) == 6
 
 
