@@ -5,14 +5,17 @@ BIN := $(VENV)/bin
 STACK := $(PYTHON) deploy/local/stack.py
 # The stack's addresses (Kafka, Temporal, PostgreSQL) as shell exports.
 WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
+# Options of the whole-platform benchmark, e.g. make bench PIPELINE="--encounters 200 --postgres"
+PIPELINE ?=
 
-.PHONY: help venv demo down status logs test lint unit bench clean
+.PHONY: help venv demo down status logs test lint unit bench rekey clean
 
 help:
 	@echo "make demo    start Kafka, Temporal and the four services, run the sample encounters"
 	@echo "make test    the same set-up with PostgreSQL, then lint, type checks and the whole suite"
 	@echo "make status  what runs, with ports       make down  stop everything make started"
 	@echo "make logs    tail every log (or: make logs NAME=claims)"
+	@echo "make rekey   re-encrypt every service's stored PHI under the newest keys (docs/security.md)"
 
 venv: $(VENV)/.installed
 
@@ -50,8 +53,16 @@ test: venv lint
 bench: venv
 	$(BIN)/python -m bench.codes
 	$(BIN)/python -m bench.claims
+	$(BIN)/python -m bench.pipeline $(PIPELINE)
 	$(STACK) up --postgres
 	$(WITH_STACK_ENV) && $(BIN)/python -m bench.intake
+
+# After `python -m shared.keys rotate` and a restart of the services (docs/security.md); with
+# the DATABASE_URL the services use (unset: their SQLite files under var/data).
+rekey: venv
+	for service in intake assignment coding claims; do \
+		$(BIN)/python -m services.$$service rekey || exit 1; \
+	done
 
 clean: down
 	rm -rf var $(VENV)

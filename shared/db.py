@@ -12,9 +12,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, event
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, text
 
 T = TypeVar("T")
@@ -66,15 +65,6 @@ class Database:
         self.engine = make_engine(url)
         workers = 1 if url.startswith("sqlite") else 8
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
-
-    def create_all(self) -> None:
-        ensure_postgres_database(self.url)
-        tables: list[Table] = [t.__table__ for t in self.tables]  # type: ignore[attr-defined]
-        try:
-            SQLModel.metadata.create_all(self.engine, tables=tables)
-        except (OperationalError, ProgrammingError, IntegrityError):
-            # Two processes creating the same tables at once: the loser retries once.
-            SQLModel.metadata.create_all(self.engine, tables=tables)
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

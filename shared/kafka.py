@@ -1,53 +1,61 @@
 """aiokafka producer and consumer helpers.
 
-The consumer commits an offset only after its handler succeeded. A message that can never be
-processed (not an envelope, a payload that does not match its type, a `PermanentError`) goes
-to `<topic>.dlq` with the reason in its headers, and consumption continues. Any other failure
-(an outage) is retried with backoff until it succeeds: good messages are never dead-lettered.
+The consumer processes each partition in its own task, one message at a time (so one
+encounter's events keep their order), and commits an offset only after its handler succeeded
+or the message was dead-lettered. A failure is classified (`shared.failures`): a transient one
+(broker, database, Temporal, timeout) is retried with capped exponential backoff; anything else
+goes to `<topic>.dlq` with a PHI-free reason at once, and so does a transient one that outlived
+its retry budget. The budget only burns while the consumer's dependencies answer their health
+probe: during an outage of the database or Temporal every partition waits, and nothing good is
+dead-lettered. A poison message holds up only its own partition, for at most its budget.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+import time
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from pydantic import ValidationError
 
 from shared.events.envelope import Envelope
 from shared.events.topics import dead_letter
-from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from shared.failures import PermanentError, TransientError, classify, describe
+from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_RETRIED
 
 log = structlog.get_logger()
 
 Handler = Callable[[Envelope], Awaitable[None]]
+#: True while the consumer's dependencies (database, Temporal) answer.
+Probe = Callable[[], Awaitable[bool]]
+Message: TypeAlias = ConsumerRecord[bytes, bytes]
 
-
-MAX_BACKOFF_SECONDS = 30.0
-
-
-def describe(exc: ValidationError) -> str:
-    """Which fields are wrong and why, without the values (they may be PHI)."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-        for e in exc.errors(include_input=False, include_url=False)[:5]
-    )
-
-
-class PermanentError(Exception):
-    """The message can never be processed as it is: dead-letter it without retrying."""
+MAX_QUEUED_PER_PARTITION = 500  # fetched but not yet handled; the partition pauses beyond
+REVOKE_GRACE_SECONDS = 10.0  # a rebalance waits this long for a handler to finish
 
 
 class Publisher:
-    def __init__(self, bootstrap_servers: str) -> None:
+    """An idempotent producer; `client_options` say how it authenticates
+    (`shared.kafka_security.kafka_auth`)."""
+
+    def __init__(self, bootstrap_servers: str, **client_options: Any) -> None:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
             request_timeout_ms=15000,
+            **client_options,
         )
 
     async def start(self) -> None:
@@ -69,8 +77,65 @@ class Publisher:
         await self.send_raw(topic, envelope.subject, envelope.to_bytes())
 
 
+@dataclass(frozen=True)
+class ConsumerStatus:
+    """What readiness and `/metrics` report about one consumer."""
+
+    topic: str
+    group: str
+    lag: int  # messages on assigned partitions not yet handled
+    stuck_seconds: float  # how long the oldest message in hand has been in hand
+    retrying: bool  # a message in hand failed at least once
+    dependencies_down: bool  # the last probe found a dependency down
+
+
+class _Partition:
+    """One partition's queue and the task that handles it, one message at a time."""
+
+    def __init__(self, consumer: Consumer, tp: TopicPartition) -> None:
+        self.tp = tp
+        self.queue: deque[Message] = deque()
+        self.arrived = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.next_offset: int | None = None  # the first offset not handled yet
+        self.busy_since: float | None = None
+        self.failed_attempts = 0
+        self.task = asyncio.create_task(consumer._work(self), name=f"partition:{tp}")
+
+    def lag(self, highwater: int | None) -> int:
+        if highwater is None or self.next_offset is None:
+            return len(self.queue)
+        return max(0, highwater - self.next_offset)
+
+    async def sleep(self, seconds: float) -> None:
+        """Back off, waking early when the partition is revoked."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    def __init__(self, consumer: Consumer) -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        await self.consumer._stop_partitions(revoked)
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        return None  # workers start with the first fetched message
+
+
+LIVE_CONSUMERS: weakref.WeakSet[Consumer] = weakref.WeakSet()
+
+
 class Consumer:
-    """Consume `topic` in consumer group `group`, one message at a time per partition."""
+    """Consume `topic` in consumer group `group`, one message at a time per partition.
+
+    `retry_backoff_seconds` is the first pause after a transient failure; it doubles up to
+    `max_backoff_seconds`. A transient failure is dead-lettered once it has failed for
+    `retry_budget_seconds` while `dependencies_up` said the dependencies answer (no probe:
+    always). One handler call may take at most `attempt_timeout_seconds`.
+    `client_options` as for `Publisher` (security).
+    """
 
     def __init__(
         self,
@@ -80,90 +145,229 @@ class Consumer:
         handler: Handler,
         publisher: Publisher,
         retry_backoff_seconds: float = 0.5,
+        *,
+        retry_budget_seconds: float = 30.0,
+        max_backoff_seconds: float = 5.0,
+        attempt_timeout_seconds: float = 60.0,
+        dependencies_up: Probe | None = None,
+        **client_options: Any,
     ) -> None:
         self.topic = topic
         self.group = group
         self.handler = handler
         self.publisher = publisher
         self.retry_backoff_seconds = retry_backoff_seconds
+        self.retry_budget_seconds = retry_budget_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.attempt_timeout_seconds = attempt_timeout_seconds
+        self.dependencies_up = dependencies_up
+        self.dependencies_down = False
+        self._partitions: dict[TopicPartition, _Partition] = {}
         self._consumer = AIOKafkaConsumer(
-            topic,
             bootstrap_servers=bootstrap_servers,
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,
+            **client_options,
         )
+        LIVE_CONSUMERS.add(self)
 
     async def start(self) -> None:
+        self._consumer.subscribe([self.topic], listener=_Rebalance(self))
         await self._consumer.start()
 
     async def stop(self) -> None:
+        # Shutting down: whatever is in hand is handled again by the partition's next owner.
+        await self._stop_partitions(list(self._partitions), grace=0.0)
         await self._consumer.stop()
 
     async def run_forever(self) -> None:
         while True:
-            batches = await self._consumer.getmany(timeout_ms=500, max_records=100)
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
             for tp, messages in batches.items():
-                for message in messages:
-                    await self._process(message)
-                    await self._consumer.commit({tp: OffsetAndMetadata(message.offset + 1, "")})
+                partition = self._partitions.get(tp)
+                if partition is None:
+                    partition = self._partitions[tp] = _Partition(self, tp)
+                if partition.next_offset is None:
+                    partition.next_offset = messages[0].offset
+                partition.queue.extend(messages)
+                partition.arrived.set()
+                if len(partition.queue) >= MAX_QUEUED_PER_PARTITION:
+                    self._consumer.pause(tp)
+            for partition in list(self._partitions.values()):
+                if partition.task.done() and not partition.task.cancelled():
+                    partition.task.result()  # a bug in the loop: restart the consumer
 
-    async def _process(self, message: ConsumerRecord[bytes, bytes]) -> None:
+    def status(self) -> ConsumerStatus:
+        now = time.monotonic()
+        lag, stuck, retrying = 0, 0.0, False
+        for tp, partition in list(self._partitions.items()):
+            try:
+                highwater = self._consumer.highwater(tp)
+            except AssertionError:  # no longer assigned
+                continue
+            lag += partition.lag(highwater)
+            if partition.busy_since is not None:
+                stuck = max(stuck, now - partition.busy_since)
+                retrying = retrying or partition.failed_attempts > 0
+        return ConsumerStatus(self.topic, self.group, lag, stuck, retrying, self.dependencies_down)
+
+    async def _stop_partitions(
+        self, tps: Iterable[TopicPartition], grace: float = REVOKE_GRACE_SECONDS
+    ) -> None:
+        stopping = [p for tp in tps if (p := self._partitions.pop(tp, None)) is not None]
+        for partition in stopping:
+            partition.stopping.set()
+        for partition in stopping:
+            try:
+                await asyncio.wait_for(asyncio.shield(partition.task), grace)
+            except Exception:  # the partition's new owner handles what was left
+                partition.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await partition.task
+
+    async def _work(self, partition: _Partition) -> None:
+        while not partition.stopping.is_set():
+            if not partition.queue:
+                partition.arrived.clear()
+                waits = [partition.arrived.wait(), partition.stopping.wait()]
+                tasks = [asyncio.ensure_future(w) for w in waits]
+                try:
+                    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                continue
+            message = partition.queue[0]
+            partition.busy_since, partition.failed_attempts = time.monotonic(), 0
+            done = await self._process(message, partition)
+            partition.busy_since = None
+            if not done:
+                return  # revoked while retrying: the partition's next owner takes over
+            partition.queue.popleft()
+            partition.next_offset = message.offset + 1
+            await self._commit(partition.tp, message.offset + 1)
+            if len(partition.queue) < MAX_QUEUED_PER_PARTITION // 2:
+                with contextlib.suppress(Exception):
+                    self._consumer.resume(partition.tp)
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        try:
+            await self._consumer.commit({tp: OffsetAndMetadata(offset, "")})
+        except KafkaError as exc:
+            # A rebalance took the partition: the new owner re-reads from the last commit and
+            # the consumers' inboxes drop what was handled twice.
+            log.warning("consumer.commit_failed", topic=self.topic, error=type(exc).__name__)
+
+    async def _process(self, message: Message, partition: _Partition) -> bool:
+        """Handle, or dead-letter, one message; False when the partition was revoked first."""
         try:
             envelope = Envelope.from_bytes(message.value or b"")
         except ValidationError as exc:
-            await self._dead_letter(message, f"not a valid event envelope: {describe(exc)}")
-            return
-        attempt = 0
+            reason = f"not a valid event envelope: {describe(exc)}"
+            return await self._dead_letter(message, partition, reason, "ValidationError", 0)
+        spent, since = 0.0, time.monotonic()
         while True:
-            attempt += 1
             try:
-                await self.handler(envelope)
-                EVENTS_CONSUMED.inc(topic=message.topic)
-                return
-            except ValidationError as exc:  # the payload does not match its schema
-                await self._dead_letter(message, describe(exc))
-                return
-            except (PermanentError, ValueError) as exc:
-                await self._dead_letter(message, str(exc))
-                return
+                await asyncio.wait_for(self.handler(envelope), self.attempt_timeout_seconds)
+                EVENTS_CONSUMED.labels(topic=message.topic).inc()
+                self.dependencies_down = False
+                return True
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                # A database, Temporal or broker outage: keep the message and try again, so
-                # nothing good is dead-lettered; the partition waits, keeping its order.
-                delay = min(self.retry_backoff_seconds * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
-                log.warning(
-                    "consumer.handler_failed",
-                    topic=self.topic,
-                    event_id=envelope.id,
-                    attempt=attempt,
-                    error=type(exc).__name__,
-                    retry_in=delay,
+                failure = classify(exc)
+            partition.failed_attempts += 1
+            attempts = partition.failed_attempts
+            if not failure.transient:
+                self.dependencies_down = False  # whatever failed, it was not an outage
+                return await self._dead_letter(
+                    message, partition, failure.reason, failure.error, attempts
                 )
-                await asyncio.sleep(delay)
+            now = time.monotonic()
+            self.dependencies_down = not await self._dependencies_answer()
+            if not self.dependencies_down:
+                spent += now - since  # the dependency answers others: this message is at fault
+            since = now
+            if spent >= self.retry_budget_seconds:
+                reason = (
+                    f"{failure.reason}; still failing after {attempts} attempts and "
+                    f"{spent:.0f}s (retry budget {self.retry_budget_seconds:g}s)"
+                )
+                return await self._dead_letter(message, partition, reason, failure.error, attempts)
+            delay = min(self.retry_backoff_seconds * 2 ** (attempts - 1), self.max_backoff_seconds)
+            EVENTS_RETRIED.labels(topic=message.topic, error=failure.error).inc()
+            log.warning(
+                "consumer.handler_failed",
+                topic=self.topic,
+                partition=message.partition,
+                offset=message.offset,
+                event_id=envelope.id,
+                attempt=attempts,
+                error=failure.error,
+                dependencies_down=self.dependencies_down,
+                retry_in=delay,
+            )
+            await partition.sleep(delay)
+            if partition.stopping.is_set():
+                return False
 
-    async def _dead_letter(self, message: ConsumerRecord[bytes, bytes], reason: str) -> None:
+    async def _dependencies_answer(self) -> bool:
+        if self.dependencies_up is None:
+            return True
+        try:
+            return await asyncio.wait_for(self.dependencies_up(), 5.0)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return False
+
+    async def _dead_letter(
+        self, message: Message, partition: _Partition, reason: str, error: str, attempts: int
+    ) -> bool:
         headers = [
             ("dlq.reason", reason.encode()[:2000]),
+            ("dlq.error", error.encode()),
+            ("dlq.attempts", str(attempts).encode()),
             ("dlq.topic", message.topic.encode()),
             ("dlq.partition", str(message.partition).encode()),
             ("dlq.offset", str(message.offset).encode()),
             ("dlq.consumer", self.group.encode()),
         ]
         key = (message.key or b"").decode(errors="replace")
-        await self.publisher.send_raw(
-            dead_letter(message.topic), key, message.value or b"", headers
-        )
-        EVENTS_DEAD_LETTERED.inc(topic=message.topic)
+        delay = self.retry_backoff_seconds
+        while True:  # the broker is down: keep the message until the DLQ takes it
+            try:
+                await self.publisher.send_raw(
+                    dead_letter(message.topic), key, message.value or b"", headers
+                )
+                break
+            except KafkaError as exc:
+                error = type(exc).__name__
+                log.warning("consumer.dead_letter_failed", topic=self.topic, error=error)
+                await partition.sleep(delay)
+                delay = min(delay * 2, self.max_backoff_seconds)
+                if partition.stopping.is_set():
+                    return False
+        EVENTS_DEAD_LETTERED.labels(topic=message.topic).inc()
         log.error(
             "consumer.dead_lettered",
             topic=message.topic,
             partition=message.partition,
             offset=message.offset,
+            error=error,
             reason=reason[:300],
         )
+        return True
 
 
-__all__ = ["Consumer", "PermanentError", "Publisher"]
+__all__ = [
+    "LIVE_CONSUMERS",
+    "Consumer",
+    "ConsumerStatus",
+    "PermanentError",
+    "Probe",
+    "Publisher",
+    "TransientError",
+]

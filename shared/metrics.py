@@ -1,56 +1,53 @@
-"""Prometheus text-format counters for ops, without a client library: `GET /metrics`."""
+"""Prometheus metrics every service exposes on `GET /metrics` (prometheus_client).
+
+Counters count as things happen; the gauges that need a look at the database or the consumers
+(`chartflow_outbox_pending`, consumer lag) are set when `/metrics` is scraped.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping
-from threading import Lock
+from prometheus_client import REGISTRY, Counter, Gauge
 
-LabelValues = tuple[tuple[str, str], ...]
-
-
-class Counter:
-    def __init__(self, name: str, help_text: str) -> None:
-        self.name = name
-        self.help_text = help_text
-        self._values: dict[LabelValues, float] = defaultdict(float)
-        self._lock = Lock()
-
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            self._values[key] += amount
-
-    def value(self, **labels: str) -> float:
-        return self._values.get(tuple(sorted(labels.items())), 0.0)
-
-    def render(self) -> list[str]:
-        lines = [f"# HELP {self.name} {self.help_text}", f"# TYPE {self.name} counter"]
-        with self._lock:
-            for key, value in sorted(self._values.items()):
-                lines.append(f"{self.name}{_labels(key)} {value:g}")
-        return lines
-
-
-def _labels(key: LabelValues) -> str:
-    if not key:
-        return ""
-    inner = ",".join(f'{k}="{v}"' for k, v in key)
-    return "{" + inner + "}"
-
-
-HTTP_REQUESTS = Counter("chartflow_http_requests_total", "HTTP requests by route and status.")
-EVENTS_CONSUMED = Counter("chartflow_events_consumed_total", "Events handled, by topic.")
+HTTP_REQUESTS = Counter(
+    "chartflow_http_requests_total",
+    "HTTP requests by method, route template and status.",
+    ["method", "route", "status"],
+)
+EVENTS_CONSUMED = Counter("chartflow_events_consumed_total", "Events handled, by topic.", ["topic"])
 EVENTS_DEAD_LETTERED = Counter(
-    "chartflow_events_dead_lettered_total", "Events sent to a dead-letter topic, by topic."
+    "chartflow_events_dead_lettered_total",
+    "Events sent to a dead-letter topic, by topic.",
+    ["topic"],
+)
+EVENTS_RETRIED = Counter(
+    "chartflow_events_retried_total",
+    "Handler attempts that failed transiently and were retried, by topic and error type.",
+    ["topic", "error"],
 )
 OUTBOX_PUBLISHED = Counter("chartflow_outbox_published_total", "Outbox events published.")
-COUNTERS = (HTTP_REQUESTS, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, OUTBOX_PUBLISHED)
+OUTBOX_PENDING = Gauge("chartflow_outbox_pending", "Outbox events not yet published.")
+CONSUMER_LAG = Gauge(
+    "chartflow_consumer_lag",
+    "Messages on a consumer's assigned partitions not yet handled.",
+    ["topic", "group"],
+)
+CONSUMER_STUCK_SECONDS = Gauge(
+    "chartflow_consumer_stuck_seconds",
+    "How long a consumer has been handling (or retrying) the oldest message in hand.",
+    ["topic", "group"],
+)
+DLQ_DEPTH = Gauge(
+    "chartflow_dlq_depth",
+    "Messages in a dead-letter topic not yet replayed (python -m shared.dlq).",
+    ["topic"],
+)
+UNEXPECTED_ERRORS = Counter(
+    "chartflow_http_unexpected_errors_total",
+    "Requests answered 500, by route template and error type.",
+    ["route", "error"],
+)
 
 
-def render(gauges: Mapping[str, tuple[str, Callable[[], float]]] | None = None) -> str:
-    """Every counter, plus gauges computed now (name -> (help, read))."""
-    lines = [line for counter in COUNTERS for line in counter.render()]
-    for name, (help_text, read) in (gauges or {}).items():
-        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {read():g}"]
-    return "\n".join(lines) + "\n"
+def sample(name: str, **labels: str) -> float:
+    """The current value of one sample (0 when it was never set): what `/metrics` shows."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0

@@ -9,10 +9,12 @@ change (`claim_event`), which makes at-least-once delivery safe.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select, update
 
@@ -49,18 +51,24 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=_now)
 
 
-def outbox_row(topic: str, envelope: Envelope) -> dict[str, Any]:
-    """The outbox row of an event, for batched inserts (`session.execute(insert(...), rows)`)."""
+def _row(topic: str, envelope: Envelope) -> dict[str, Any]:
     return {
         "event_id": envelope.id,
         "topic": topic,
         "key": envelope.subject,
         "payload": envelope.model_dump_json(),
+        "created_at": _now(),
     }
 
 
 def add_to_outbox(session: Session, topic: str, envelope: Envelope) -> None:
-    session.add(OutboxEvent(**outbox_row(topic, envelope)))
+    session.add(OutboxEvent(**_row(topic, envelope)))
+
+
+def add_many_to_outbox(session: Session, topic: str, envelopes: Sequence[Envelope]) -> None:
+    """`add_to_outbox` for many events at once: one multi-row INSERT, no ORM objects."""
+    if envelopes:
+        session.execute(insert(OutboxEvent), [_row(topic, e) for e in envelopes])
 
 
 def pending_count(session: Session) -> int:

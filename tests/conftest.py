@@ -1,17 +1,21 @@
 """The real Kafka, Temporal and PostgreSQL, started once per session.
 
 In order of preference: the addresses given in the environment (KAFKA_BOOTSTRAP_SERVERS,
-TEMPORAL_ADDRESS, DATABASE_URL), as `make test` does; testcontainers when a Docker engine
-answers; otherwise the processes of `deploy/local/stack.py`, started here.
+TEMPORAL_ADDRESS, DATABASE_URL, and KAFKA_CREDENTIALS_DIR, KAFKA_SECURITY_PROTOCOL,
+KAFKA_SSL_CAFILE for who tests are on Kafka), as `make test` does (`stack.py env`);
+testcontainers when a Docker engine answers; otherwise the processes of `deploy/local/stack.py`,
+started here.
+Tests that use Kafka take the `namespace` fixture: their prefix, with its topics and ACLs.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,8 +26,10 @@ from tests.containers import containers, docker_engine_available
 from tests.stack import Stack
 
 REPO = Path(__file__).resolve().parent.parent
+#: Services refuse short or well-known admin tokens: tests use a random one.
+ADMIN_TOKEN = secrets.token_urlsafe(32)
 
-__all__ = ["REPO", "Stack"]
+__all__ = ["ADMIN_TOKEN", "REPO", "Stack"]
 
 # Tests that open a service's database without its runtime still need a PHI key.
 use_phi_key(Fernet.generate_key())
@@ -47,7 +53,14 @@ def _stack_from(env: dict[str, str]) -> Stack:
         kafka=env["KAFKA_BOOTSTRAP_SERVERS"],
         temporal=env["TEMPORAL_ADDRESS"],
         database_url=env.get("DATABASE_URL") or None,
+        kafka_credentials=_path(env.get("KAFKA_CREDENTIALS_DIR")),
+        kafka_protocol=env.get("KAFKA_SECURITY_PROTOCOL") or "SASL_PLAINTEXT",
+        kafka_ssl_cafile=_path(env.get("KAFKA_SSL_CAFILE")),
     )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +78,11 @@ def stack() -> Iterator[Stack]:
 def unique() -> str:
     """A prefix that isolates a test's topics, task queues and databases."""
     return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+async def namespace(stack: Stack, unique: str) -> AsyncIterator[str]:
+    """`unique`, with its Kafka topics and the services' ACLs (removed after the test)."""
+    await stack.provision(unique)
+    yield unique
+    await stack.remove(unique)

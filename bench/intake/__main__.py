@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from bench.intake.files import DEMO, ndjson
+from bench.intake.namespace import bench_namespace
 from services.intake.domain.fhir_mapping import read_bundle
 from services.intake.domain.rules import HospitalIntakeSettings
 from services.intake.push_cli import push
@@ -112,29 +113,30 @@ def main() -> None:
         raise SystemExit("needs the stack: deploy/local/stack.py up --postgres, then its env")
     port, prefix = free_port(), f"bench{uuid.uuid4().hex[:8]}."
     var = Path(tempfile.mkdtemp(prefix="bench-intake-"))
-    env = {**os.environ, "INTAKE_PORT": str(port), "CHARTFLOW_NAMESPACE_PREFIX": prefix,
-           "CHARTFLOW_VAR": str(var), "ADMIN_TOKEN": "bench", "HL7_PORT": "0"}  # fmt: skip
     database = IntakeSettings(chartflow_namespace_prefix=prefix).service_database_url()
     body, _ = ndjson(lines, "BENCH")
     file = var / "encounters.ndjson"
     file.write_text(body)
-    process = start_intake(env, port, var / "intake.log")
-    try:
-        base = f"http://127.0.0.1:{port}"
-        admin = {"Authorization": "Bearer bench"}
-        key = httpx.post(f"{base}/v1/admin/hospitals", json=DEMO["hospital"], headers=admin)
-        with httpx.Client(base_url=base, headers={"X-API-Key": key.json()["api_key"]},
-                          timeout=300) as client:  # fmt: skip
-            started = time.perf_counter()
-            job = push(client, file, 0.05, StringIO())
-            elapsed = time.perf_counter() - started
-            bundle = json.dumps(large_bundle()).encode()
-            fhir_started = time.perf_counter()
-            answer = client.post("/fhir/Bundle", content=bundle, headers=FHIR)
-            fhir_elapsed = time.perf_counter() - fhir_started
-    finally:
-        process.terminate()
-        process.wait(30)
+    with bench_namespace(prefix) as namespace:
+        env = {**os.environ, **namespace, "INTAKE_PORT": str(port), "CHARTFLOW_VAR": str(var),
+               "HL7_PORT": "0"}  # fmt: skip
+        process = start_intake(env, port, var / "intake.log")
+        try:
+            base = f"http://127.0.0.1:{port}"
+            admin = {"Authorization": f"Bearer {namespace['ADMIN_TOKEN']}"}
+            key = httpx.post(f"{base}/v1/admin/hospitals", json=DEMO["hospital"], headers=admin)
+            with httpx.Client(base_url=base, headers={"X-API-Key": key.json()["api_key"]},
+                              timeout=300) as client:  # fmt: skip
+                started = time.perf_counter()
+                job = push(client, file, 0.05, StringIO())
+                elapsed = time.perf_counter() - started
+                bundle = json.dumps(large_bundle()).encode()
+                fhir_started = time.perf_counter()
+                answer = client.post("/fhir/Bundle", content=bundle, headers=FHIR)
+                fhir_elapsed = time.perf_counter() - fhir_started
+        finally:
+            process.terminate()
+            process.wait(30)
     bare = bare_inserts(database, lines)
     accepted, size = job["accepted"], len(body) / 1e6
     print(f"file: {lines:,} lines, {size:.1f} MB; accepted {accepted:,}, refused {job['refused']}")

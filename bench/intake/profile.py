@@ -22,6 +22,7 @@ from types import FrameType
 import httpx
 
 from bench.intake.files import DEMO, ndjson
+from bench.intake.namespace import bench_namespace
 from services.intake.app import create_app
 from services.intake.push_cli import push
 from services.intake.settings import IntakeSettings
@@ -66,27 +67,29 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL") or not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         raise SystemExit("needs the stack: deploy/local/stack.py up --postgres, then its env")
     var = Path(tempfile.mkdtemp(prefix="profile-intake-"))
-    settings = IntakeSettings(
-        chartflow_namespace_prefix=f"prof{uuid.uuid4().hex[:8]}.",
-        chartflow_var=var,
-        admin_token="bench",
-        log_json=True,
-    )
     body, _ = ndjson(args.lines, "PROFILE")
     file = var / "encounters.ndjson"
     file.write_text(body)
     sampler = Sampler()
-    with served(create_app(settings, frozenset({"api", "consumer"})), free_port()) as url:
-        admin = {"Authorization": "Bearer bench"}
-        key = httpx.post(f"{url}/v1/admin/hospitals", json=DEMO["hospital"], headers=admin)
-        with httpx.Client(
-            base_url=url, headers={"X-API-Key": key.json()["api_key"]}, timeout=300
-        ) as client:
-            sampler.start()
-            started = time.perf_counter()
-            job = push(client, file, 0.05, StringIO())
-            elapsed = time.perf_counter() - started
-            sampler.running = False
+    with bench_namespace(f"prof{uuid.uuid4().hex[:8]}.") as namespace:
+        settings = IntakeSettings(
+            chartflow_namespace_prefix=namespace["CHARTFLOW_NAMESPACE_PREFIX"],
+            chartflow_var=var,
+            admin_token=namespace["ADMIN_TOKEN"],
+            kafka_credentials_file=Path(namespace["KAFKA_CREDENTIALS_FILE"]),
+            log_json=True,
+        )
+        with served(create_app(settings, frozenset({"api", "consumer"})), free_port()) as url:
+            admin = {"Authorization": f"Bearer {namespace['ADMIN_TOKEN']}"}
+            key = httpx.post(f"{url}/v1/admin/hospitals", json=DEMO["hospital"], headers=admin)
+            with httpx.Client(
+                base_url=url, headers={"X-API-Key": key.json()["api_key"]}, timeout=300
+            ) as client:
+                sampler.start()
+                started = time.perf_counter()
+                job = push(client, file, 0.05, StringIO())
+                elapsed = time.perf_counter() - started
+                sampler.running = False
     print(
         f"{job['accepted']:,} accepted in {elapsed:.2f} s ({job['accepted'] / elapsed:.0f}/s); "
         f"{sampler.samples:,} busy samples; load average {os.getloadavg()[0]:.1f}"

@@ -6,10 +6,13 @@ import sys
 import time
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 from pydantic_settings import BaseSettings
 
 from deploy.demo.driver import Endpoints, Scenario
+from shared.secrets import admin_token_path
+from shared.settings import REPO_ROOT
 
 
 class DemoSettings(BaseSettings):
@@ -18,9 +21,25 @@ class DemoSettings(BaseSettings):
     coding_port: int = 8003
     claims_port: int = 8004
     temporal_ui_port: int = 8233
-    admin_token: str = "local-admin-token"
+    # Unset: the token the services generated into <var>/secrets/admin-token.
+    admin_token: str | None = None
+    chartflow_var: Path = REPO_ROOT / "var"
     # Epoch seconds when `make demo` started, to report the time to the first claim.
     demo_started_at: float | None = None
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def old_default_status(scenario: Scenario) -> int:
+    """What the platform answers an admin request with the token older builds defaulted to."""
+    url = f"{scenario.endpoints.intake}/v1/admin/access-log"
+    answer = scenario.client.get(url, headers={"Authorization": "Bearer local-admin-token"})
+    return answer.status_code
 
 
 def main() -> int:
@@ -32,7 +51,9 @@ def main() -> int:
         "coding": settings.coding_port,
         "claims": settings.claims_port,
     }
-    scenario = Scenario(Endpoints.local(ports, settings.admin_token))
+    token_file = admin_token_path(settings.chartflow_var)
+    token = settings.admin_token or token_file.read_text().strip()
+    scenario = Scenario(Endpoints.local(ports, token))
     scenario.seed()
     pushed = scenario.push_all()
     first_claim: float | None = None
@@ -77,6 +98,16 @@ def main() -> int:
         + f" (API key {next(iter(scenario.coder_keys.values()))})\n"
         + "  Hospital API key for intake (X-API-Key): "
         + scenario.hospital_key
+        + "\n  Kafka credentials (one SASL/SCRAM principal per service): var/kafka/credentials/"
+        + "\n  Admin token (Authorization: Bearer ...): "
+        + (
+            "the ADMIN_TOKEN you set"
+            if settings.admin_token
+            else f"in {_shown(token_file)} (mode 0600, generated on the first start)"
+        )
+        + f"; the old default local-admin-token gets {old_default_status(scenario)}"
+        + "\n  PHI access log (admin): "
+        + f"http://127.0.0.1:{settings.intake_port}/v1/admin/access-log"
         + "\n  Logs: var/log/, status: make status, stop: make down"
     )
     return 0 if validated == len(views) else 1

@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 
 DATA = Path(__file__).with_name("data.json")
-FINAL_CLAIM_STATUSES = frozenset({"paid", "partially_paid", "denied", "rejected", "held"})
+FINAL_CLAIM_STATUSES = frozenset(
+    {"paid", "partially_paid", "denied", "rejected", "held", "submission_failed"}
+)
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,16 @@ class Scenario:
     def _admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.endpoints.admin_token}"}
 
-    def _ok(self, response: httpx.Response) -> Any:
+    def _checked(self, response: httpx.Response) -> httpx.Response:
         if response.status_code >= 400:
             raise RuntimeError(
                 f"{response.request.method} {response.request.url} -> "
                 f"{response.status_code}: {response.text[:500]}"
             )
-        return response.json()
+        return response
+
+    def _ok(self, response: httpx.Response) -> Any:
+        return self._checked(response).json()
 
     def seed(self) -> None:
         """A hospital with an API key, a vendor with pools and a coder, a payer."""
@@ -137,6 +142,21 @@ class Scenario:
         )
         result: list[dict[str, Any]] = self._ok(response)
         return result
+
+    def claim_x12(self, claim_id: str) -> str:
+        """The claim's 837 (an admin's read of PHI: it lands in the access log)."""
+        url = f"{self.endpoints.claims}/v1/claims/{claim_id}/x12"
+        return self._checked(self.client.get(url, headers=self._admin)).text
+
+    def access_log(self, as_hospital: bool = False, **filters: str) -> list[dict[str, Any]]:
+        """Records of the PHI access log: all (admin), or the hospital's own."""
+        path = "/v1/access-log" if as_hospital else "/v1/admin/access-log"
+        headers = {"X-API-Key": self.hospital_key} if as_hospital else self._admin
+        url = f"{self.endpoints.intake}{path}"
+        records: list[dict[str, Any]] = self._ok(
+            self.client.get(url, params=filters, headers=headers)
+        )["records"]
+        return records
 
     def run_until_claimed(
         self,

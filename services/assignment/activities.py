@@ -17,8 +17,13 @@ from services.assignment.domain.models import (
 from services.assignment.domain.routing import route_to_pool
 from shared.db import Database
 from shared.events import topics
-from shared.events.assignment import CodingChart, CodingTaskCreated, EncounterCoded
-from shared.events.coding import CodingSubmitted
+from shared.events.assignment import (
+    CodingChart,
+    CodingTaskCreated,
+    EncounterCoded,
+    EncounterReturned,
+)
+from shared.events.coding import CodingReturned, CodingSubmitted
 from shared.events.envelope import Envelope, EventData
 from shared.events.intake import EncounterReceived
 from shared.kafka import Publisher
@@ -78,19 +83,11 @@ class AssignmentActivities:
     async def release_coded_encounter(self, request: ReleaseRequest) -> None:
         def load(session: Session) -> tuple[EncounterReceived, CodingSubmitted]:
             repo = AssignmentRepository(session)
-            routed = repo.routed(request.encounter_key)
             submission = repo.submission(request.task_id)
-            if routed is None or submission is None:
+            if submission is None:
                 raise ApplicationError("coded encounter not found", non_retryable=True)
-            routed.status = "coded"
-            repo.add(routed)
-            for task in repo.open_tasks(request.encounter_key):
-                task.open = False
-                repo.add(task)
-            return (
-                EncounterReceived.model_validate_json(routed.received),
-                CodingSubmitted.model_validate_json(submission.submitted),
-            )
+            received = _settle(repo, request.encounter_key, "coded")
+            return received, CodingSubmitted.model_validate_json(submission.submitted)
 
         received, submitted = await self.db.run(load)
         coded = EncounterCoded(
@@ -103,6 +100,28 @@ class AssignmentActivities:
             coder_id=submitted.coder_id,
         )
         await self._publish(topics.ENCOUNTERS_CODED, coded, received, f"coded-{request.task_id}")
+
+    @activity.defn
+    async def return_to_hospital(self, request: ReleaseRequest) -> None:
+        def load(session: Session) -> tuple[EncounterReceived, CodingReturned]:
+            repo = AssignmentRepository(session)
+            returned = repo.coding_return(request.task_id)
+            if returned is None:
+                raise ApplicationError("returned encounter not found", non_retryable=True)
+            received = _settle(repo, request.encounter_key, "returned")
+            return received, CodingReturned.model_validate_json(returned.returned)
+
+        received, returned = await self.db.run(load)
+        event = EncounterReturned(
+            encounter_key=request.encounter_key,
+            hospital_id=received.hospital_id,
+            task_id=request.task_id,
+            reason=returned.reason,
+            note=returned.note,
+        )
+        await self._publish(
+            topics.ENCOUNTERS_RETURNED, event, received, f"returned-{request.task_id}"
+        )
 
     async def _publish(
         self, topic: str, data: EventData, received: EncounterReceived, event_id: str
@@ -117,3 +136,16 @@ class AssignmentActivities:
             id=event_id,
         )
         await self.publisher.publish(self.settings.topic(topic), envelope)
+
+
+def _settle(repo: AssignmentRepository, encounter_key: str, status: str) -> EncounterReceived:
+    """The encounter's coding is over: its open tasks free their pools' capacity."""
+    routed = repo.routed(encounter_key)
+    if routed is None:
+        raise ApplicationError(f"no encounter {encounter_key}", non_retryable=True)
+    routed.status = status
+    repo.add(routed)
+    for task in repo.open_tasks(encounter_key):
+        task.open = False
+        repo.add(task)
+    return EncounterReceived.model_validate_json(routed.received)

@@ -12,20 +12,22 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.assignment.db import VendorPool
 from services.assignment.domain.models import CodingStatus
 from services.assignment.workflows import EncounterCoding, workflow_id
-from shared.http import AdminOnly, RuntimeDep, SettingsDep
+from shared.events.bounds import Credential, PlainName, PoolId
+from shared.events.intake import EncounterClass
+from shared.http import AdminOnly, IdPath, RuntimeDep, SettingsDep, problem_response
 
 router = APIRouter()
 
 
 class PoolIn(BaseModel):
-    id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
+    id: PoolId
     vendor_id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
-    name: str = Field(min_length=1, max_length=100)
-    credentials: list[str] = Field(min_length=1)
-    encounter_classes: list[str] = Field(min_length=1)
-    hospitals: list[str] = []
-    capacity: int = Field(default=100, ge=1)
-    sla_seconds: int = Field(default=86_400, ge=1)
+    name: PlainName = Field(min_length=1, max_length=100)
+    credentials: list[Credential] = Field(min_length=1, max_length=10)
+    encounter_classes: list[EncounterClass] = Field(min_length=1, max_length=4)
+    hospitals: list[PoolId] = Field(default_factory=list, max_length=1000)
+    capacity: int = Field(default=100, ge=1, le=100_000)
+    sla_seconds: int = Field(default=86_400, ge=1, le=365 * 86_400)
 
 
 def temporal_client(request: Request) -> Client:
@@ -37,7 +39,7 @@ TemporalDep = Annotated[Client, Depends(temporal_client)]
 
 
 @router.put("/v1/admin/pools/{pool_id}", dependencies=[AdminOnly])
-async def put_pool(pool_id: str, body: PoolIn, rt: RuntimeDep) -> PoolIn:
+async def put_pool(pool_id: IdPath, body: PoolIn, rt: RuntimeDep) -> PoolIn:
     if pool_id != body.id:
         raise HTTPException(422, "id in the path and the body differ")
     row = VendorPool(
@@ -54,9 +56,13 @@ async def put_pool(pool_id: str, body: PoolIn, rt: RuntimeDep) -> PoolIn:
     return body
 
 
-@router.get("/v1/coding-status/{encounter_key}", dependencies=[AdminOnly])
+@router.get(
+    "/v1/coding-status/{encounter_key}",
+    dependencies=[AdminOnly],
+    responses={503: problem_response("Temporal did not answer; retry later")},
+)
 async def coding_status(
-    encounter_key: str, client: TemporalDep, settings: SettingsDep
+    encounter_key: IdPath, client: TemporalDep, settings: SettingsDep
 ) -> CodingStatus:
     handle = client.get_workflow_handle(
         workflow_id(encounter_key, settings.chartflow_namespace_prefix)

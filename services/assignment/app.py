@@ -16,6 +16,7 @@ from services.assignment.worker import build_worker
 from shared.events import topics
 from shared.http import service_app
 from shared.kafka import Publisher
+from shared.kafka_security import kafka_auth
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 from shared.temporal import connect
@@ -29,15 +30,22 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         app.state.runtime, app.state.temporal = rt, client
         handlers = AssignmentHandlers(rt.db, client, settings)
         if "consumer" in roles:
-            rt.start_consumer(topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received)
-            rt.start_consumer(topics.CODING_EVENTS, handlers.on_coding_submitted)
+            rt.start_outbox_relay()  # e.g. the access record of a re-encryption
+            # A Temporal outage pauses the consumers rather than dead-lettering good events.
+            temporal_up = [client.service_client.check_health]
+            rt.start_consumer(
+                topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received, probes=temporal_up
+            )
+            rt.start_consumer(
+                topics.CODING_EVENTS, handlers.on_coding_submitted, probes=temporal_up
+            )
         if "worker" in roles:
             rt.loops.start("worker", lambda: run_worker(rt, client))
         yield
         await rt.stop()
 
     async def run_worker(rt: Runtime, client: Client) -> None:
-        publisher = Publisher(settings.kafka_bootstrap_servers)
+        publisher = Publisher(settings.kafka_bootstrap_servers, **kafka_auth(settings))
         try:
             await publisher.start()
             await build_worker(client, rt.db, publisher, settings).run()

@@ -61,7 +61,19 @@ class CodingSubmission(SQLModel, table=True):
     received_at: datetime = Field(default_factory=_now)
 
 
-TABLES = (VendorPool, RoutedEncounter, PoolTask, CodingSubmission)
+class CodingReturn(SQLModel, table=True):
+    """A coder handed the encounter back to the hospital (the note stays out of history)."""
+
+    __tablename__ = "coding_return"
+
+    task_id: str = Field(primary_key=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    coder_id: str = Field(max_length=64)
+    returned: str = Field(sa_type=EncryptedText)  # CodingReturned as JSON (a note may be PHI)
+    received_at: datetime = Field(default_factory=_now)
+
+
+TABLES = (VendorPool, RoutedEncounter, PoolTask, CodingSubmission, CodingReturn)
 
 
 def _csv(value: str) -> frozenset[str]:
@@ -80,6 +92,9 @@ class AssignmentRepository:
 
     def submission(self, task_id: str) -> CodingSubmission | None:
         return self.session.get(CodingSubmission, task_id)
+
+    def coding_return(self, task_id: str) -> CodingReturn | None:
+        return self.session.get(CodingReturn, task_id)
 
     def open_tasks(self, encounter_key: str) -> list[PoolTask]:
         query = select(PoolTask).where(PoolTask.encounter_key == encounter_key, PoolTask.open)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
+from pydantic import BaseModel
 from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.common import (
@@ -14,11 +17,20 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.assignment import TASK_QUEUE
-from services.assignment.db import AssignmentRepository, CodingSubmission, RoutedEncounter
-from services.assignment.domain.models import CodingSubmittedSignal, EncounterCodingInput
+from services.assignment.db import (
+    AssignmentRepository,
+    CodingReturn,
+    CodingSubmission,
+    RoutedEncounter,
+)
+from services.assignment.domain.models import (
+    CodingReturnedSignal,
+    CodingSubmittedSignal,
+    EncounterCodingInput,
+)
 from services.assignment.workflows import HOSPITAL_ID, EncounterCoding, workflow_id
 from shared.db import Database
-from shared.events.coding import CodingSubmitted
+from shared.events.coding import CodingReturned, CodingSubmitted
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived
 from shared.settings import ChartflowSettings
@@ -34,6 +46,19 @@ def remember_encounter(session: Session, received: EncounterReceived) -> None:
                 encounter_key=received.encounter_key,
                 hospital_id=received.hospital_id,
                 received=received.model_dump_json(),
+            )
+        )
+
+
+def remember_return(session: Session, returned: CodingReturned) -> None:
+    repo = AssignmentRepository(session)
+    if repo.coding_return(returned.task_id) is None:
+        repo.add(
+            CodingReturn(
+                task_id=returned.task_id,
+                encounter_key=returned.encounter_key,
+                coder_id=returned.coder_id,
+                returned=returned.model_dump_json(),
             )
         )
 
@@ -81,18 +106,27 @@ class AssignmentHandlers:
             log.info("workflow.already_started", encounter=received.encounter_key)
 
     async def on_coding_submitted(self, envelope: Envelope) -> None:
+        """`coding.events`: codes submitted, or the encounter returned to the hospital."""
+        if envelope.type == CodingReturned.event_type:
+            await self.on_coding_returned(envelope)
+            return
         submitted = envelope.payload(CodingSubmitted)
         await self.db.run(lambda s: remember_submission(s, submitted))
-        handle = self.client.get_workflow_handle(
-            workflow_id(submitted.encounter_key, self.namespace)
-        )
+        signal = CodingSubmittedSignal(task_id=submitted.task_id, coder_id=submitted.coder_id)
+        await self._signal(submitted.encounter_key, EncounterCoding.coding_submitted, signal)
+
+    async def on_coding_returned(self, envelope: Envelope) -> None:
+        returned = envelope.payload(CodingReturned)
+        await self.db.run(lambda s: remember_return(s, returned))
+        signal = CodingReturnedSignal(task_id=returned.task_id, coder_id=returned.coder_id)
+        await self._signal(returned.encounter_key, EncounterCoding.coding_returned, signal)
+
+    async def _signal(self, encounter_key: str, signal: Any, arg: BaseModel) -> None:
+        handle = self.client.get_workflow_handle(workflow_id(encounter_key, self.namespace))
         try:
-            await handle.signal(
-                EncounterCoding.coding_submitted,
-                CodingSubmittedSignal(task_id=submitted.task_id, coder_id=submitted.coder_id),
-            )
+            await handle.signal(signal, arg)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
-            # The workflow already finished: this is a redelivered or late submission.
-            log.info("signal.workflow_closed", encounter=submitted.encounter_key)
+            # The workflow already finished: this is a redelivered or late signal.
+            log.info("signal.workflow_closed", encounter=encounter_key)

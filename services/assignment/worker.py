@@ -25,5 +25,6 @@ def build_worker(
             activities.route_to_pool,
             activities.publish_coding_task,
             activities.release_coded_encounter,
+            activities.return_to_hospital,
         ],
     )

@@ -1,4 +1,5 @@
-"""EncounterCoding: route → coding task with an SLA → reassign on breach → release to claims."""
+"""EncounterCoding: route → coding task with an SLA → reassign on breach → release to claims,
+or return the encounter to the hospital when a coder cannot code it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from temporalio.common import SearchAttributeKey
 with workflow.unsafe.imports_passed_through():
     from services.assignment.activities import AssignmentActivities
     from services.assignment.domain.models import (
+        CodingReturnedSignal,
         CodingStatus,
         CodingSubmittedSignal,
         CodingTaskRequest,
@@ -40,12 +42,13 @@ class EncounterCoding:
     def __init__(self) -> None:
         self._status = CodingStatus(encounter_key="", status="starting")
         self._submitted: CodingSubmittedSignal | None = None
+        self._returned: CodingReturnedSignal | None = None
 
     @workflow.run
     async def run(self, request: EncounterCodingInput) -> CodingStatus:
         self._status.encounter_key = request.encounter_key
         tried: list[str] = []
-        while self._submitted is None:
+        while not self._settled():
             pool = None
             if self._status.reassignments <= request.max_reassignments:
                 pool = await self._route(request, tried)
@@ -59,7 +62,8 @@ class EncounterCoding:
             tried.append(pool.pool_id)
             self._status.reassignments += 1
             self._set_status("sla_breached")
-        assert self._submitted is not None
+        if self._submitted is None:
+            return await self._return_to_hospital(request)
         self._set_status("coded")
         await workflow.execute_activity_method(
             AssignmentActivities.release_coded_encounter,
@@ -67,6 +71,16 @@ class EncounterCoding:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
         self._set_status("released")
+        return self._status
+
+    async def _return_to_hospital(self, request: EncounterCodingInput) -> CodingStatus:
+        assert self._returned is not None
+        await workflow.execute_activity_method(
+            AssignmentActivities.return_to_hospital,
+            ReleaseRequest(encounter_key=request.encounter_key, task_id=self._returned.task_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        self._set_status("returned")
         return self._status
 
     async def _route(
@@ -127,10 +141,14 @@ class EncounterCoding:
 
     async def _wait_for_submission(self, within: timedelta) -> bool:
         try:
-            await workflow.wait_condition(lambda: self._submitted is not None, timeout=within)
+            await workflow.wait_condition(self._settled, timeout=within)
         except TimeoutError:
             return False
         return True
+
+    def _settled(self) -> bool:
+        """Codes arrived, or a coder returned the encounter: either ends the wait."""
+        return self._submitted is not None or self._returned is not None
 
     def _set_status(self, status: str) -> None:
         if status == self._status.status:
@@ -144,6 +162,12 @@ class EncounterCoding:
         # A late submission from a pool that breached its SLA is still good work: keep the first.
         if self._submitted is None:
             self._submitted = signal
+
+    @workflow.signal
+    def coding_returned(self, signal: CodingReturnedSignal) -> None:
+        # Codes that arrived first win; a return after them changes nothing.
+        if self._submitted is None and self._returned is None:
+            self._returned = signal
 
     @workflow.query
     def status(self) -> CodingStatus:

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from services.claims.db import ClaimRow, ClaimsRepository, PayerRow
+from services.claims.db import ClaimRow, ClaimTransition, PayerRow
+from services.claims.domain import IllegalTransition, UnknownClaim
 from services.claims.payer_sim import Adjudication
-from shared.http import AdminOnly, RuntimeDep
-from shared.service import Runtime
+from services.claims.reads import read_claim, read_claims_for
+from services.claims.remittances import receive_remittance
+from services.claims.repository import ClaimsRepository
+from services.claims.views import claim_837
+from shared.events.bounds import PlainName
+from shared.http import AdminOnly, EncounterKeyQuery, IdPath, RuntimeDep, SettingsDep
+from shared.http.access import RouteName
 
 router = APIRouter()
 
 
 class PayerIn(BaseModel):
     payer_id: str = Field(pattern=r"^[A-Za-z0-9]{2,80}$")
-    name: str = Field(min_length=1, max_length=60)
-    claim_types: list[str] = Field(min_length=1)
+    name: PlainName = Field(min_length=1, max_length=60)
+    claim_types: list[Literal["professional", "institutional"]] = Field(min_length=1, max_length=2)
     receiver_id: str = Field(pattern=r"^[A-Za-z0-9]{2,15}$")
     simulator: dict[str, Any] = Field(
         default_factory=dict,
@@ -30,12 +36,9 @@ class PayerIn(BaseModel):
 
 
 @router.put("/v1/admin/payers/{payer_id}", dependencies=[AdminOnly])
-async def put_payer(payer_id: str, body: PayerIn, rt: RuntimeDep) -> PayerIn:
+async def put_payer(payer_id: IdPath, body: PayerIn, rt: RuntimeDep) -> PayerIn:
     if payer_id != body.payer_id:
         raise HTTPException(422, "payer_id in the path and the body differ")
-    unknown = set(body.claim_types) - {"professional", "institutional"}
-    if unknown:
-        raise HTTPException(422, f"claim_types: unknown {sorted(unknown)}")
     try:
         Adjudication.from_dict(body.simulator)
     except (ValueError, TypeError, ArithmeticError) as exc:
@@ -51,24 +54,29 @@ async def put_payer(payer_id: str, body: PayerIn, rt: RuntimeDep) -> PayerIn:
     return body
 
 
-async def load(rt: Runtime, claim_id: str) -> ClaimRow:
-    row = await rt.db.run(lambda s: ClaimsRepository(s).claim(claim_id))
-    if row is None:
+async def load(
+    rt: RuntimeDep, settings: SettingsDep, route: RouteName, claim_id: str, action: str
+) -> tuple[ClaimRow, list[ClaimTransition]]:
+    found = await rt.db.run(lambda s: read_claim(s, settings, claim_id, action, route))
+    if found is None:
         raise HTTPException(404, f"no claim {claim_id}")
-    return row
+    return found
 
 
 @router.get("/v1/claims", dependencies=[AdminOnly])
-async def list_claims(encounter_key: str, rt: RuntimeDep) -> list[dict[str, Any]]:
-    rows = await rt.db.run(lambda s: ClaimsRepository(s).claims_for(encounter_key))
+async def list_claims(
+    encounter_key: EncounterKeyQuery, rt: RuntimeDep, settings: SettingsDep, route: RouteName
+) -> list[dict[str, Any]]:
+    rows = await rt.db.run(lambda s: read_claims_for(s, settings, encounter_key, route))
     summary = {"x12", "findings", "document", "remittance"}
     return [r.model_dump(mode="json", exclude=summary) for r in rows]
 
 
 @router.get("/v1/claims/{claim_id}", dependencies=[AdminOnly])
-async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
-    row = await load(rt, claim_id)
-    steps = await rt.db.run(lambda s: ClaimsRepository(s).transitions(claim_id))
+async def get_claim(
+    claim_id: IdPath, rt: RuntimeDep, settings: SettingsDep, route: RouteName
+) -> dict[str, Any]:
+    row, steps = await load(rt, settings, route, claim_id, "claim.read")
     view = row.model_dump(mode="json", exclude={"x12", "findings", "document", "remittance"})
     return {
         **view,
@@ -79,6 +87,36 @@ async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.get("/v1/claims/{claim_id}/x12", dependencies=[AdminOnly])
-async def get_claim_x12(claim_id: str, rt: RuntimeDep) -> PlainTextResponse:
-    row = await load(rt, claim_id)
-    return PlainTextResponse(row.x12, media_type="application/edi-x12")
+async def get_claim_x12(
+    claim_id: IdPath, rt: RuntimeDep, settings: SettingsDep, route: RouteName
+) -> PlainTextResponse:
+    row, _ = await load(rt, settings, route, claim_id, "claim.x12.read")
+    text = await rt.db.run(lambda s: claim_837(s, row))
+    return PlainTextResponse(text, media_type="application/edi-x12")
+
+
+class RemittanceOut(BaseModel):
+    remittances: int = Field(description="remittances applied (one received before is skipped)")
+    claims_moved: int
+    provider_adjustments: int = Field(description="PLB adjustments recorded")
+
+
+@router.post(
+    "/v1/admin/payers/{payer_id}/remittances",
+    dependencies=[AdminOnly],
+    openapi_extra={
+        "requestBody": {"content": {"application/edi-x12": {"schema": {"type": "string"}}}}
+    },
+)
+async def post_remittance(payer_id: str, request: Request, rt: RuntimeDep) -> RemittanceOut:
+    """An 835 the payer sent on its own: reversals (CLP02 22), corrections and PLB."""
+    text = (await request.body()).decode("utf-8", "replace")
+    if await rt.db.run(lambda s: ClaimsRepository(s).payer(payer_id)) is None:
+        raise HTTPException(404, f"no payer {payer_id}")
+    try:
+        receipt = await rt.db.run(lambda s: receive_remittance(s, rt.settings, payer_id, text))
+    except (UnknownClaim, IllegalTransition) as exc:  # their text names claims, not people
+        raise HTTPException(422, f"the 835 cannot be applied: {exc}") from exc
+    except (ValueError, ArithmeticError) as exc:
+        raise HTTPException(422, f"the 835 cannot be read ({type(exc).__name__})") from exc
+    return RemittanceOut(**vars(receipt))

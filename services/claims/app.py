@@ -11,6 +11,7 @@ from services.claims import SERVICE
 from services.claims.api import router
 from services.claims.db import TABLES
 from services.claims.handlers import ClaimsHandlers
+from services.claims.settings import ClaimsSettings
 from services.claims.submission import ClaimSubmitter
 from shared.events import topics
 from shared.http import service_app
@@ -19,6 +20,9 @@ from shared.settings import ChartflowSettings
 
 
 def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
+    # main_for gives ClaimsSettings; read them again when called with the shared base
+    claims = settings if isinstance(settings, ClaimsSettings) else ClaimsSettings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = Runtime.create(settings, TABLES)
@@ -28,7 +32,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             handlers = ClaimsHandlers(rt.db, settings)
             rt.start_consumer(topics.ENCOUNTERS_CODED, handlers.on_encounter_coded)
         if "worker" in roles:
-            rt.loops.start("payer-submission", ClaimSubmitter(rt.db, settings).run_forever)
+            rt.loops.start("payer-submission", ClaimSubmitter(rt.db, claims).run_forever)
         yield
         await rt.stop()
 

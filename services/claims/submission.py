@@ -1,122 +1,124 @@
-"""Claims that passed the scrubber go to their payer; the answers move them to paid or denied.
+"""Built claims go to their payer in per-payer batches; the answers move each claim.
 
-The payer adapter here is the payer simulator, answering at once; a clearinghouse adapter
-(SFTP / AS2) fits the same `PayerAdapter` shape. A crash between sending and recording the
-answers sends the same interchange (same ISA13) again, which payers drop as a duplicate.
+Each pass: batches whose worker crashed are taken over (a batch still forming is prepared
+again from its reserved numbers; one being sent is sent again as the very same interchange,
+same ISA13, which payers drop as a duplicate if it reached them), then each payer's ready
+claims are batched per submission window, validated once, sent once, and the answers read
+once. A batch that fails is logged and left to its lease; the others go on.
+
+A crash between sending and recording the answers cannot bill twice: the interchange is
+stored (`claim_batch.x12`, status `sending`) before it is sent, its claims stay tied to it,
+and after the lease it is resent byte for byte rather than built again with new numbers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
-from decimal import Decimal
-from functools import partial
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 import structlog
 from sqlmodel import Session
 
-from services.claims.db import ClaimRow, ClaimsRepository, ClaimTransition, PayerResponse
+from services.claims.answers import record_answers, record_unreadable
+from services.claims.batch_prep import PreparedBatch, prepare_batch, record_prepared
+from services.claims.batching import BatchPlan, BatchWindow, form_batches, take_stalled
+from services.claims.db import utc_now
 from services.claims.domain import claim_from_coded_encounter
-from services.claims.domain.exchange import Exchange, submit_claim
-from services.claims.domain.tracking import ClaimOutcome
-from services.claims.handlers import announce
-from services.claims.payer_sim import Adjudication, PayerSimulator
+from services.claims.domain.exchange import BatchAnswers, PayerAnswers, PayerRefused, read_answers
+from services.claims.payers import PayerFactory, simulated_payer
+from services.claims.retries import record_refused, record_uncertain
+from services.claims.settings import ClaimsSettings
 from shared.db import Database
-from shared.settings import ChartflowSettings
 
 log = structlog.get_logger()
-BATCH = 20
-CENTS = Decimal("0.01")
-
-
-def exchange_with_payer(row: ClaimRow, simulator_config: str, when: datetime) -> Exchange:
-    """CPU-bound (pyx12 reads): callers run it off the event loop."""
-    claim = claim_from_coded_encounter(json.loads(row.document))
-    payer = PayerSimulator(Adjudication.from_dict(json.loads(simulator_config or "{}")))
-    return submit_claim(claim, row.x12, payer, when)
-
-
-def remittance_json(outcome: ClaimOutcome) -> str:
-    """Per line item control number: what the payer paid and why it adjusted."""
-    return json.dumps(
-        {
-            line_id: {
-                "paid": str(line.paid.quantize(CENTS)),
-                "adjustments": [
-                    [a.group, a.reason, str(a.amount.quantize(CENTS))] for a in line.adjustments
-                ],
-            }
-            for line_id, line in outcome.lines.items()
-        }
-    )
-
-
-def record_exchange(
-    session: Session, settings: ChartflowSettings, claim_id: str, exchange: Exchange
-) -> None:
-    """Keep the answers, every transition with its reason, and announce each step."""
-    repo = ClaimsRepository(session)
-    row = repo.claim(claim_id)
-    if row is None or row.status != "built":
-        return  # Another worker recorded this exchange already.
-    answers = exchange.answers
-    kinds = {"999": answers.ack_999, "277CA": answers.ack_277ca, "835": answers.remit_835}
-    for kind, text in kinds.items():
-        if text:
-            repo.add(PayerResponse(claim_id=row.id, kind=kind, x12=text))
-    if exchange.outcome:
-        row.paid = str(exchange.outcome.paid.quantize(CENTS))
-        row.remittance = remittance_json(exchange.outcome)
-    first_step = len(repo.transitions(row.id))
-    for step, transition in enumerate(exchange.transitions, start=first_step):
-        repo.add(
-            ClaimTransition(
-                claim_id=row.id,
-                source=transition.source.value,
-                target=transition.target.value,
-                reason=transition.reason,
-                evidence=transition.evidence,
-            )
-        )
-        row.status, row.reason = transition.target.value, transition.reason
-        announce(session, settings, row, step=step)
-    repo.add(row)
+_Retry = Callable[[Session, ClaimsSettings, str, str, datetime], None]
 
 
 class ClaimSubmitter:
-    def __init__(self, db: Database, settings: ChartflowSettings) -> None:
+    def __init__(
+        self, db: Database, settings: ClaimsSettings, payers: PayerFactory = simulated_payer
+    ) -> None:
         self.db = db
         self.settings = settings
+        self.payers = payers
+        self.lease = timedelta(seconds=settings.claims_batch_lease_seconds)
+        self.window = BatchWindow(
+            timedelta(seconds=settings.claims_batch_window_seconds),
+            settings.claims_batch_max_claims,
+            self.lease,
+        )
 
-    async def submit_pending(self) -> int:
-        """Exchange built claims with their payers; the number that went through."""
+    async def submit_pending(self, now: datetime | None = None) -> int:
+        """One pass; the number of claims whose answers were recorded."""
+        at = now or utc_now()
+        stalled = await self.db.run(lambda s: take_stalled(s, at, self.lease))
+        plans = await self.db.run(lambda s: form_batches(s, at, self.window))
+        answered = 0
+        for item in stalled:
+            if item.status == "sending":
+                answered += await self._guarded(self._send(item.plan, item.x12, at))
+            else:
+                plans.append(item.plan)
+        for plan in plans:
+            answered += await self._guarded(self._prepare_and_send(plan, at))
+        return answered
 
-        def pending(session: Session) -> list[tuple[ClaimRow, str]]:
-            repo = ClaimsRepository(session)
-            rows = repo.claims_in_status("built", BATCH)
-            configs = {r.payer_id: repo.payer(r.payer_id) for r in rows}
-            return [(r, cfg.simulator if (cfg := configs[r.payer_id]) else "{}") for r in rows]
+    async def _guarded(self, step: Awaitable[int]) -> int:
+        try:
+            return await step
+        except Exception as exc:  # one batch's failure must not stop the others
+            log.error("claims.batch_failed", error=type(exc).__name__)
+            return 0
 
-        claims = await self.db.run(pending)
-        exchanged = 0
-        for row, config in claims:
-            try:
-                exchange = await asyncio.to_thread(
-                    exchange_with_payer, row, config, datetime.now(UTC)
-                )
-                record = partial(
-                    record_exchange, settings=self.settings, claim_id=row.id, exchange=exchange
-                )
-                await self.db.run(record)
-            except Exception as exc:  # One claim's failure must not stop the others.
-                log.error("claim.exchange_failed", claim=row.id, error=type(exc).__name__)
-                continue
-            log.info("claim.exchanged", claim=row.id, status=exchange.transitions[-1].target)
-            exchanged += 1
-        return exchanged
+    async def _prepare_and_send(self, plan: BatchPlan, at: datetime) -> int:
+        prepared: PreparedBatch = await asyncio.to_thread(prepare_batch, plan)
+        if not await self.db.run(lambda s: record_prepared(s, self.settings, plan, prepared, at)):
+            return 0
+        return await self._send(plan, prepared.x12, at)
+
+    async def _send(self, plan: BatchPlan, x12: str, at: datetime) -> int:
+        payer = self.payers(plan.payer)
+        try:
+            answers: PayerAnswers = await asyncio.to_thread(payer.receive, x12, plan.when)
+        except PayerRefused as exc:
+            await self._retry(record_refused, plan, f"refused: {exc}", at)
+            return 0
+        except Exception as exc:
+            error = f"delivery uncertain: {type(exc).__name__}"
+            await self._retry(record_uncertain, plan, error, at)
+            return 0
+        try:
+            read = await asyncio.to_thread(read_batch_answers, plan, x12, answers)
+        except Exception as exc:
+            error = type(exc).__name__
+            log.error("claims.answers_unreadable", batch=plan.batch_id, error=error)
+            await self.db.run(
+                lambda s: record_unreadable(s, self.settings, plan.batch_id, answers, error)
+            )
+            return 0
+        moved = await self.db.run(
+            lambda s: record_answers(s, self.settings, plan.batch_id, answers, read, at)
+        )
+        log.info("claims.batch_answered", batch=plan.batch_id, claims=moved)
+        return moved
+
+    async def _retry(self, record: _Retry, plan: BatchPlan, error: str, at: datetime) -> None:
+        log.warning("claims.batch_not_taken", batch=plan.batch_id, error=error)
+        await self.db.run(lambda s: record(s, self.settings, plan.batch_id, error, at))
 
     async def run_forever(self) -> None:
+        pause = max(
+            0.05, min(self.settings.outbox_poll_seconds, self.window.window.total_seconds())
+        )
         while True:
             if await self.submit_pending() == 0:
-                await asyncio.sleep(self.settings.outbox_poll_seconds * 5)
+                await asyncio.sleep(pause)
+
+
+def read_batch_answers(plan: BatchPlan, x12: str, answers: PayerAnswers) -> BatchAnswers:
+    """CPU-bound (pyx12 reading the answers): run off the event loop."""
+    claims = [claim_from_coded_encounter(json.loads(document)) for _, document in plan.claims]
+    sent = f"validated by pyx12 with no errors and sent to the payer in ISA {plan.interchange:09d}"
+    return read_answers({c.patient_control_number: c for c in claims}, x12, answers, sent)

@@ -1,13 +1,14 @@
-"""Coding's HTTP API: a coder's worklist, the chart, and code submission."""
+"""Coding's HTTP API: a coder's worklist, the chart and code submission; vendors' views."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Security
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +16,20 @@ from sqlalchemy.exc import IntegrityError
 from services.coding import handlers
 from services.coding.db import Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes
+from shared.events.bounds import NOTE_TEXT, Credential, PlainName, PoolId
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.http import AdminOnly, RuntimeDep, SettingsDep, api_key_owner, problem
+from shared.events.coding import ReturnReason
+from shared.http import (
+    AdminOnly,
+    IdPath,
+    RuntimeDep,
+    SettingsDep,
+    api_key_owner,
+    api_key_scheme,
+    problem,
+    problem_response,
+)
+from shared.http.access import RouteName
 
 WORKBENCH = Path(__file__).with_name("static") / "workbench.html"
 router = APIRouter()
@@ -25,16 +38,21 @@ router = APIRouter()
 class CoderIn(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
     vendor_id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
-    name: str = Field(min_length=1, max_length=100)
-    pools: list[str] = Field(min_length=1)
-    credentials: list[str] = Field(min_length=1)
-    role: str = Field(default="coder", pattern="^(coder|auditor)$")
+    name: PlainName = Field(min_length=1, max_length=100)
+    pools: list[PoolId] = Field(min_length=1, max_length=20)
+    credentials: list[Credential] = Field(min_length=1, max_length=10)
+    role: str = Field(default="coder", pattern="^(coder|auditor|vendor_manager)$")
 
 
 class CodesIn(BaseModel):
     diagnoses: list[DiagnosisCode] = Field(min_length=1, max_length=25)
     procedures: list[ProcedureCode] = Field(default_factory=list, max_length=50)
     confirm_warnings: bool = False
+
+
+class ReturnIn(BaseModel):
+    reason: ReturnReason
+    note: str | None = Field(default=None, max_length=500, pattern=NOTE_TEXT)
 
 
 class TaskSummary(BaseModel):
@@ -51,11 +69,42 @@ class TaskSummary(BaseModel):
         return cls.model_validate(task)
 
 
-async def current_coder(rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None) -> Coder:
+CODER_KEY = api_key_scheme("CoderApiKey", "The coder's API key")
+
+
+class VendorTask(TaskSummary):
+    """A task as its vendor's manager and auditors see it: who has it and the codes, no chart."""
+
+    coder_id: str | None
+    submitted_at: datetime | None
+    codes: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, task: CodingTask) -> VendorTask:
+        codes = json.loads(task.codes) if task.codes else None
+        return cls.model_validate({**task.model_dump(exclude={"codes"}), "codes": codes})
+
+
+async def current_member(
+    rt: RuntimeDep, x_api_key: Annotated[str | None, Security(CODER_KEY)] = None
+) -> Coder:
+    """Anyone of a vendor with a coding API key: a coder, an auditor or a vendor manager."""
     return await api_key_owner(rt, x_api_key, lambda s, h: CodingRepository(s).coder_by_key_hash(h))
 
 
-CurrentCoder = Annotated[Coder, Depends(current_coder)]
+def with_role(*roles: str) -> Any:
+    async def check(member: Annotated[Coder, Depends(current_member)]) -> Coder:
+        if member.role not in roles:
+            raise HTTPException(403, f"this route is for the role(s): {', '.join(roles)}")
+        return member
+
+    return Depends(check)
+
+
+VendorMember = Annotated[Coder, Depends(current_member)]
+CurrentCoder = Annotated[Coder, with_role("coder")]
+VendorManager = Annotated[Coder, with_role("vendor_manager")]
+VendorReviewer = Annotated[Coder, with_role("vendor_manager", "auditor")]
 
 
 @router.post("/v1/admin/coders", status_code=201, dependencies=[AdminOnly])
@@ -76,7 +125,7 @@ async def workbench() -> FileResponse:
 
 @router.get("/v1/codes/search")
 async def code_search(
-    _coder: CurrentCoder,
+    _member: VendorMember,
     q: Annotated[str, Query(min_length=1, max_length=100)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[dict[str, Any]]:
@@ -91,17 +140,26 @@ async def worklist(coder: CurrentCoder, rt: RuntimeDep) -> list[TaskSummary]:
 
 
 @router.get("/v1/tasks/{task_id}")
-async def get_task(task_id: str, coder: CurrentCoder, rt: RuntimeDep) -> dict[str, Any]:
+async def get_task(
+    task_id: IdPath, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep, route: RouteName
+) -> dict[str, Any]:
     try:
-        task, chart = await rt.db.run(lambda s: handlers.open_chart(s, coder, task_id))
+        task, chart = await rt.db.run(
+            lambda s: handlers.open_chart(s, settings, coder, task_id, route)
+        )
     except handlers.TaskNotFound as exc:
         raise HTTPException(404, f"no task {task_id} on your worklist") from exc
     return {"task": TaskSummary.of(task).model_dump(mode="json"), "chart": chart}
 
 
-@router.post("/v1/tasks/{task_id}/codes", status_code=202, response_model=TaskSummary)
+@router.post(
+    "/v1/tasks/{task_id}/codes",
+    status_code=202,
+    response_model=TaskSummary,
+    responses={409: problem_response("The task was already submitted or returned")},
+)
 async def submit_codes(
-    task_id: str, body: CodesIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
+    task_id: IdPath, body: CodesIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
 ) -> TaskSummary | JSONResponse:
     submission = handlers.Submission(body.diagnoses, body.procedures, body.confirm_warnings)
     try:
@@ -122,3 +180,59 @@ async def submit_codes(
         )
         return problem(422, "Codes not accepted", detail, findings=exc.findings)
     return TaskSummary.of(task)
+
+
+@router.post(
+    "/v1/tasks/{task_id}/return",
+    status_code=202,
+    response_model=TaskSummary,
+    responses={409: problem_response("The task was already submitted or returned")},
+)
+async def return_task(
+    task_id: IdPath, body: ReturnIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
+) -> TaskSummary:
+    """Return an encounter that cannot be coded to the hospital, with the reason."""
+    try:
+        task = await rt.db.run(
+            lambda s: handlers.return_task(s, settings, coder, task_id, body.reason, body.note)
+        )
+    except handlers.TaskNotFound as exc:
+        raise HTTPException(404, f"no task {task_id} on your worklist") from exc
+    except (handlers.TaskClosed, IntegrityError) as exc:
+        raise HTTPException(409, f"task {task_id} was already submitted or returned") from exc
+    return TaskSummary.of(task)
+
+
+@router.get("/v1/vendor/coders")
+async def vendor_coders(manager: VendorManager, rt: RuntimeDep) -> list[dict[str, Any]]:
+    """The manager's vendor's coders, auditors and managers, with their open tasks."""
+
+    def team(session: Any) -> list[dict[str, Any]]:
+        repo = CodingRepository(session)
+        open_tasks = repo.open_counts(manager.vendor_id)
+        return [
+            {
+                **c.model_dump(include={"id", "name", "role"}),
+                "pools": c.pools.split(","),
+                "credentials": c.credentials.split(","),
+                "open_tasks": open_tasks.get(c.id, 0),
+            }
+            for c in repo.coders(manager.vendor_id)
+        ]
+
+    return await rt.db.run(team)
+
+
+@router.get("/v1/vendor/tasks")
+async def vendor_tasks(
+    member: VendorReviewer,
+    rt: RuntimeDep,
+    status: Annotated[str | None, Query(pattern="^(unassigned|open|submitted)$")] = None,
+    coder_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[VendorTask]:
+    """The vendor's tasks and submitted codes (no chart), for its manager and auditors."""
+    tasks = await rt.db.run(
+        lambda s: CodingRepository(s).vendor_tasks(member.vendor_id, status, coder_id, limit)
+    )
+    return [VendorTask.of(t) for t in tasks]

@@ -1,4 +1,4 @@
-"""Coding's tables: coders, their tasks (with the chart), and every chart access."""
+"""Coding's tables: coders (and their vendors' managers and auditors) and their tasks."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class Coder(SQLModel, table=True):
     name: str = Field(max_length=100)
     pools: str  # comma-separated pool ids
     credentials: str  # comma-separated, e.g. "CPC"
-    role: str = Field(default="coder", max_length=20)  # coder | auditor
+    role: str = Field(default="coder", max_length=20)  # coder | auditor | vendor_manager
     api_key_hash: str = Field(index=True, max_length=64)
 
 
@@ -34,7 +34,7 @@ class CodingTask(SQLModel, table=True):
     vendor_id: str = Field(index=True, max_length=64)
     pool_id: str = Field(index=True, max_length=64)
     coder_id: str | None = Field(default=None, index=True, max_length=64)
-    status: str = Field(default="open", max_length=20)  # unassigned | open | submitted
+    status: str = Field(default="open", max_length=20)  # unassigned | open | submitted | returned
     due_at: datetime
     chart: str = Field(sa_type=EncryptedText)  # CodingChart as JSON (minimum necessary PHI)
     codes: str | None = None  # the submission as JSON
@@ -42,19 +42,7 @@ class CodingTask(SQLModel, table=True):
     submitted_at: datetime | None = None
 
 
-class ChartAccess(SQLModel, table=True):
-    """HIPAA: every read of a chart is recorded."""
-
-    __tablename__ = "chart_access"
-
-    id: int | None = Field(default=None, primary_key=True)
-    coder_id: str = Field(index=True, max_length=64)
-    task_id: str = Field(max_length=64)
-    encounter_key: str = Field(max_length=140)
-    at: datetime = Field(default_factory=_now)
-
-
-TABLES = (Coder, CodingTask, ChartAccess)
+TABLES = (Coder, CodingTask)
 
 
 class CodingRepository:
@@ -69,6 +57,28 @@ class CodingRepository:
 
     def task(self, task_id: str) -> CodingTask | None:
         return self.session.get(CodingTask, task_id)
+
+    def coders(self, vendor_id: str) -> list[Coder]:
+        query = select(Coder).where(Coder.vendor_id == vendor_id).order_by(col(Coder.id))
+        return list(self.session.exec(query))
+
+    def vendor_tasks(
+        self, vendor_id: str, status: str | None, coder_id: str | None, limit: int
+    ) -> list[CodingTask]:
+        query = select(CodingTask).where(CodingTask.vendor_id == vendor_id)
+        if status:
+            query = query.where(CodingTask.status == status)
+        if coder_id:
+            query = query.where(CodingTask.coder_id == coder_id)
+        return list(self.session.exec(query.order_by(col(CodingTask.due_at)).limit(limit)))
+
+    def open_counts(self, vendor_id: str) -> dict[str, int]:
+        query = (
+            select(CodingTask.coder_id, func.count())
+            .where(CodingTask.vendor_id == vendor_id, CodingTask.status == "open")
+            .group_by(col(CodingTask.coder_id))
+        )
+        return {coder: int(n) for coder, n in self.session.exec(query).all() if coder}
 
     def worklist(self, coder_id: str) -> list[CodingTask]:
         query = (

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.coding import SERVICE
-from services.coding.db import ChartAccess, Coder, CodingRepository, CodingTask
+from services.coding.db import Coder, CodingRepository, CodingTask
+from services.coding.domain.encounter import EncounterShapeError
+from services.coding.domain.findings import Rule, error
+from shared.access import Reader, record_access
 from shared.events import topics
+from shared.events.access import Role
 from shared.events.assignment import CodingChart, CodingTaskCreated
+from shared.events.bounds import MAX_CLAIM_TOTAL, MAX_LINE_CHARGE, line_charge
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.events.coding import CodingSubmitted
-from shared.events.envelope import Envelope
+from shared.events.coding import CodingReturned, CodingSubmitted, ReturnReason
+from shared.events.envelope import Envelope, EventData
+from shared.failures import describe
 from shared.http import hash_secret, new_secret
 from shared.outbox import add_to_outbox, claim_event
 from shared.settings import ChartflowSettings
@@ -122,12 +131,73 @@ def _own_task(repo: CodingRepository, coder: Coder, task_id: str) -> CodingTask:
     return task
 
 
-def open_chart(session: Session, coder: Coder, task_id: str) -> tuple[CodingTask, dict[str, Any]]:
+CODING_ROLES: dict[str, Role] = {
+    "coder": "coder",
+    "auditor": "auditor",
+    "vendor_manager": "vendor_manager",
+}
+
+
+def reader(coder: Coder) -> Reader:
+    return Reader(coder.id, CODING_ROLES[coder.role], coder.vendor_id)
+
+
+def open_chart(
+    session: Session, settings: ChartflowSettings, coder: Coder, task_id: str, route: str
+) -> tuple[CodingTask, dict[str, Any]]:
     """The chart with the minimum necessary PHI for coding, and the access recorded."""
     repo = CodingRepository(session)
     task = _own_task(repo, coder, task_id)
-    repo.add(ChartAccess(coder_id=coder.id, task_id=task.id, encounter_key=task.encounter_key))
-    return task, CodingChart.model_validate_json(task.chart).model_dump(mode="json")
+    record_access(
+        session,
+        settings,
+        reader(coder),
+        "chart.read",
+        route,
+        tenant=task.hospital_id,
+        encounter_key=task.encounter_key,
+    )
+    chart, _problems = read_chart(task)
+    return task, chart
+
+
+def read_chart(task: CodingTask) -> tuple[dict[str, Any], list[str]]:
+    """The task's chart, and what makes it uncodable (fields named, never values).
+
+    A chart stored before today's bounds may break them: the coder still sees it and can
+    return the task to the hospital.
+    """
+    try:
+        return CodingChart.model_validate_json(task.chart).model_dump(mode="json"), []
+    except ValidationError as exc:
+        chart: dict[str, Any] = json.loads(task.chart)
+        return chart, [describe(exc)]
+
+
+def not_codable(problems: list[str]) -> list[dict[str, Any]]:
+    message = "The encounter cannot carry a claim as sent ({}); return it to the hospital."
+    return [
+        error(Rule.ENC_NOT_CODABLE, "", message.format(problem)).to_dict() for problem in problems
+    ]
+
+
+def amount_findings(chart: dict[str, Any], submission: Submission) -> list[dict[str, Any]]:
+    """Lines, and the claim, must bill no more than an 837 carries (`shared.events.bounds`)."""
+    prices = {c["code"]: c for c in chart.get("charges", []) if c.get("code")}
+    findings, total = [], Decimal(0)
+    for number, procedure in enumerate(submission.procedures, start=1):
+        price = prices.get(procedure.code)
+        if price is None:
+            continue
+        charge = line_charge(Decimal(price["charge"]), price.get("units", 1), procedure.units)
+        total += charge
+        if charge > MAX_LINE_CHARGE:
+            message = f"procedure line {number}: units bill more than {MAX_LINE_CHARGE:,} a line."
+            findings.append(error(Rule.ENC_AMOUNT_TOO_LARGE, procedure.code, message).to_dict())
+    if total > MAX_CLAIM_TOTAL:
+        message = f"The procedures bill more than {MAX_CLAIM_TOTAL:,} on one claim."
+        findings.append(error(Rule.ENC_AMOUNT_TOO_LARGE, "", message).to_dict())
+    return findings
 
 
 def validation_document(chart: dict[str, Any], submission: Submission) -> dict[str, Any]:
@@ -152,9 +222,14 @@ def submit_codes(
     task = _own_task(repo, coder, task_id)
     if task.status != "open":
         raise TaskClosed(task_id)
-    chart = CodingChart.model_validate_json(task.chart).model_dump(mode="json")
-    result = validate_encounter(validation_document(chart, submission))
-    findings = [f.to_dict() for f in result.findings]
+    chart, problems = read_chart(task)
+    if problems:
+        raise CodesRejected(not_codable(problems))
+    try:
+        result = validate_encounter(validation_document(chart, submission))
+    except EncounterShapeError as exc:
+        raise CodesRejected(not_codable([exc.field])) from exc
+    findings = [f.to_dict() for f in result.findings] + amount_findings(chart, submission)
     blocking = [f for f in findings if f["severity"] == "error"]
     if blocking or (findings and not submission.confirm_warnings):
         raise CodesRejected(findings)
@@ -165,15 +240,45 @@ def submit_codes(
         diagnoses=submission.diagnoses,
         procedures=submission.procedures,
     )
-    task.status, task.codes = "submitted", submitted.model_dump_json()
-    task.submitted_at = datetime.now(UTC)
-    repo.add(task)
+    task.codes = submitted.model_dump_json()
+    return _close(session, settings, task, "submitted", submitted)
+
+
+def return_task(
+    session: Session,
+    settings: ChartflowSettings,
+    coder: Coder,
+    task_id: str,
+    reason: ReturnReason,
+    note: str | None,
+) -> CodingTask:
+    """Hand the encounter back to the hospital uncoded, with a reason (the task closes)."""
+    repo = CodingRepository(session)
+    task = _own_task(repo, coder, task_id)
+    if task.status != "open":
+        raise TaskClosed(task_id)
+    returned = CodingReturned(
+        task_id=task.id,
+        encounter_key=task.encounter_key,
+        coder_id=coder.id,
+        reason=reason,
+        note=note,
+    )
+    return _close(session, settings, task, "returned", returned)
+
+
+def _close(
+    session: Session, settings: ChartflowSettings, task: CodingTask, status: str, event: EventData
+) -> CodingTask:
+    """The task leaves the worklist, and assignment hears why, in one transaction."""
+    task.status, task.submitted_at = status, datetime.now(UTC)
+    session.add(task)
     envelope = Envelope.wrap(
-        submitted,
+        event,
         source=SERVICE,
         subject=task.encounter_key,
         tenant=task.hospital_id,
-        id=f"submitted-{task.id}",
+        id=f"{status}-{task.id}",
     )
     add_to_outbox(session, settings.topic(topics.CODING_EVENTS), envelope)
     return task

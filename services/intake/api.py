@@ -6,21 +6,31 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, Security
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import handlers
 from services.intake.db import Encounter, Hospital, IntakeRepository
+from shared.events.bounds import PlainName
 from shared.events.intake import Address, EncounterDocument
-from shared.http import AdminOnly, RuntimeDep, SettingsDep, api_key_owner
+from shared.http import (
+    AdminOnly,
+    IdPath,
+    RuntimeDep,
+    SettingsDep,
+    api_key_owner,
+    api_key_scheme,
+    problem_response,
+)
+from shared.http.access import RouteName
 
 router = APIRouter()
 
 
 class HospitalIn(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
-    name: str = Field(min_length=1, max_length=60)
+    name: PlainName = Field(min_length=1, max_length=60)
     npi: str = Field(pattern=r"^\d{10}$")
     tax_id: str = Field(pattern=r"^\d{9}$")
     address: Address
@@ -42,6 +52,9 @@ class EncounterView(BaseModel):
     encounter_key: str
     encounter_class: str
     status: str
+    returned_reason: str | None = Field(
+        default=None, description="Why a coder returned the encounter uncoded (status returned)."
+    )
     claim: ClaimView
     received_at: datetime
     updated_at: datetime
@@ -54,6 +67,7 @@ class EncounterView(BaseModel):
             encounter_key=row.encounter_key,
             encounter_class=row.encounter_class,
             status=row.status,
+            returned_reason=row.return_reason,
             claim=ClaimView(
                 claim_id=row.claim_id,
                 status=row.claim_status,
@@ -68,8 +82,11 @@ class EncounterView(BaseModel):
         )
 
 
+HOSPITAL_KEY = api_key_scheme("HospitalApiKey", "The hospital's API key")
+
+
 async def current_hospital(
-    rt: RuntimeDep, x_api_key: Annotated[str | None, Header()] = None
+    rt: RuntimeDep, x_api_key: Annotated[str | None, Security(HOSPITAL_KEY)] = None
 ) -> Hospital:
     return await api_key_owner(
         rt, x_api_key, lambda s, h: IntakeRepository(s).hospital_by_key_hash(h)
@@ -89,14 +106,18 @@ async def register_hospital(body: HospitalIn, rt: RuntimeDep) -> dict[str, str]:
     return {"hospital_id": body.id, "api_key": api_key}
 
 
-@router.post("/v1/encounters", status_code=202)
+@router.post(
+    "/v1/encounters",
+    status_code=202,
+    responses={409: problem_response("The external id or Idempotency-Key came with other content")},  # noqa: E501
+)
 async def push_encounter(
     document: EncounterDocument,
     hospital: CurrentHospital,
     rt: RuntimeDep,
     settings: SettingsDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(pattern=r"^[!-~]{1,200}$")] = None,
 ) -> EncounterView:
     def receive(session: Any) -> handlers.Received:
         return handlers.receive_encounter(session, settings, hospital, document, idempotency_key)
@@ -116,20 +137,30 @@ async def push_encounter(
 
 @router.get("/v1/encounters/{encounter_id}")
 async def get_encounter(
-    encounter_id: str, hospital: CurrentHospital, rt: RuntimeDep
+    encounter_id: IdPath,
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
 ) -> EncounterView:
-    row = await rt.db.run(lambda s: IntakeRepository(s).encounter(hospital.id, encounter_id))
-    if row is None:
+    rows = await rt.db.run(
+        lambda s: handlers.read_encounters(s, settings, hospital, route, encounter_id=encounter_id)
+    )
+    if not rows:
         raise HTTPException(404, f"no encounter {encounter_id} for this hospital")
-    return EncounterView.of(row)
+    return EncounterView.of(rows[0])
 
 
 @router.get("/v1/encounters")
 async def list_encounters(
     hospital: CurrentHospital,
     rt: RuntimeDep,
-    status: str | None = None,
+    settings: SettingsDep,
+    route: RouteName,
+    status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,30}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[EncounterView]:
-    rows = await rt.db.run(lambda s: IntakeRepository(s).encounters(hospital.id, limit, status))
+    rows = await rt.db.run(
+        lambda s: handlers.read_encounters(s, settings, hospital, route, status=status, limit=limit)
+    )
     return [EncounterView.of(r) for r in rows]

@@ -16,14 +16,12 @@ from services.intake import (
     settings_api,
     webhooks_api,
 )
+from services.intake.access_api import router as access_router
 from services.intake.api import router
 from services.intake.background import start_background
-from services.intake.bulk_db import BULK_TABLES
 from services.intake.db import TABLES
 from services.intake.fhir_http import install_fhir_errors
 from services.intake.hl7_listener import MllpListener
-from services.intake.inbound_db import INBOUND_TABLES
-from services.intake.outbound_db import OUTBOUND_TABLES
 from services.intake.settings import intake_settings
 from shared.events import topics
 from shared.http import service_app
@@ -36,7 +34,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = Runtime.create(intake, (*TABLES, *INBOUND_TABLES, *BULK_TABLES, *OUTBOUND_TABLES))
+        rt = Runtime.create(intake, TABLES)
         app.state.runtime = rt
         hl7 = MllpListener(rt, intake.host, intake.hl7_port)
         if "api" in roles and intake.hl7_port:
@@ -45,6 +43,10 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             rt.start_outbox_relay()
             rt.start_consumer(topics.ENCOUNTERS_CODED, rt.transactional(handlers.record_coded))
             rt.start_consumer(topics.CLAIMS_STATUS, rt.transactional(handlers.record_claim_status))
+            rt.start_consumer(
+                topics.ENCOUNTERS_RETURNED, rt.transactional(handlers.record_returned)
+            )
+            rt.start_consumer(topics.ACCESS_LOG, rt.transactional(handlers.store_access))
             start_background(rt, intake)
         yield
         await hl7.stop()
@@ -53,6 +55,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     limits = {"/fhir/": intake.fhir_max_bytes, "/v1/bulk/": intake.bulk_max_bytes}
     app = service_app(SERVICE, intake, lifespan, body_limits=limits)
     app.include_router(router)
+    app.include_router(access_router)
     app.include_router(fhir_api.router)
     app.include_router(settings_api.router)
     app.include_router(bulk_api.router)

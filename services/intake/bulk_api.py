@@ -16,10 +16,16 @@ from services.intake import bulk_jobs
 from services.intake.api import CurrentHospital
 from services.intake.bulk_db import BulkChunk, BulkJob, BulkRepository
 from services.intake.settings import intake_settings
-from shared.http import RuntimeDep, SettingsDep
+from shared.http import IdPath, RuntimeDep, SettingsDep
 
 router = APIRouter(prefix="/v1/bulk", tags=["bulk"])
 NDJSON = "application/x-ndjson"
+
+
+class NdjsonResponse(PlainTextResponse):
+    """One JSON object per line."""
+
+    media_type = NDJSON
 
 
 class BulkJobView(BaseModel):
@@ -88,16 +94,21 @@ async def _view(rt: RuntimeDep, hospital_id: str, job_id: str) -> BulkJobView:
 
 
 @router.get("/jobs/{job_id}")
-async def get_job(job_id: str, hospital: CurrentHospital, rt: RuntimeDep) -> BulkJobView:
+async def get_job(job_id: IdPath, hospital: CurrentHospital, rt: RuntimeDep) -> BulkJobView:
     return await _view(rt, hospital.id, job_id)
 
 
-@router.get("/jobs/{job_id}/errors", response_class=PlainTextResponse)
-async def get_errors(job_id: str, hospital: CurrentHospital, rt: RuntimeDep) -> PlainTextResponse:
+@router.get(
+    "/jobs/{job_id}/errors",
+    response_class=NdjsonResponse,
+    responses={200: {"description": "{line, field, message} per refused line",
+                     "content": {NDJSON: {"schema": {"type": "string"}}}}},
+)  # fmt: skip
+async def get_errors(job_id: IdPath, hospital: CurrentHospital, rt: RuntimeDep) -> NdjsonResponse:
     """The error report: one JSON object per refused line ({line, field, message})."""
     await _view(rt, hospital.id, job_id)
     rows = await rt.db.run(lambda s: BulkRepository(s).errors(job_id))
     text = "".join(
         json.dumps({"line": r.line, "field": r.field, "message": r.message}) + "\n" for r in rows
     )
-    return PlainTextResponse(text, media_type=NDJSON)
+    return NdjsonResponse(text)

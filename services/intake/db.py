@@ -1,4 +1,5 @@
-"""Intake's tables: hospitals (with hashed API keys) and the encounters they pushed."""
+"""Intake's tables: hospitals (with hashed API keys) and the encounters they pushed; `TABLES`
+also names the tables of the access log, FHIR / HL7 intake, bulk jobs and webhooks."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from datetime import UTC, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from services.intake.access_db import AccessRecord
+from services.intake.bulk_db import BULK_TABLES
+from services.intake.inbound_db import INBOUND_TABLES, EncounterIdentifier
+from services.intake.outbound_db import OUTBOUND_TABLES
 from shared.crypto import EncryptedText
 
 
@@ -43,17 +48,20 @@ class Encounter(SQLModel, table=True):
     document: str = Field(sa_type=EncryptedText)  # the EncounterDocument as JSON (PHI)
     status: str = Field(default="received", max_length=30)
     claim_id: str | None = Field(default=None, max_length=64)
+    claim_pcn: str | None = Field(default=None, max_length=38)  # CLM01, as the payer echoes it
     claim_status: str | None = Field(default=None, max_length=30)
     claim_reason: str | None = None
     claim_findings: str | None = None  # JSON list
     claim_total: str | None = None
     claim_paid: str | None = None
     claim_history: str = "[]"  # JSON list of {status, reason, at}
+    # Why a coder returned the encounter uncoded ("<reason>: <note>"); may quote the chart.
+    return_reason: str | None = Field(default=None, sa_type=EncryptedText)
     received_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
 
 
-TABLES = (Hospital, Encounter)
+TABLES = (Hospital, Encounter, AccessRecord, *INBOUND_TABLES, *BULK_TABLES, *OUTBOUND_TABLES)
 
 
 class IntakeRepository:
@@ -103,3 +111,18 @@ class IntakeRepository:
             query = query.where(Encounter.status == status)
         query = query.order_by(col(Encounter.received_at).desc()).limit(limit)
         return list(self.session.exec(query))
+
+    def identifiers_by_external_id(
+        self, hospital_id: str, external_ids: list[str]
+    ) -> dict[str, tuple[str, str]]:
+        """(system, value) of the hospital's encounters with these external ids that have one."""
+        query = (
+            select(Encounter.external_id, EncounterIdentifier.system, EncounterIdentifier.value)
+            .join(EncounterIdentifier, col(EncounterIdentifier.encounter_id) == col(Encounter.id))
+            .where(
+                Encounter.hospital_id == hospital_id, col(Encounter.external_id).in_(external_ids)
+            )
+        )
+        return {
+            external_id: (system, value) for external_id, system, value in self.session.exec(query)
+        }

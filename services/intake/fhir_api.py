@@ -14,7 +14,16 @@ from services.intake import fhir_intake, hospital_settings
 from services.intake.domain.fhir_mapping import ReadRequest, read_bundle, read_encounter
 from services.intake.domain.fhir_response import response_bundle
 from services.intake.domain.outcome import FhirError, Issue, http_status
-from services.intake.fhir_http import FhirHospital, fhir_json, fhir_response
+from services.intake.fhir_http import (
+    OUTCOME_SCHEMA,
+    FhirHospital,
+    FhirJSONResponse,
+    fhir_answers,
+    fhir_body,
+    fhir_json,
+    fhir_response,
+    resource_schema,
+)
 from shared.http import RuntimeDep, SettingsDep
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -42,7 +51,22 @@ async def _read(rt: RuntimeDep, hospital: Any, body: Any, reader: Any) -> ReadRe
     return read
 
 
-@router.post("/Bundle", response_class=JSONResponse)
+def _taking(path: str, ok: dict[int, tuple[str, dict[str, Any]]], body: str, **options: Any) -> Any:
+    """A FHIR POST route: its answers and the body it reads itself, as the OpenAPI says."""
+    return router.post(
+        path,
+        response_class=FhirJSONResponse,
+        responses=fhir_answers(ok, (400, 401, 409, 415, 422)),
+        openapi_extra=fhir_body(body),
+        **options,
+    )
+
+
+@_taking(
+    "/Bundle",
+    {200: ("A transaction-response or batch-response Bundle", resource_schema("Bundle"))},
+    "A transaction, batch or collection Bundle",
+)
 async def post_bundle(
     request: Request, hospital: FhirHospital, rt: RuntimeDep, settings: SettingsDep
 ) -> JSONResponse:
@@ -52,7 +76,15 @@ async def post_bundle(
     return fhir_response(response_bundle(read, stored))
 
 
-@router.post("/Encounter", response_class=JSONResponse)
+@_taking(
+    "/Encounter",
+    {
+        200: ("Known already: stored before (Location names it)", OUTCOME_SCHEMA),
+        201: ("Stored (Location names it); warnings in the OperationOutcome", OUTCOME_SCHEMA),
+    },
+    "One Encounter, its parts contained or named by identifier",
+    status_code=201,
+)
 async def post_encounter(
     request: Request, hospital: FhirHospital, rt: RuntimeDep, settings: SettingsDep
 ) -> JSONResponse:

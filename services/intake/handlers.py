@@ -1,4 +1,5 @@
-"""Intake use cases: register hospitals, receive encounters, follow them to their claim."""
+"""Intake use cases: register hospitals, receive encounters, follow them to their claim, keep
+the platform's PHI access log."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from services.intake import SERVICE, results
+from services.intake.access_db import AccessLog, AccessRecord
 from services.intake.db import Encounter, Hospital, IntakeRepository
+from shared.access import Reader, record_access
 from shared.events import topics
-from shared.events.assignment import EncounterCoded
+from shared.events.access import PhiAccessed
+from shared.events.assignment import EncounterCoded, EncounterReturned
 from shared.events.claims import ClaimStatusChanged
 from shared.events.envelope import Envelope
 from shared.events.intake import (
@@ -24,7 +28,7 @@ from shared.events.intake import (
     EncounterReceived,
 )
 from shared.http import hash_secret, new_secret
-from shared.outbox import OutboxEvent, add_to_outbox, claim_event, outbox_row
+from shared.outbox import add_many_to_outbox, add_to_outbox, claim_event
 from shared.settings import ChartflowSettings
 
 
@@ -102,7 +106,7 @@ def receive_encounters(
     topic = settings.topic(topics.ENCOUNTERS_RECEIVED)
     billing = billing_provider(hospital)
     rows: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    events: list[Envelope] = []
     results: list[Taken | EncounterConflict] = []
     for document in documents:
         earlier = known.get(document.external_id)
@@ -116,13 +120,12 @@ def receive_encounters(
             continue
         row, envelope = _new_encounter(hospital, document, None, billing)
         rows.append(row)
-        events.append(outbox_row(topic, envelope))
+        events.append(envelope)
         known[document.external_id] = (row["id"], row["document"])
         results.append(Taken(row["id"], replayed=False))
     if rows:  # Core inserts: the same rows without building an ORM object per row
-        connection = session.connection()
-        connection.execute(insert(Encounter.__table__), rows)  # type: ignore[attr-defined]
-        connection.execute(insert(OutboxEvent.__table__), events)  # type: ignore[attr-defined]
+        session.connection().execute(insert(Encounter.__table__), rows)  # type: ignore[attr-defined]
+        add_many_to_outbox(session, topic, events)
     return results
 
 
@@ -179,11 +182,23 @@ def record_coded(session: Session, envelope: Envelope) -> None:
         results.on_coded(session, encounter, coded, envelope.time)
 
 
+def record_returned(session: Session, envelope: Envelope) -> None:
+    """A coder could not code the encounter: the hospital sees `returned` and why."""
+    returned = envelope.payload(EncounterReturned)
+    reason = returned.reason + (f": {returned.note}" if returned.note else "")
+    encounter = _update(
+        session, envelope, returned.encounter_key, status="returned", return_reason=reason
+    )
+    if encounter is not None:
+        results.on_returned(session, encounter, returned.reason, envelope.time)
+
+
 def record_claim_status(session: Session, envelope: Envelope) -> None:
     change = envelope.payload(ClaimStatusChanged)
     fields = {
         "status": f"claim_{change.status}",
         "claim_id": change.claim_id,
+        "claim_pcn": change.patient_control_number,
         "claim_status": change.status,
         "claim_reason": change.reason,
         "claim_findings": json.dumps([f.model_dump() for f in change.findings]),
@@ -219,3 +234,57 @@ def _update(
     encounter.updated_at = datetime.now(UTC)
     session.add(encounter)
     return encounter
+
+
+def read_encounters(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    route: str,
+    *,
+    encounter_id: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+) -> list[Encounter]:
+    """The hospital's encounter (or a page of them), each read recorded in the access log."""
+    repo = IntakeRepository(session)
+    if encounter_id is not None:
+        row = repo.encounter(hospital.id, encounter_id)
+        rows = [row] if row is not None else []
+    else:
+        rows = repo.encounters(hospital.id, limit, status)
+    for row in rows:
+        record_read(session, settings, hospital, route, row)
+    return rows
+
+
+def record_read(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    route: str,
+    row: Encounter,
+    action: str = "encounter.read",
+    claim_id: str | None = None,
+) -> None:
+    """One access record for the hospital's read of its encounter (or of its claim)."""
+    reader = Reader(hospital.id, "hospital", hospital.id)
+    record_access(
+        session,
+        settings,
+        reader,
+        action,
+        route,
+        tenant=hospital.id,
+        encounter_key=row.encounter_key,
+        claim_id=claim_id,
+    )
+
+
+def store_access(session: Session, envelope: Envelope) -> None:
+    """Append a record from `access.log` once (the topic is delivered at least once)."""
+    accessed = envelope.payload(PhiAccessed)
+    log = AccessLog(session)
+    if log.has(envelope.id):
+        return
+    log.append(AccessRecord(event_id=envelope.id, **accessed.model_dump()))

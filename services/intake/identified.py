@@ -8,8 +8,8 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from services.intake import handlers
-from services.intake.db import Hospital
-from services.intake.inbound_db import EncounterIdentifier, InboundRepository
+from services.intake.db import Hospital, IntakeRepository
+from services.intake.inbound_db import EncounterIdentifier
 from shared.events.intake import EncounterDocument
 from shared.settings import ChartflowSettings
 
@@ -28,7 +28,7 @@ def receive_identified(
     The external id derives from the identifier, so an encounter stored under that external id
     with another identifier is a conflict.
     """
-    stored = InboundRepository(session).identifiers_by_external_id(
+    stored = IntakeRepository(session).identifiers_by_external_id(
         hospital.id, [document.external_id for document, _ in items]
     )
     results: list[handlers.Taken | handlers.EncounterConflict | None] = [None] * len(items)
@@ -37,7 +37,7 @@ def receive_identified(
         earlier = stored.get(document.external_id)
         if earlier is not None and earlier != identifier:
             results[n] = handlers.EncounterConflict(
-                f"identifier value {identifier[1]} already names an encounter under another system"
+                "the identifier value already names an encounter under another system"
             )
         else:
             todo.append(n)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from services.intake.db import Encounter
 from shared.crypto import EncryptedText
 
 
@@ -106,21 +105,6 @@ class InboundRepository:
             EncounterIdentifier.value == value,
         )
         return self.session.exec(query).first()
-
-    def identifiers_by_external_id(
-        self, hospital_id: str, external_ids: list[str]
-    ) -> dict[str, tuple[str, str]]:
-        """(system, value) of the hospital's encounters with these external ids that have one."""
-        query = (
-            select(Encounter.external_id, EncounterIdentifier.system, EncounterIdentifier.value)
-            .join(EncounterIdentifier, col(EncounterIdentifier.encounter_id) == col(Encounter.id))
-            .where(
-                Encounter.hospital_id == hospital_id, col(Encounter.external_id).in_(external_ids)
-            )
-        )
-        return {
-            external_id: (system, value) for external_id, system, value in self.session.exec(query)
-        }
 
     def identifier_of(self, encounter_id: str) -> EncounterIdentifier | None:
         return self.session.get(EncounterIdentifier, encounter_id)

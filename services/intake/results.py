@@ -1,5 +1,5 @@
-"""What intake keeps when an encounter is coded or its claim moves, and the webhook deliveries
-that tell the hospital (in the same transaction as the state change)."""
+"""What intake keeps when an encounter is coded, returned or its claim moves, and the webhook
+deliveries that tell the hospital (in the same transaction as the state change)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def on_coded(session: Session, encounter: Encounter, coded: EncounterCoded, at: 
     codes.coded_at = at
     repo.add(codes)
     announce(session, encounter, "encounter.coded", at, {"status": "coded"})
+
+
+def on_returned(session: Session, encounter: Encounter, reason: str, at: datetime) -> None:
+    """The reason code only: the coder's note may quote the chart."""
+    announce(session, encounter, "encounter.returned", at, {"status": "returned", "reason": reason})
 
 
 def on_claim_status(

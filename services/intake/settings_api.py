@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path
 
 from services.intake import hospital_settings
 from services.intake.domain.rules import HospitalIntakeSettings
-from shared.http import AdminOnly, RuntimeDep
+from shared.http import AdminOnly, RuntimeDep, problem_response
 
 router = APIRouter(dependencies=[AdminOnly])
 PATH = "/v1/admin/hospitals/{hospital_id}/intake-settings"
+HospitalIdPath = Annotated[str, Path(pattern=r"^[a-z0-9-]{2,64}$")]
 
 
-@router.put(PATH)
+@router.put(PATH, responses={409: problem_response("A sending facility is another hospital's")})
 async def set_intake_settings(
-    hospital_id: str, body: HospitalIntakeSettings, rt: RuntimeDep
+    hospital_id: HospitalIdPath, body: HospitalIntakeSettings, rt: RuntimeDep
 ) -> HospitalIntakeSettings:
     try:
         await rt.db.run(lambda s: hospital_settings.save_settings(s, hospital_id, body))
@@ -26,5 +29,7 @@ async def set_intake_settings(
 
 
 @router.get(PATH)
-async def get_intake_settings(hospital_id: str, rt: RuntimeDep) -> HospitalIntakeSettings:
+async def get_intake_settings(
+    hospital_id: HospitalIdPath, rt: RuntimeDep
+) -> HospitalIntakeSettings:
     return await rt.db.run(lambda s: hospital_settings.settings_of(s, hospital_id))

@@ -1,5 +1,5 @@
-"""Hospitals register webhooks for results pushed back (coded, query raised, claim status) and
-read every delivery with its attempts."""
+"""Hospitals register webhooks for results pushed back (coded, returned, query raised, claim
+status) and read every delivery with its attempts."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from pydantic import AnyHttpUrl, BaseModel, Field, UrlConstraints
 from services.intake import webhooks
 from services.intake.api import CurrentHospital
 from services.intake.outbound_db import Webhook
-from shared.http import RuntimeDep
+from shared.http import IdPath, RuntimeDep
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-EventName = Literal["encounter.coded", "query.raised", "claim.status"]
+EventName = Literal["encounter.coded", "encounter.returned", "query.raised", "claim.status"]
 WebhookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]
 
 
 class WebhookIn(BaseModel):
     url: WebhookUrl
-    events: list[EventName] = Field(min_length=1, max_length=3)
+    events: list[EventName] = Field(min_length=1, max_length=4)
 
 
 class WebhookView(BaseModel):
@@ -81,7 +81,7 @@ async def list_webhooks(hospital: CurrentHospital, rt: RuntimeDep) -> list[Webho
 
 
 @router.delete("/{webhook_id}", status_code=204)
-async def remove(webhook_id: str, hospital: CurrentHospital, rt: RuntimeDep) -> Response:
+async def remove(webhook_id: IdPath, hospital: CurrentHospital, rt: RuntimeDep) -> Response:
     if not await rt.db.run(lambda s: webhooks.remove(s, hospital.id, webhook_id)):
         raise HTTPException(404, f"no active webhook {webhook_id} for this hospital")
     return Response(status_code=204)
@@ -89,7 +89,7 @@ async def remove(webhook_id: str, hospital: CurrentHospital, rt: RuntimeDep) -> 
 
 @router.get("/{webhook_id}/deliveries")
 async def deliveries(
-    webhook_id: str,
+    webhook_id: IdPath,
     hospital: CurrentHospital,
     rt: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from shared.events.bounds import age_on
 from shared.events.codes import DiagnosisCode, ProcedureCode
+from shared.events.coding import ReturnReason
 from shared.events.envelope import EventData
 from shared.events.intake import (
     Admission,
@@ -18,6 +20,7 @@ from shared.events.intake import (
     EncounterDocument,
     Provider,
 )
+from shared.events.phi import CHART_PHI, ENCOUNTER_PHI, RETURN_NOTE_PHI, under
 
 
 class ChartPatient(BaseModel):
@@ -41,8 +44,7 @@ class CodingChart(BaseModel):
 
     @classmethod
     def of(cls, document: EncounterDocument) -> CodingChart:
-        birth, on = document.patient.birth_date, document.service_date
-        age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+        age = age_on(document.patient.birth_date, document.service_date)
         return cls(
             **document.model_dump(exclude={"patient", "coverage", "external_id"}),
             patient=ChartPatient(sex=document.patient.sex, age=age),
@@ -53,6 +55,7 @@ class CodingTaskCreated(EventData):
     """A coding task for a vendor pool; carries the chart the coder needs, nothing more."""
 
     event_type = "chartflow.assignment.coding_task.created"
+    phi_paths = under("chart", CHART_PHI)
 
     task_id: str
     encounter_key: str
@@ -65,6 +68,7 @@ class CodingTaskCreated(EventData):
 
 class EncounterCoded(EventData):
     event_type = "chartflow.assignment.encounter.coded"
+    phi_paths = under("encounter", ENCOUNTER_PHI)
 
     encounter_key: str
     hospital_id: str
@@ -73,3 +77,16 @@ class EncounterCoded(EventData):
     diagnoses: list[DiagnosisCode]
     procedures: list[ProcedureCode]
     coder_id: str
+
+
+class EncounterReturned(EventData):
+    """The encounter goes back to the hospital uncoded, with the coder's reason."""
+
+    event_type = "chartflow.assignment.encounter.returned"
+    phi_paths = RETURN_NOTE_PHI
+
+    encounter_key: str
+    hospital_id: str
+    task_id: str
+    reason: ReturnReason
+    note: str | None = None

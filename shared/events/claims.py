@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from shared.events.envelope import EventData
+from shared.events.phi import CLAIM_STATUS_PHI
 
 
 class ClaimFinding(BaseModel):
@@ -16,6 +17,7 @@ class ClaimFinding(BaseModel):
 
 class ClaimStatusChanged(EventData):
     event_type = "chartflow.claims.status.changed"
+    phi_paths = CLAIM_STATUS_PHI
 
     encounter_key: str
     claim_id: str

@@ -1,4 +1,4 @@
-"""CloudEvents-style envelope carried on every topic."""
+"""CloudEvents-style envelope carried on every topic; its PHI fields travel encrypted."""
 
 from __future__ import annotations
 
@@ -9,12 +9,19 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.events.phi import PhiPaths, open_paths, seal_paths
+
 
 class EventData(BaseModel):
-    """Base of every event payload; subclasses name their type and schema version."""
+    """Base of every event payload; subclasses name their type, schema version and PHI paths.
+
+    `phi_paths` has no default: an event type that does not say which of its fields are PHI
+    (`shared.events.phi`) cannot be published.
+    """
 
     model_config = ConfigDict(extra="forbid")
     event_type: ClassVar[str]
+    phi_paths: ClassVar[PhiPaths]
     schema_version: ClassVar[int] = 1
 
     @classmethod
@@ -49,13 +56,14 @@ class Envelope(BaseModel):
             subject=subject,
             tenant=tenant,
             dataschema=data.dataschema(),
-            data=data.model_dump(mode="json"),
+            data=seal_paths(data.model_dump(mode="json"), data.phi_paths),
         )
 
     def payload(self, model: builtins.type[D]) -> D:
+        """The payload as `model`, its PHI fields decrypted with the keys this service holds."""
         if self.type != model.event_type:
             raise ValueError(f"expected event type {model.event_type}, got {self.type}")
-        return model.model_validate(self.data)
+        return model.model_validate(open_paths(self.data, model.phi_paths))
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()

@@ -2,37 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.events.bounds import (
+    MAX_AGE,
+    MAX_CLAIM_TOTAL,
+    NOTE_TEXT,
+    LineCharge,
+    PastDate,
+    PlainName,
+    Units,
+    age_on,
+    out_of_order,
+)
 from shared.events.envelope import EventData
+from shared.events.phi import ENCOUNTER_PHI, under
 
 EncounterClass = Literal["inpatient", "outpatient", "emergency", "professional"]
 
 
 class Address(BaseModel):
-    line1: str = Field(min_length=1, max_length=55)
-    line2: str | None = Field(default=None, max_length=55)
-    city: str = Field(min_length=2, max_length=30)
+    line1: PlainName = Field(min_length=1, max_length=55)
+    line2: PlainName | None = Field(default=None, max_length=55)
+    city: PlainName = Field(min_length=2, max_length=30)
     state: str = Field(pattern="^[A-Z]{2}$")
     zip: str = Field(pattern=r"^\d{5}(\d{4})?$")
 
 
 class Person(BaseModel):
-    first_name: str = Field(min_length=1, max_length=35)
-    last_name: str = Field(min_length=1, max_length=60)
-    birth_date: date
+    first_name: PlainName = Field(min_length=1, max_length=35)
+    last_name: PlainName = Field(min_length=1, max_length=60)
+    birth_date: PastDate
     sex: Literal["F", "M", "U"]
     address: Address
 
 
 class Coverage(BaseModel):
-    payer_id: str = Field(min_length=2, max_length=80)
-    payer_name: str = Field(min_length=1, max_length=60)
-    member_id: str = Field(min_length=2, max_length=80)
+    payer_id: str = Field(pattern=r"^[A-Za-z0-9]{2,80}$")
+    payer_name: PlainName = Field(min_length=1, max_length=60)
+    member_id: str = Field(pattern=r"^[A-Za-z0-9-]{2,80}$")
     relationship: Literal["self", "spouse", "child", "other"] = "self"
     subscriber: Person | None = Field(
         default=None, description="The insured, when not the patient (relationship is not self)."
@@ -42,12 +52,14 @@ class Coverage(BaseModel):
 class Provider(BaseModel):
     npi: str = Field(pattern=r"^\d{10}$")
     role: Literal["attending", "rendering", "referring", "operating"] = "attending"
-    name: str | None = None
+    name: PlainName | None = Field(default=None, max_length=60)
 
 
 class ClinicalDocument(BaseModel):
-    kind: str = Field(min_length=1, max_length=60, examples=["progress_note", "discharge_summary"])
-    text: str = Field(min_length=1, max_length=200_000)
+    kind: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,60}$", examples=["progress_note", "discharge_summary"]
+    )
+    text: str = Field(min_length=1, max_length=200_000, pattern=NOTE_TEXT)
 
 
 class ChargeLine(BaseModel):
@@ -57,9 +69,9 @@ class ChargeLine(BaseModel):
     on institutional claims.
     """
 
-    code: str | None = Field(default=None, min_length=5, max_length=5)
-    charge: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
-    units: int = Field(default=1, ge=1)
+    code: str | None = Field(default=None, pattern=r"^[A-Z0-9]{5}$")
+    charge: LineCharge
+    units: Units = 1
     revenue_code: str | None = Field(default=None, pattern=r"^\d{4}$")
 
     @model_validator(mode="after")
@@ -80,9 +92,9 @@ class Admission(BaseModel):
 
 
 class BillingProvider(BaseModel):
-    name: str
-    npi: str
-    tax_id: str
+    name: PlainName = Field(min_length=1, max_length=60)
+    npi: str = Field(pattern=r"^\d{10}$")
+    tax_id: str = Field(pattern=r"^\d{9}$")
     address: Address
 
 
@@ -93,9 +105,9 @@ class EncounterDocument(BaseModel):
 
     external_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     encounter_class: EncounterClass
-    specialty: str | None = Field(default=None, max_length=60)
-    service_date: date
-    discharge_date: date | None = None
+    specialty: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_ -]{1,60}$")
+    service_date: PastDate
+    discharge_date: PastDate | None = None
     place_of_service: str = Field(default="11", pattern=r"^\d{2}$")
     admission: Admission | None = None
     patient: Person
@@ -104,9 +116,26 @@ class EncounterDocument(BaseModel):
     documents: list[ClinicalDocument] = Field(min_length=1, max_length=50)
     charges: list[ChargeLine] = Field(default_factory=list, max_length=50)
 
+    @model_validator(mode="after")
+    def _billable(self) -> EncounterDocument:
+        """Cross-field rules; each error names its field (`ctx.field`)."""
+        if self.patient.birth_date > self.service_date:
+            raise out_of_order("patient.birth_date", "must not be after service_date")
+        if age_on(self.patient.birth_date, self.service_date) > MAX_AGE:
+            raise out_of_order("patient.birth_date", f"gives an age over {MAX_AGE}")
+        subscriber = self.coverage.subscriber
+        if subscriber is not None and subscriber.birth_date > self.service_date:
+            raise out_of_order("coverage.subscriber.birth_date", "must not be after service_date")
+        if self.discharge_date is not None and self.discharge_date < self.service_date:
+            raise out_of_order("discharge_date", "must not be before service_date (admission)")
+        if sum(c.charge for c in self.charges) > MAX_CLAIM_TOTAL:
+            raise out_of_order("charges", f"must not add up to more than {MAX_CLAIM_TOTAL:,}")
+        return self
+
 
 class EncounterReceived(EventData):
     event_type = "chartflow.intake.encounter.received"
+    phi_paths = under("encounter", ENCOUNTER_PHI)
 
     encounter_key: str
     hospital_id: str

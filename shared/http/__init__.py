@@ -12,6 +12,7 @@ from shared.http.app import (
 from shared.http.auth import (
     AdminOnly,
     api_key_owner,
+    api_key_scheme,
     check_admin,
     hash_secret,
     new_secret,
@@ -19,8 +20,12 @@ from shared.http.auth import (
 )
 from shared.http.errors import PROBLEM, problem
 from shared.http.limits import MAX_BODY_BYTES, BodySizeLimit
+from shared.http.openapi import problem_response
+from shared.http.params import EncounterKeyQuery, IdPath
 
 __all__ = [
+    "EncounterKeyQuery",
+    "IdPath",
     "AdminOnly",
     "SettingsDep",
     "settings",
@@ -29,11 +34,13 @@ __all__ = [
     "BodySizeLimit",
     "RuntimeDep",
     "api_key_owner",
+    "api_key_scheme",
     "check_admin",
     "hash_secret",
     "install_http_conventions",
     "new_secret",
     "problem",
+    "problem_response",
     "require_admin",
     "runtime",
     "service_app",

@@ -1,4 +1,4 @@
-"""The app factory every service uses: shared conventions, `/health` and `/metrics`."""
+"""The app factory every service uses: shared conventions, health routes and `/metrics`."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
+from shared.http.context import RequestConventions
 from shared.http.errors import install_error_handlers
 from shared.http.limits import BodySizeLimit
-from shared.metrics import HTTP_REQUESTS, render
+from shared.http.openapi import document_problems
+from shared.metrics import CONSUMER_LAG, CONSUMER_STUCK_SECONDS, OUTBOX_PENDING
 from shared.outbox import pending_count
+from shared.secrets import resolve_admin_token
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
 
@@ -34,9 +39,56 @@ def settings(request: Request) -> ChartflowSettings:
 SettingsDep = Annotated[ChartflowSettings, Depends(settings)]
 
 
+class Health(BaseModel):
+    status: str
+    service: str
+
+
+class ConsumerReadiness(BaseModel):
+    topic: str
+    lag: int
+    stuck_seconds: float
+    retrying: bool
+    dependencies_down: bool
+
+
+class Readiness(BaseModel):
+    status: str  # ready | not_ready
+    service: str
+    reasons: list[str]
+    consumers: list[ConsumerReadiness]
+
+
 def install_http_conventions(app: FastAPI, body_limits: Mapping[str, int] | None = None) -> None:
     app.add_middleware(BodySizeLimit, larger=body_limits)
+    app.add_middleware(RequestConventions)  # outermost: sees every answer, 500s included
     install_error_handlers(app)
+    document_problems(app)
+
+
+def readiness(service: str, rt: Runtime, settings: ChartflowSettings) -> Readiness:
+    """Not ready while a consumer holds one message too long or lags too far behind."""
+    consumers, reasons = [], []
+    for status in rt.consumer_statuses():
+        consumers.append(
+            ConsumerReadiness(
+                topic=status.topic,
+                lag=status.lag,
+                stuck_seconds=round(status.stuck_seconds, 1),
+                retrying=status.retrying,
+                dependencies_down=status.dependencies_down,
+            )
+        )
+        if status.stuck_seconds > settings.ready_stuck_seconds:
+            reasons.append(f"{status.topic}: one message in hand for {status.stuck_seconds:.0f}s")
+        if status.lag > settings.ready_max_consumer_lag:
+            reasons.append(f"{status.topic}: {status.lag} messages behind")
+    return Readiness(
+        status="not_ready" if reasons else "ready",
+        service=service,
+        reasons=reasons,
+        consumers=consumers,
+    )
 
 
 def service_app(
@@ -45,29 +97,41 @@ def service_app(
     lifespan: Any,
     body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """A service's FastAPI app with the shared conventions and a `/health` route.
+    """A service's FastAPI app with the shared conventions and its health routes.
 
     `body_limits` maps path prefixes to body size limits larger than the default.
     """
     app = FastAPI(title=f"Chartflow {service}", version="0.1.0", lifespan=lifespan)
-    app.state.settings = settings
+    token = resolve_admin_token(settings.admin_token, settings.chartflow_var)
+    app.state.settings = settings.model_copy(update={"admin_token": token})
     install_http_conventions(app, body_limits)
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "service": service}
+    async def health() -> Health:
+        """Liveness: the process answers (no dependency is asked)."""
+        return Health(status="ok", service=service)
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")  # the template, not ids
-        HTTP_REQUESTS.inc(method=request.method, route=route, status=str(response.status_code))
-        return response
+    @app.get(
+        "/health/ready",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Not ready"}},
+    )
+    async def ready(rt: RuntimeDep) -> JSONResponse:
+        """Readiness: 503 while a consumer is stuck on one message or lags beyond the limit."""
+        answer = readiness(service, rt, settings)
+        code = 200 if answer.status == "ready" else 503
+        return JSONResponse(answer.model_dump(), status_code=code)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics(rt: RuntimeDep) -> PlainTextResponse:
-        pending = await rt.db.run(pending_count)
-        gauges = {"chartflow_outbox_pending": ("Outbox events not yet published.", lambda: pending)}
-        return PlainTextResponse(render(gauges), media_type="text/plain; version=0.0.4")
+    async def metrics(rt: RuntimeDep) -> Response:
+        OUTBOX_PENDING.set(await rt.db.run(pending_count))
+        CONSUMER_LAG.clear()
+        CONSUMER_STUCK_SECONDS.clear()
+        for status in rt.consumer_statuses():
+            CONSUMER_LAG.labels(topic=status.topic, group=status.group).set(status.lag)
+            CONSUMER_STUCK_SECONDS.labels(topic=status.topic, group=status.group).set(
+                status.stuck_seconds
+            )
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

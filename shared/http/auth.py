@@ -8,7 +8,8 @@ import secrets
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from shared.service import Runtime
@@ -30,8 +31,25 @@ def check_admin(authorization: str | None, admin_token: str) -> None:
         raise HTTPException(401, "admin token required", headers={"WWW-Authenticate": "Bearer"})
 
 
-def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+#: Documents the admin scheme in the OpenAPI (`securitySchemes`); the check is `check_admin`.
+ADMIN_BEARER = HTTPBearer(
+    scheme_name="AdminBearer", description="The admin token", auto_error=False
+)
+
+
+def api_key_scheme(scheme_name: str, description: str) -> APIKeyHeader:
+    """An `X-API-Key` header scheme, documented in the OpenAPI under `scheme_name`."""
+    return APIKeyHeader(
+        name="X-API-Key", scheme_name=scheme_name, description=description, auto_error=False
+    )
+
+
+def require_admin(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(ADMIN_BEARER)] = None,
+) -> None:
     """The admin bearer token of the service's settings, or 401."""
+    authorization = f"Bearer {credentials.credentials}" if credentials else None
     check_admin(authorization, request.app.state.settings.admin_token)
 
 

@@ -26,7 +26,7 @@ def test_hospital_sees_a_validated_claim_for_every_coded_encounter(platform: Sce
             "acknowledged",
             "paid",
         ]
-        assert "validated by pyx12 with no errors" in claim["history"][0]["reason"]
+        assert "validated by pyx12 with no errors" in claim["history"][1]["reason"]
         assert claim["findings"] == []
         # The demo payer pays every line less a 15% contractual reduction (CO-45).
         expected = (Decimal(claim["total_charge"]) * Decimal("0.85")).quantize(Decimal("0.01"))

@@ -16,10 +16,10 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from services.intake.settings import IntakeSettings
-from tests.conftest import REPO, Stack
+from tests.conftest import ADMIN_TOKEN, REPO, Stack
 
 DEMO = json.loads((REPO / "deploy/demo/data.json").read_text())
-ADMIN = {"Authorization": "Bearer test-admin"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 FIXTURES = REPO / "tests/fixtures/fhir"
 
 
@@ -30,12 +30,13 @@ def free_port() -> int:
 
 
 def settings(stack: Stack, unique: str, tmp_path: Path, **extra: Any) -> IntakeSettings:
+    """Intake's settings, on Kafka as intake's own principal."""
     return IntakeSettings(
-        kafka_bootstrap_servers=stack.kafka,
+        **stack.kafka_settings("intake"),
         database_url=stack.database_url,
         chartflow_namespace_prefix=unique,
         chartflow_var=tmp_path,
-        admin_token="test-admin",
+        admin_token=ADMIN_TOKEN,
         **extra,
     )
 

@@ -22,14 +22,16 @@ from services.assignment.handlers import AssignmentHandlers
 from services.assignment.settings import AssignmentSettings
 from services.assignment.worker import build_worker
 from services.assignment.workflows import EncounterCoding, workflow_id
+from shared import migrations
 from shared.db import Database
 from shared.events import topics
-from shared.events.assignment import CodingTaskCreated, EncounterCoded
+from shared.events.assignment import CodingTaskCreated, EncounterCoded, EncounterReturned
 from shared.events.codes import DiagnosisCode
-from shared.events.coding import CodingSubmitted
+from shared.events.coding import CodingReturned, CodingSubmitted
 from shared.events.envelope import Envelope
 from shared.events.intake import BillingProvider, EncounterDocument, EncounterReceived
 from shared.kafka import Publisher
+from shared.kafka_security import kafka_auth
 from shared.temporal import connect
 from tests.conftest import Stack
 
@@ -47,18 +49,18 @@ class Assignment:
 
 
 @pytest.fixture
-async def assignment(stack: Stack, unique: str, tmp_path: Path) -> AsyncIterator[Assignment]:
+async def assignment(stack: Stack, namespace: str, tmp_path: Path) -> AsyncIterator[Assignment]:
     settings = AssignmentSettings(
-        kafka_bootstrap_servers=stack.kafka,
+        **stack.kafka_settings("assignment"),  # held to assignment's ACLs
         temporal_address=stack.temporal,
         database_url=stack.database_url,
-        chartflow_namespace_prefix=unique,
+        chartflow_namespace_prefix=namespace,
         chartflow_var=tmp_path,
     )
     db = Database(settings.service_database_url(), TABLES)
-    db.create_all()
+    migrations.upgrade(db, "assignment")
     client = await connect(settings)
-    publisher = Publisher(stack.kafka)
+    publisher = Publisher(stack.kafka, **kafka_auth(settings))
     await publisher.start()
     async with build_worker(client, db, publisher, settings):
         yield Assignment(AssignmentHandlers(db, client, settings), client, settings, db)
@@ -94,7 +96,9 @@ def _received(unique: str) -> Envelope:
 
 async def _messages(stack: Stack, topic: str, count: int) -> list[Envelope]:
     """Every message on the topic: at least `count`, and whatever follows within a second."""
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest", **stack.kafka_auth()
+    )
     await reader.start()
     found: list[Envelope] = []
     try:
@@ -212,3 +216,40 @@ async def test_sla_breach_with_no_other_pool_keeps_the_task_and_late_codes_still
     assert result.history == ["assigned", "sla_breached", "coded", "released"]
     history = await handle.fetch_history()
     _save_history(history, "encounter_coding_breached")
+
+
+async def test_a_returned_encounter_goes_back_to_the_hospital_and_the_workflow_ends(
+    assignment: Assignment, stack: Stack, unique: str
+) -> None:
+    await assignment.db.run(lambda s: s.add(_pool("pro-pool", 3600)))
+    received = _received(unique)
+    await assignment.handlers.on_encounter_received(received)
+    handle = assignment.client.get_workflow_handle_for(
+        EncounterCoding.run, workflow_id(received.subject, unique)
+    )
+    task = (await _messages(stack, assignment.settings.topic(topics.CODING_TASKS), 1))[0]
+    created = task.payload(CodingTaskCreated)
+    returned = CodingReturned(
+        task_id=created.task_id,
+        encounter_key=created.encounter_key,
+        coder_id="coder-ava",
+        reason="demographics_invalid",
+        note="birth date after the visit",
+    )
+    envelope = Envelope.wrap(returned, source="test", subject=created.encounter_key, tenant="m")
+
+    await assignment.handlers.on_coding_submitted(envelope)  # coding.events carries both
+    result = await asyncio.wait_for(handle.result(), 30)
+    await _submit(assignment, created)  # codes after the return change nothing
+
+    assert result.status == "returned"
+    assert result.history == ["assigned", "returned"]
+    [back] = await _messages(stack, assignment.settings.topic(topics.ENCOUNTERS_RETURNED), 1)
+    assert back.payload(EncounterReturned).reason == "demographics_invalid"
+    assert back.payload(EncounterReturned).note == "birth date after the visit"
+    profiles = await assignment.db.run(lambda s: AssignmentRepository(s).pool_profiles())
+    assert [p.open_tasks for p in profiles] == [0]
+    assert await _messages(stack, assignment.settings.topic(topics.ENCOUNTERS_CODED), 0) == []
+    history = await handle.fetch_history()
+    assert "birth date after the visit" not in history.to_json()  # the note stays out
+    _save_history(history, "encounter_coding_returned")

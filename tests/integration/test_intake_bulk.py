@@ -22,10 +22,10 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 @pytest.fixture
-def intake(stack: Stack, unique: str, tmp_path: Path) -> Iterator[str]:
+def intake(stack: Stack, namespace: str, tmp_path: Path) -> Iterator[str]:
     if not stack.database_url:
         pytest.skip("needs PostgreSQL (DATABASE_URL)")
-    app = create_app(settings(stack, unique, tmp_path), frozenset({"api", "consumer"}))
+    app = create_app(settings(stack, namespace, tmp_path), frozenset({"api", "consumer"}))
     with served(app, free_port()) as url:
         yield url
 

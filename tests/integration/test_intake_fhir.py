@@ -15,6 +15,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from sqlmodel import func, select
 
 from services.intake.app import create_app
+from shared.events import topics
 from shared.outbox import OutboxEvent
 from tests.conftest import Stack
 from tests.fixtures.fhir.make_bundles import large_bundle
@@ -46,7 +47,9 @@ def _stored(client: TestClient, key: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def _outbox_rows(client: TestClient) -> int:
-    count = select(func.count()).select_from(OutboxEvent)
+    """Encounters announced (reads add `access.log` events to the outbox too)."""
+    topic = client.app.state.settings.topic(topics.ENCOUNTERS_RECEIVED)  # type: ignore[attr-defined]
+    count = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.topic == topic)
     return int(client.app.state.runtime.db.run_sync(lambda s: s.exec(count).one()))  # type: ignore[attr-defined]
 
 

@@ -28,16 +28,18 @@ def port() -> int:
 
 
 @pytest.fixture
-def intake(stack: Stack, unique: str, tmp_path: Path, port: int) -> Iterator[TestClient]:
+def intake(stack: Stack, namespace: str, tmp_path: Path, port: int) -> Iterator[TestClient]:
     if not stack.database_url:
         pytest.skip("needs PostgreSQL (DATABASE_URL)")
-    config = settings(stack, unique, tmp_path, hl7_port=port, hl7_release_poll_seconds=0.2)
+    config = settings(stack, namespace, tmp_path, hl7_port=port, hl7_release_poll_seconds=0.2)
     with TestClient(create_app(config, frozenset({"api", "consumer"}))) as client:
         yield client
 
 
 async def _received(stack: Stack, topic: str, seconds: float = 3) -> list[EncounterReceived]:
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest", **stack.kafka_auth()
+    )
     await reader.start()
     found: list[EncounterReceived] = []
     try:
@@ -53,7 +55,7 @@ async def _received(stack: Stack, topic: str, seconds: float = 3) -> list[Encoun
 
 
 async def test_discharge_charges_and_note_make_one_encounter_with_three_acks(
-    intake: TestClient, port: int, stack: Stack, unique: str
+    intake: TestClient, port: int, stack: Stack, namespace: str
 ) -> None:
     key = hospital_key(intake, **FEED)
 
@@ -74,7 +76,7 @@ async def test_discharge_charges_and_note_make_one_encounter_with_three_acks(
     stored = intake.get("/v1/encounters", headers=key).json()
     assert [(e["external_id"], e["encounter_class"]) for e in stored] == [("V100", "inpatient")]
     # The relay put exactly one encounter on Kafka: the visit's stay, charges and note.
-    events = await _received(stack, f"{unique}encounters.received")
+    events = await _received(stack, f"{namespace}encounters.received")
     assert len(events) == 1
     document = events[0].encounter
     assert document.admission is not None and document.admission.discharge_status == "01"

@@ -1,10 +1,11 @@
-"""Results pushed back: coded and claim-status events from Kafka become signed webhook deliveries,
-retried with backoff, in order per encounter, with every attempt visible."""
+"""Results pushed back: coded, returned and claim-status events from Kafka become signed webhook
+deliveries, retried with backoff, in order per encounter, with every attempt visible."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -17,7 +18,7 @@ from fastapi.testclient import TestClient
 from services.intake.app import create_app
 from services.intake.domain.webhooks import verify
 from shared.events import topics
-from shared.events.assignment import EncounterCoded
+from shared.events.assignment import EncounterCoded, EncounterReturned
 from shared.events.claims import ClaimStatusChanged
 from shared.events.codes import DiagnosisCode
 from shared.events.envelope import Envelope
@@ -36,10 +37,10 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def intake(stack: Stack, unique: str, tmp_path: Path) -> Iterator[TestClient]:
+def intake(stack: Stack, namespace: str, tmp_path: Path) -> Iterator[TestClient]:
     if not stack.database_url:
         pytest.skip("needs PostgreSQL (DATABASE_URL)")
-    config = settings(stack, unique, tmp_path, webhook_retry_base_seconds=0.3)
+    config = settings(stack, namespace, tmp_path, webhook_retry_base_seconds=0.3)
     with TestClient(create_app(config, frozenset({"api", "consumer"}))) as client:
         yield client
 
@@ -70,9 +71,9 @@ def _status(view: dict[str, Any], status: str) -> ClaimStatusChanged:
     )
 
 
-async def _publish(stack: Stack, unique: str, events: list[tuple[str, Any, Any]]) -> None:
+async def _publish(stack: Stack, namespace: str, events: list[tuple[str, Any, Any]]) -> None:
     """Put events on the test's topics, keyed by encounter, as assignment and claims do."""
-    publisher = Publisher(stack.kafka)
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
     await publisher.start()
     try:
         for topic, view, event in events:
@@ -80,13 +81,13 @@ async def _publish(stack: Stack, unique: str, events: list[tuple[str, Any, Any]]
             envelope = Envelope.wrap(
                 event, source="test", subject=key, tenant=DEMO["hospital"]["id"]
             )
-            await publisher.send_raw(f"{unique}{topic}", key, envelope.to_bytes())
+            await publisher.send_raw(f"{namespace}{topic}", key, envelope.to_bytes())
     finally:
         await publisher.stop()
 
 
 async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
-    intake: TestClient, receiver: Receiver, stack: Stack, unique: str
+    intake: TestClient, receiver: Receiver, stack: Stack, namespace: str
 ) -> None:
     key = hospital_key(intake)
     documents = [DEMO["encounters"][0]["encounter"], DEMO["encounters"][1]["encounter"]]
@@ -103,7 +104,7 @@ async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
         and attempt < 4
     )
     pairs = ((a, documents[0]), (b, documents[1]))
-    await _publish(stack, unique, [(topics.ENCOUNTERS_CODED, v, _coded(v, d)) for v, d in pairs])
+    await _publish(stack, namespace, [(topics.ENCOUNTERS_CODED, v, _coded(v, d)) for v, d in pairs])
     # Claims reports on a claim only once it was coded: the statuses follow the coding.
     for view in (a, b):
         url = f"/v1/encounters/{view['id']}"
@@ -111,7 +112,7 @@ async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
     statuses = [
         (topics.CLAIMS_STATUS, v, _status(v, s)) for v, _ in pairs for s in ("built", "paid")
     ]
-    await _publish(stack, unique, statuses)
+    await _publish(stack, namespace, statuses)
 
     wait_for(lambda: len(receiver.delivered()) == 6, timeout=60)
 
@@ -173,7 +174,7 @@ async def test_deliveries_are_signed_retried_and_in_order_per_encounter(
 
 
 async def test_a_removed_webhook_gets_nothing_more(
-    intake: TestClient, receiver: Receiver, stack: Stack, unique: str
+    intake: TestClient, receiver: Receiver, stack: Stack, namespace: str
 ) -> None:
     key = hospital_key(intake)
     document = DEMO["encounters"][0]["encounter"]
@@ -182,7 +183,7 @@ async def test_a_removed_webhook_gets_nothing_more(
         "/v1/webhooks", json={"url": receiver.url, "events": ["claim.status"]}, headers=key
     ).json()
     removed = intake.delete(f"/v1/webhooks/{hook['id']}", headers=key)
-    await _publish(stack, unique, [(topics.CLAIMS_STATUS, view, _status(view, "built"))])
+    await _publish(stack, namespace, [(topics.CLAIMS_STATUS, view, _status(view, "built"))])
 
     wait_for(
         lambda: intake.get(f"/v1/encounters/{view['id']}", headers=key).json()["claim"]["status"]
@@ -191,3 +192,32 @@ async def test_a_removed_webhook_gets_nothing_more(
     assert removed.status_code == 204
     assert intake.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=key).json() == []
     assert receiver.calls == []
+
+
+async def test_a_returned_encounter_is_announced_with_its_reason_but_not_the_note(
+    intake: TestClient, receiver: Receiver, stack: Stack, namespace: str
+) -> None:
+    key = hospital_key(intake)
+    view = intake.post("/v1/encounters", json=DEMO["encounters"][0]["encounter"], headers=key)
+    view = view.json()
+    intake.post(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["encounter.returned"]}, headers=key
+    ).raise_for_status()
+    note = "Chart lists Qzreturnednote twice"  # the coder's words may quote the chart
+    returned = EncounterReturned(
+        encounter_key=view["encounter_key"], hospital_id=DEMO["hospital"]["id"], task_id="t1",
+        reason="documentation_incomplete", note=note,
+    )  # fmt: skip
+    await _publish(stack, namespace, [(topics.ENCOUNTERS_RETURNED, view, returned)])
+
+    [call] = wait_for(receiver.delivered, timeout=60)
+    read = intake.get(f"/fhir/Encounter/{view['id']}", headers=key).json()
+
+    assert call.json["type"] == "encounter.returned"
+    assert call.json["data"] == {
+        "encounter_id": view["id"], "external_id": view["external_id"], "status": "returned",
+        "reason": "documentation_incomplete",
+    }  # fmt: skip
+    assert read["meta"]["tag"][0]["code"] == "returned"
+    assert read["extension"][0]["valueCode"] == "documentation_incomplete"
+    assert "Qzreturnednote" not in call.body.decode() + json.dumps(read)

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from .config import COMPONENTS, SERVICES, Config
+from .kafka_tls import ca_file
 from .lifecycle import down, up
 from .logs import show_all_logs, show_logs
 from .process import running_pid
@@ -31,8 +32,13 @@ def status_lines(cfg: Config) -> list[str]:
 def env_lines(cfg: Config) -> list[str]:
     values = {
         "KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
+        "KAFKA_SECURITY_PROTOCOL": cfg.kafka_protocol,
+        # One client file per principal (admin, intake, ...): tests and operators pick theirs.
+        "KAFKA_CREDENTIALS_DIR": str(cfg.kafka_credentials),
         "TEMPORAL_ADDRESS": cfg.temporal_address,
     }
+    if cfg.kafka_tls:
+        values["KAFKA_SSL_CAFILE"] = str(ca_file(cfg))
     if running_pid(cfg, "postgres") is not None:
         values["DATABASE_URL"] = cfg.database_url
     return [f"export {key}={shlex.quote(value)}" for key, value in values.items()]

@@ -79,6 +79,8 @@ class Config:
     # Services use PostgreSQL only when it is brought up with them (`up --postgres --services`);
     # otherwise SQLite, the embedded default.
     services_on_postgres: bool = False
+    # KAFKA_TLS=1: the broker listener is SASL_SSL with a self-signed certificate.
+    kafka_tls: bool = False
 
     run_dir = _VarPath("run")
     log_dir = _VarPath("log")
@@ -86,6 +88,7 @@ class Config:
     kafka_libs = _VarPath("kafka", "libs")
     kafka_data = _VarPath("kafka", "data")
     kafka_properties = _VarPath("kafka", "server.properties")
+    kafka_credentials = _VarPath("kafka", "credentials")
     temporal_db = _VarPath("temporal", "temporal.db")
     pg_dir = _VarPath("postgres")
     pg_data = _VarPath("postgres", "data")
@@ -116,6 +119,7 @@ class Config:
             python=repo / ".venv" / "bin" / "python",
             temporal_bin=repo / ".venv" / "bin" / "temporal",
             services_package=env.get("STACK_SERVICES_PACKAGE", "").strip() or "services",
+            kafka_tls=env.get("KAFKA_TLS", "").strip().lower() in ("1", "true", "yes"),
         )
         used: dict[int, str] = {}
         for name in COMPONENTS:
@@ -136,6 +140,11 @@ class Config:
     @property
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def kafka_protocol(self) -> str:
+        """The broker listener's security protocol, as clients name it."""
+        return "SASL_SSL" if self.kafka_tls else "SASL_PLAINTEXT"
 
     @property
     def temporal_address(self) -> str:

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import os
 import re
 import shutil
 import socket
+import ssl
 import struct
 import uuid
 
 from .config import LOCAL, Config
+from .kafka_auth import (
+    ADMIN,
+    BROKER,
+    PRINCIPALS,
+    SECURITY_STAMP,
+    check_formatted_with_users,
+    credentials_file,
+    ensure_credentials,
+    scram_argument,
+    write_private,
+)
+from .kafka_tls import ca_file, client_tls_context, ensure_broker_tls, tls_properties
 from .logs import log_contains
 from .net import check_ports_free
 from .process import spawn
@@ -62,12 +77,14 @@ def kafka_jars(cfg: Config) -> None:
     stamp.write_text(digest + "\n")
 
 
-def render_kafka_properties(cfg: Config) -> str:
+def render_kafka_properties(cfg: Config, broker_password: str) -> str:
     template = (KAFKA_FILES / "server.properties").read_text()
     values = {
         "KAFKA_PORT": str(cfg.kafka_port),
         "KAFKA_CONTROLLER_PORT": str(cfg.kafka_controller_port),
         "KAFKA_DATA_DIR": str(cfg.kafka_data),
+        "KAFKA_BROKER_PASSWORD": broker_password,
+        "KAFKA_BROKER_PROTOCOL": cfg.kafka_protocol,
     }
 
     def fill(match: re.Match[str]) -> str:
@@ -100,12 +117,16 @@ def kafka_java_argv(cfg: Config, java: str, main: str, *args: str) -> list[str]:
     ]
 
 
-def kafka_api_versions(port: int, timeout: float = 2.0) -> bool:
-    """A real protocol round trip: send ApiVersions v0, expect error_code 0."""
+def kafka_api_versions(port: int, timeout: float = 2.0, tls: ssl.SSLContext | None = None) -> bool:
+    """A real protocol round trip: send ApiVersions v0 (allowed before SASL), expect
+    error_code 0; over TLS when given a context that trusts the broker."""
     client_id = b"chartflow-stack"
     correlation = 7
     header = struct.pack(">hhih", 18, 0, correlation, len(client_id)) + client_id
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+    with contextlib.ExitStack() as closing:
+        sock = closing.enter_context(socket.create_connection(("127.0.0.1", port), timeout))
+        if tls is not None:
+            sock = closing.enter_context(tls.wrap_socket(sock, server_hostname="127.0.0.1"))
         sock.sendall(struct.pack(">i", len(header)) + header)
         raw = _recv_exact(sock, 4)
         (size,) = struct.unpack(">i", raw)
@@ -125,7 +146,8 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 
 
 def kafka_healthy(cfg: Config) -> bool:
-    if not kafka_api_versions(cfg.kafka_port):
+    tls = client_tls_context(cfg) if cfg.kafka_tls else None
+    if not kafka_api_versions(cfg.kafka_port, tls=tls):
         return False
     return log_contains(cfg.log_file("kafka"), KAFKA_STARTED_MARKER)
 
@@ -140,18 +162,63 @@ def start_kafka(cfg: Config) -> int:
     check_ports_free(cfg, "kafka")
     kafka_jars(cfg)
     cfg.kafka_data.mkdir(parents=True, exist_ok=True)
-    cfg.kafka_properties.write_text(render_kafka_properties(cfg))
-    if not (cfg.kafka_data / "meta.properties").exists():
-        say("kafka", f"formatting storage in {cfg.rel(cfg.kafka_data)}")
-        argv = kafka_java_argv(
-            cfg,
-            java,
-            "kafka.tools.StorageTool",
-            "format",
-            "--cluster-id",
-            kafka_cluster_id(),
-            "--config",
-            str(cfg.kafka_properties),
-        )
-        run("kafka", argv, what="kafka.tools.StorageTool format", timeout=120)
+    cfg.kafka_data.chmod(0o700)  # topic segments: the broker's user only
+    formatted = (cfg.kafka_data / "meta.properties").exists()
+    if formatted:
+        check_formatted_with_users(cfg)
+    tls = ensure_broker_tls(cfg) if cfg.kafka_tls else None
+    passwords = ensure_credentials(cfg, formatted, tls.ca_file if tls else None)
+    properties = render_kafka_properties(cfg, passwords[BROKER])
+    write_private(cfg.kafka_properties, properties + (tls_properties(tls) if tls else ""))
+    if not formatted:
+        format_storage(cfg, java, passwords)
     return spawn(cfg, "kafka", kafka_java_argv(cfg, java, "kafka.Kafka", str(cfg.kafka_properties)))
+
+
+def format_storage(cfg: Config, java: str, passwords: dict[str, str]) -> None:
+    """Format the KRaft storage once, with every principal's SCRAM credential in it."""
+    say("kafka", f"formatting storage in {cfg.rel(cfg.kafka_data)} with SCRAM users")
+    users = [
+        arg for name in PRINCIPALS for arg in ("--add-scram", scram_argument(name, passwords[name]))
+    ]
+    argv = kafka_java_argv(
+        cfg,
+        java,
+        "kafka.tools.StorageTool",
+        "format",
+        "--cluster-id",
+        kafka_cluster_id(),
+        "--config",
+        str(cfg.kafka_properties),
+        *users,
+    )
+    run("kafka", argv, what="kafka.tools.StorageTool format", timeout=120)
+    (cfg.kafka_data / SECURITY_STAMP).write_text("\n".join(PRINCIPALS) + "\n")
+
+
+def provision_topics_and_acls(cfg: Config) -> None:
+    """Create the topics and ACLs of the default namespace, and of CHARTFLOW_NAMESPACE_PREFIX's
+    when set (the services started alongside use it), as the admin: idempotent, every `up`."""
+    if not cfg.python.exists():
+        raise StackError("kafka", f"no {cfg.rel(cfg.python)} to create topics and ACLs; make venv")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
+        **kafka_client_env(cfg, ADMIN),
+    }
+    prefixes = dict.fromkeys(["", os.environ.get("CHARTFLOW_NAMESPACE_PREFIX", "")])
+    for prefix in prefixes:
+        argv = [str(cfg.python), "-m", "shared.kafka_access", "provision", "--prefix", prefix]
+        out = run("kafka", argv, what="shared.kafka_access provision", cwd=cfg.repo, env=env)
+        say("kafka", out.strip().removeprefix("kafka: "))
+
+
+def kafka_client_env(cfg: Config, principal: str) -> dict[str, str]:
+    """The settings (environment) of a Kafka client of this broker, as `principal`."""
+    env = {
+        "KAFKA_SECURITY_PROTOCOL": cfg.kafka_protocol,
+        "KAFKA_CREDENTIALS_FILE": str(credentials_file(cfg, principal)),
+    }
+    if cfg.kafka_tls:
+        env["KAFKA_SSL_CAFILE"] = str(ca_file(cfg))
+    return env

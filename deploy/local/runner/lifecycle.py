@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 from .config import SERVICES, Config
-from .kafka import kafka_healthy, start_kafka
+from .kafka import kafka_healthy, provision_topics_and_acls, start_kafka
 from .logs import log_tail
 from .postgres import ensure_databases, postgres_healthy, start_postgres
 from .process import exit_code, find_processes, pid_alive, pid_from_file, running_pid, terminate
@@ -40,7 +40,7 @@ class Component:
 
 _INFRA: Mapping[str, Component] = MappingProxyType(
     {
-        "kafka": Component("broker", start_kafka, kafka_healthy),
+        "kafka": Component("broker", start_kafka, kafka_healthy, provision_topics_and_acls),
         "temporal": Component(
             "dev server", start_temporal, temporal_healthy, ensure_search_attributes
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from .config import Config
+from .kafka import kafka_client_env
 from .net import check_ports_free, http_ok
 from .process import running_pid, spawn
 from .report import StackError
@@ -12,12 +13,16 @@ from .report import StackError
 
 def service_env(cfg: Config, name: str, postgres: bool) -> dict[str, str]:
     env = dict(os.environ)
+    # Each service is its own Kafka principal, whatever the caller's shell says.
+    for inherited in ("KAFKA_USERNAME", "KAFKA_PASSWORD", "KAFKA_SSL_CAFILE"):
+        env.pop(inherited, None)
     port = str(cfg.service_ports[name])
     env.update(
         {
             f"{name.upper()}_PORT": port,
             "PORT": port,
             "KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
+            **kafka_client_env(cfg, name),
             "TEMPORAL_ADDRESS": cfg.temporal_address,
             "CHARTFLOW_VAR": str(cfg.var),
             "PYTHONUNBUFFERED": "1",

@@ -41,6 +41,11 @@ class CodingSubmittedSignal(BaseModel):
     coder_id: str
 
 
+class CodingReturnedSignal(BaseModel):
+    task_id: str
+    coder_id: str
+
+
 class ReleaseRequest(BaseModel):
     encounter_key: str
     task_id: str

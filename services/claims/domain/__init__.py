@@ -21,18 +21,16 @@ from .model import (
     Subscriber,
 )
 from .pyx12_check import X12Error, validate_x12
-from .readers import (
-    Ack999,
+from .readers import Ack999, ClaimAck, read_277ca, read_999
+from .remittance import (
     Adjustment,
-    ClaimAck,
     ClaimPayment,
     LinePayment,
+    ProviderAdjustment,
     Remittance,
-    read_277ca,
     read_835,
-    read_999,
 )
-from .scrubber import Finding, PayerConfig, Rule, Severity, held_claims, scrub
+from .scrubber import Finding, PayerConfig, Rule, Severity, check_claim, held_claims, scrub
 from .segment_index import Index837, index_837
 from .status import ClaimLifecycle, ClaimStatus, IllegalTransition, Transition
 from .tracking import (
@@ -58,6 +56,7 @@ __all__ = [
     "ClaimStatus",
     "IllegalTransition",
     "LinePayment",
+    "ProviderAdjustment",
     "Remittance",
     "Transition",
     "UnknownClaim",
@@ -75,6 +74,7 @@ __all__ = [
     "Rule",
     "Severity",
     "X12Error",
+    "check_claim",
     "check_diagnosis",
     "held_claims",
     "index_837",

@@ -75,7 +75,10 @@ def claim_from_coded_encounter(doc: dict[str, Any]) -> Claim:
     except (ValueError, InvalidOperation, TypeError) as exc:
         if isinstance(exc, EncounterDocumentError):
             raise
-        raise EncounterDocumentError(f"coded encounter has a malformed field: {exc}") from exc
+        # the exception's text may quote the value (a birth date, a name): name its kind only
+        raise EncounterDocumentError(
+            f"coded encounter has a malformed field ({type(exc).__name__})"
+        ) from exc
 
 
 def _build(doc: dict[str, Any]) -> Claim:

@@ -1,15 +1,17 @@
-"""One claim's round trip with its payer: submit the 837, read 999, 277CA and 835 back."""
+"""A batch's round trip with its payer: send one 837, read its 999, 277CA and 835 once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from .model import Claim
-from .readers import read_277ca, read_835, read_999
+from .readers import ClaimAck, read_277ca, read_999
+from .remittance import Remittance, read_835
 from .segment_index import index_837
-from .status import ClaimLifecycle, Transition
+from .status import ClaimLifecycle
 from .tracking import ClaimOutcome, apply_277ca, apply_835, apply_999, mark_submitted
 
 
@@ -19,6 +21,14 @@ class PayerAnswers(Protocol):
     remit_835: str | None
 
 
+class PayerRefused(Exception):
+    """The payer certainly did not take the interchange: its claims may go in another.
+
+    Any other exception from `PayerAdapter.receive` leaves delivery uncertain; the same
+    interchange (same ISA13) is then sent again, which a payer drops if it had it already.
+    """
+
+
 class PayerAdapter(Protocol):
     """Sends an interchange to a payer (or clearinghouse) and returns what it answered."""
 
@@ -26,25 +36,37 @@ class PayerAdapter(Protocol):
 
 
 @dataclass
-class Exchange:
-    transitions: list[Transition]
-    outcome: ClaimOutcome | None
-    answers: PayerAnswers
+class BatchAnswers:
+    """Each claim's lifecycle through the answers, and what the answers said beyond status."""
+
+    lifecycles: dict[str, ClaimLifecycle]
+    outcomes: list[ClaimOutcome] = field(default_factory=list)
+    acks: list[ClaimAck] = field(default_factory=list)
+    remittances: list[Remittance] = field(default_factory=list)
 
 
-def submit_claim(claim: Claim, x12_837: str, payer: PayerAdapter, when: datetime) -> Exchange:
-    """Every status the claim moves through, with reasons, once the payer's answers are read."""
-    pcn = claim.patient_control_number
-    lives = {pcn: ClaimLifecycle(pcn)}
+def read_answers(
+    claims: Mapping[str, Claim],
+    x12_837: str,
+    answers: PayerAnswers,
+    sent: str = "sent to the payer",
+) -> BatchAnswers:
+    """Every status each claim of the interchange went through, with reasons. `claims`
+    holds at least the claims in the interchange (their lines are matched to the 835's).
+
+    The 999 moves the claims of each transaction set it names (a rejected set moves exactly
+    its claims); the 277CA and 835 move the claims they name, one by one.
+    """
     index = index_837(x12_837)
+    lives = {pcn: ClaimLifecycle(pcn) for t in index.transactions for pcn in t.claims}
     interchange = x12_837[90:99] if x12_837.startswith("ISA") else "?"
-    mark_submitted(lives, index, f"ISA {interchange}")
-    answers = payer.receive(x12_837, when)
+    mark_submitted(lives, index, f"ISA {interchange}", sent)
     apply_999(lives, read_999(answers.ack_999), index)
+    out = BatchAnswers(lives)
     if answers.ack_277ca:
-        apply_277ca(lives, read_277ca(answers.ack_277ca))
-    outcome = None
+        out.acks = read_277ca(answers.ack_277ca)
+        apply_277ca(lives, out.acks)
     if answers.remit_835:
-        outcomes = apply_835(lives, read_835(answers.remit_835), {pcn: claim})
-        outcome = outcomes[0] if outcomes else None
-    return Exchange(lives[pcn].history, outcome, answers)
+        out.remittances = read_835(answers.remit_835)
+        out.outcomes = apply_835(lives, out.remittances, claims)
+    return out

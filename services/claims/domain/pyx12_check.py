@@ -1,72 +1,80 @@
-"""Validates a whole interchange with pyx12 once and returns its errors by segment position."""
+"""Validates a whole interchange with pyx12 once and returns its errors by segment position.
+
+Safe to call from many threads or tasks at once, and cheap after the first call: see
+`pyx12_engine`. Messages are worded from X12 error codes and never quote a value; the value
+pyx12 found is kept apart in `X12Error.value` (a 999 IK404 copies it) and must not be stored
+in plaintext or announced.
+"""
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-import re
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-import pyx12.params
-import pyx12.x12n_document
-
+from .pyx12_engine import LoggedError, run_pyx12
 from .x12 import split_segments
-
-_LOGGER = logging.getLogger("pyx12")
+from .x12_error_codes import describe
 
 
 @dataclass(frozen=True)
 class X12Error:
     level: str  # interchange, group, transaction, segment, element
     code: str  # pyx12 / X12 error code
-    message: str
+    message: str  # what is wrong, from the code: never the value
     position: int  # segment position in the interchange (ISA = 1); 0 when unknown
     seg_id: str = ""
     element: str = ""  # e.g. "CLM05-1"
-    value: str = ""
+    value: str = ""  # the offending value as pyx12 read it: PHI, keep it out of findings
     group_control: str = ""
     transaction_control: str = ""
     st_position: int = 0  # position inside the transaction set (ST = 1), for a 999 IK3
 
 
+_RECENT: OrderedDict[str, tuple[bool, list[X12Error]]] = OrderedDict()
+_RECENT_LOCK = threading.Lock()
+_RECENT_SIZE = 16
+
+
 def validate_x12(text: str) -> tuple[bool, list[X12Error]]:
-    """Run pyx12 over the whole text (it reloads its maps on each call: batch your claims)."""
-    out = io.StringIO()
-    capture = _Capture()
-    previous, propagate = _LOGGER.level, _LOGGER.propagate
-    # pyx12 logs every error, some of which (envelope element errors) its JSON leaves out
-    _LOGGER.setLevel(logging.ERROR)
-    _LOGGER.propagate = False
-    _LOGGER.addHandler(capture)
+    """pyx12's verdict on the whole text and its errors.
+
+    The last few verdicts are remembered by the text's SHA-256: an in-process payer (the
+    simulator) reading the very bytes the scrubber just validated gets the same verdict
+    without a second pyx12 walk.
+    """
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    with _RECENT_LOCK:
+        if key in _RECENT:
+            _RECENT.move_to_end(key)
+            ok, errors = _RECENT[key]
+            return ok, list(errors)
+    ok, errors = _validate(text)
+    with _RECENT_LOCK:
+        _RECENT[key] = (ok, errors)
+        while len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+    return ok, list(errors)
+
+
+def _validate(text: str) -> tuple[bool, list[X12Error]]:
     try:
-        ok = pyx12.x12n_document.x12n_document(
-            pyx12.params.params(), io.StringIO(text), None, None, fd_json=out
-        )
+        run = run_pyx12(text)
     except Exception as exc:  # pyx12 raises on text it cannot walk at all
-        return False, [X12Error("interchange", "", f"pyx12 could not read the file: {exc}", 0)]
-    finally:
-        _LOGGER.removeHandler(capture)
-        _LOGGER.setLevel(previous)
-        _LOGGER.propagate = propagate
-    errors = _flatten(json.loads(out.getvalue() or '{"interchanges": []}'))
-    errors.extend(_unreported(capture.lines, errors, text))
-    if not ok and not errors:
+        message = f"pyx12 could not read the file ({type(exc).__name__})"
+        return False, [X12Error("interchange", "", message, 0)]
+    if run.valid:
+        return True, []
+    flat = _flatten(run.report)
+    errors = [e for e, _ in flat]
+    errors.extend(_unreported(run.logged, flat, text))
+    if not errors:
         errors.append(X12Error("interchange", "", "pyx12 found the file invalid", 0))
-    return ok and not errors, errors
+    return False, errors
 
 
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-_LOG_LINE = re.compile(r"^Line:(\d+) (ISA|GS|ST|SEG|ELE):(\S*) - (.*)$", re.S)
 _LEVEL = {
     "ISA": "interchange",
     "GS": "group",
@@ -76,33 +84,36 @@ _LEVEL = {
 }
 
 
-def _unreported(lines: list[str], known: list[X12Error], text: str) -> list[X12Error]:
-    # the log's position for envelope errors differs from the JSON's, so match those by text
+def _unreported(
+    logged: list[LoggedError], known: list[tuple[X12Error, str]], text: str
+) -> list[X12Error]:
+    """Errors pyx12 keeps out of its JSON (envelope element errors), from what it logged."""
+    # the logged position for envelope errors differs from the JSON's, so match those by text
     by_position: dict[int, list[str]] = {}
     envelope = set()
-    for e in known:
-        by_position.setdefault(e.position, []).append(e.message)
+    for e, raw in known:
+        by_position.setdefault(e.position, []).append(raw)
         if e.level in ("interchange", "group", "transaction"):
-            envelope.add(e.message)
+            envelope.add(raw)
     extra = []
     where: dict[int, tuple[str, str, str, int]] | None = None
-    for line in lines:
-        m = _LOG_LINE.match(line)
-        if not m or m.group(4) in envelope:
+    for item in logged:
+        if item.kind not in _LEVEL or item.message in envelope:
             continue
-        if any(msg in m.group(4) for msg in by_position.get(int(m.group(1)), [])):
+        if any(raw in item.message for raw in by_position.get(item.line, [])):
             continue
         if where is None:
             where = _positions(text)
-        position = int(m.group(1))
-        seg_id, group, st, st_pos = where.get(position, ("", "", "", 0))
+        seg_id, group, st, st_pos = where.get(item.line, ("", "", "", 0))
+        level = _LEVEL[item.kind]
         extra.append(
             X12Error(
-                _LEVEL[m.group(2)],
-                m.group(3),
-                m.group(4),
-                position,
+                level,
+                item.code,
+                describe(level, item.code),
+                item.line,
                 seg_id,
+                element=item.refdes,
                 group_control=group,
                 transaction_control=st,
                 st_position=st_pos,
@@ -125,69 +136,52 @@ def _positions(text: str) -> dict[int, tuple[str, str, str, int]]:
     return out
 
 
-def _flatten(doc: dict[str, Any]) -> list[X12Error]:
-    errors: list[X12Error] = []
+def _error(level: str, e: dict[str, Any], position: int, **where: Any) -> tuple[X12Error, str]:
+    """An X12Error worded from its code, with pyx12's own text beside it (for matching only)."""
+    code = str(e["err_cde"])
+    value = str(e.get("err_val") or e.get("bad_value") or "")
+    return X12Error(level, code, describe(level, code), position, value=value, **where), str(
+        e["err_str"]
+    )
+
+
+def _flatten(doc: dict[str, Any]) -> list[tuple[X12Error, str]]:
+    errors: list[tuple[X12Error, str]] = []
     for isa in doc.get("interchanges", []):
         for e in isa["errors"]:
-            errors.append(X12Error("interchange", e["err_cde"], e["err_str"], isa["cur_line"]))
+            errors.append(_error("interchange", e, isa["cur_line"]))
         for gs in isa.get("groups", []):
             gctl = str(gs.get("gs_control_num") or "")
             for e in gs["errors"]:
-                errors.append(
-                    X12Error(
-                        "group",
-                        e["err_cde"],
-                        e["err_str"],
-                        gs["cur_line"],
-                        "GS",
-                        group_control=gctl,
-                    )
-                )
+                errors.append(_error("group", e, gs["cur_line"], seg_id="GS", group_control=gctl))
             for st in gs.get("transactions", []):
                 sctl = str(st.get("trn_set_control_num") or "")
                 for e in st["errors"]:
                     errors.append(
-                        X12Error(
+                        _error(
                             "transaction",
-                            e["err_cde"],
-                            e["err_str"],
+                            e,
                             st["cur_line"],
-                            "ST",
+                            seg_id="ST",
                             group_control=gctl,
                             transaction_control=sctl,
                         )
                     )
                 for seg in st.get("segments", []):
                     base = dict(
-                        position=seg["cur_line"],
                         seg_id=seg["seg_id"],
                         group_control=gctl,
                         transaction_control=sctl,
                         st_position=int(seg.get("seg_count") or 0),
                     )
                     for e in seg["errors"]:
-                        errors.append(
-                            X12Error(
-                                "segment",
-                                e["err_cde"],
-                                e["err_str"],
-                                value=str(e.get("err_val") or ""),
-                                **base,
-                            )
-                        )
+                        errors.append(_error("segment", e, seg["cur_line"], **base))
                     for ele in seg.get("elements", []):
                         name = f"{seg['seg_id']}{int(ele['ele_pos']):02d}"
                         if ele.get("subele_pos"):
                             name += f"-{ele['subele_pos']}"
                         for e in ele["errors"]:
                             errors.append(
-                                X12Error(
-                                    "element",
-                                    e["err_cde"],
-                                    e["err_str"],
-                                    element=name,
-                                    value=str(e.get("err_val") or ""),
-                                    **base,
-                                )
+                                _error("element", e, seg["cur_line"], element=name, **base)
                             )
     return errors

@@ -1,12 +1,20 @@
-"""Reads the payer's answers: 999 (syntax), 277CA (claim acknowledgment), 835 (payment)."""
+"""Reads the payer's acknowledgments: 999 (syntax) and 277CA (claim acknowledgment).
+
+Read with pyx12's `X12Reader`: it tokenizes each call's text on its own (no maps, no
+logger), so answers of many batches can be read at once.
+"""
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
+from typing import Any
 
+import pyx12.errors
 import pyx12.segment
 import pyx12.x12file
 
@@ -62,59 +70,46 @@ class ClaimAck:
         return self.category in ACCEPTED_CATEGORIES and self.action != "U"
 
 
-@dataclass(frozen=True)
-class Adjustment:
-    group: str  # CO contractual, PR patient responsibility, OA other, PI payer initiated
-    reason: str  # CARC
-    amount: Decimal
-    quantity: Decimal | None = None
+class UnreadableX12(ValueError):
+    """The text is not an X12 interchange pyx12 can read (its message names no values)."""
 
 
-@dataclass
-class LinePayment:
-    line_id: str
-    procedure: str
-    charge: Decimal
-    paid: Decimal
-    units: Decimal
-    revenue_code: str = ""
-    adjustments: list[Adjustment] = field(default_factory=list)
-
-
-@dataclass
-class ClaimPayment:
-    patient_control_number: str
-    status_code: str  # CLP02: 1 primary, 2 secondary, 4 denied, 22 reversal
-    charge: Decimal
-    paid: Decimal
-    patient_responsibility: Decimal
-    payer_claim_id: str
-    adjustments: list[Adjustment] = field(default_factory=list)
-    lines: list[LinePayment] = field(default_factory=list)
-
-
-@dataclass
-class Remittance:
-    trace_number: str
-    total_paid: Decimal
-    payer_name: str
-    claims: list[ClaimPayment] = field(default_factory=list)
-
-
-def _segments(text: str) -> Iterator[pyx12.segment.Segment]:
-    yield from pyx12.x12file.X12Reader(io.StringIO(text))
-
-
-def _v(seg: pyx12.segment.Segment, ref: str) -> str:
+def segments(text: str) -> Iterator[pyx12.segment.Segment]:
     try:
-        return seg.get_value(ref) or ""
-    except IndexError:
+        yield from pyx12.x12file.X12Reader(io.StringIO(text))
+    except (pyx12.errors.X12Error, pyx12.errors.EngineError) as exc:
+        # pyx12's messages may quote the text read: keep only what kind of error it was.
+        raise UnreadableX12(f"not a readable X12 interchange ({type(exc).__name__})") from None
+
+
+@lru_cache(maxsize=1024)
+def _position(ref: str) -> tuple[int, int | None]:
+    """ "CLP01" -> (0, None), "SVC01-2" -> (0, 1): parsed once, not on every read."""
+    found = _REFDES.fullmatch(ref)
+    if found is None:
+        raise ValueError(f"not a reference designator: {ref}")
+    return int(found[1]) - 1, int(found[2]) - 1 if found[2] else None
+
+
+_REFDES = re.compile(r"[A-Z][A-Z0-9]{1,2}(\d{2})(?:-(\d{1,2}))?")
+
+
+def el(seg: pyx12.segment.Segment, ref: str) -> str:
+    """The element's value as pyx12's `Segment.get_value(ref)` gives it ("" when absent)."""
+    ele, comp = _position(ref)
+    if ele >= len(seg.elements):
         return ""
+    item: Any = seg.elements[ele]
+    if comp is not None:
+        if comp >= len(item):
+            return ""
+        item = item[comp]
+    return item.format() or ""
 
 
-def _money(seg: pyx12.segment.Segment, ref: str) -> Decimal:
-    value = _v(seg, ref)
-    return Decimal(value) if value else Decimal(0)
+def amount(seg: pyx12.segment.Segment, ref: str) -> Decimal:
+    text = el(seg, ref)
+    return Decimal(text) if text else Decimal(0)
 
 
 def read_999(text: str) -> list[Ack999]:
@@ -123,17 +118,17 @@ def read_999(text: str) -> list[Ack999]:
     transactions: list[TransactionAck] = []
     current: dict[str, str] = {}
     seg_errors: list[SegmentError] = []
-    for seg in _segments(text):
+    for seg in segments(text):
         sid = seg.get_seg_id()
         if sid == "AK1":
-            group_control, transactions = _v(seg, "AK102"), []
+            group_control, transactions = el(seg, "AK102"), []
         elif sid == "AK2":
-            current = {"set": _v(seg, "AK201"), "control": _v(seg, "AK202")}
+            current = {"set": el(seg, "AK201"), "control": el(seg, "AK202")}
             seg_errors = []
         elif sid == "IK3":
             seg_errors.append(
                 SegmentError(
-                    _v(seg, "IK301"), int(_v(seg, "IK302") or 0), _v(seg, "IK303"), _v(seg, "IK304")
+                    el(seg, "IK301"), int(el(seg, "IK302") or 0), el(seg, "IK303"), el(seg, "IK304")
                 )
             )
         elif sid == "IK4" and seg_errors:
@@ -143,9 +138,9 @@ def read_999(text: str) -> list[Ack999]:
                 last = SegmentError(last.seg_id, last.position, last.loop_id, last.code)
             else:
                 seg_errors.pop()
-            element = _v(seg, "IK401-1")
-            if _v(seg, "IK401-2"):
-                element += "-" + _v(seg, "IK401-2")
+            element = el(seg, "IK401-1")
+            if el(seg, "IK401-2"):
+                element += "-" + el(seg, "IK401-2")
             seg_errors.append(
                 SegmentError(
                     last.seg_id,
@@ -153,8 +148,8 @@ def read_999(text: str) -> list[Ack999]:
                     last.loop_id,
                     last.code,
                     element,
-                    _v(seg, "IK403"),
-                    _v(seg, "IK404"),
+                    el(seg, "IK403"),
+                    el(seg, "IK404"),
                 )
             )
         elif sid == "IK5":
@@ -163,13 +158,13 @@ def read_999(text: str) -> list[Ack999]:
                     group_control,
                     current.get("control", ""),
                     current.get("set", ""),
-                    _v(seg, "IK501"),
+                    el(seg, "IK501"),
                     tuple(seg_errors),
-                    tuple(c for c in (_v(seg, f"IK50{n}") for n in range(2, 7)) if c),
+                    tuple(c for c in (el(seg, f"IK50{n}") for n in range(2, 7)) if c),
                 )
             )
         elif sid == "AK9":
-            group_code = _v(seg, "AK901")
+            group_code = el(seg, "AK901")
             acks.append(Ack999(group_control, group_code, tuple(transactions)))
     return acks
 
@@ -186,91 +181,27 @@ def read_277ca(text: str) -> list[ClaimAck]:
             acks.append(
                 ClaimAck(
                     pcn,
-                    _v(stc, "STC01-1"),
-                    _v(stc, "STC01-2"),
-                    _v(stc, "STC01-3"),
-                    _v(stc, "STC03"),
-                    _money(stc, "STC04"),
+                    el(stc, "STC01-1"),
+                    el(stc, "STC01-2"),
+                    el(stc, "STC01-3"),
+                    el(stc, "STC03"),
+                    amount(stc, "STC04"),
                     payer_claim_id,
-                    _v(stc, "STC12"),
+                    el(stc, "STC12"),
                 )
             )
 
-    for seg in _segments(text):
+    for seg in segments(text):
         sid = seg.get_seg_id()
         if sid in ("HL", "SE"):
             flush()
-            level = _v(seg, "HL03") if sid == "HL" else ""
+            level = el(seg, "HL03") if sid == "HL" else ""
             pcn, stc, payer_claim_id = "", None, ""
         elif level == "PT":
             if sid == "TRN":
-                pcn = _v(seg, "TRN02")
+                pcn = el(seg, "TRN02")
             elif sid == "STC" and stc is None:  # the first STC is the claim's status
                 stc = seg
-            elif sid == "REF" and _v(seg, "REF01") == "1K":
-                payer_claim_id = _v(seg, "REF02")
+            elif sid == "REF" and el(seg, "REF01") == "1K":
+                payer_claim_id = el(seg, "REF02")
     return acks
-
-
-def read_835(text: str) -> list[Remittance]:
-    remits: list[Remittance] = []
-    remit: Remittance | None = None
-    claim: ClaimPayment | None = None
-    line: LinePayment | None = None
-    total = Decimal(0)
-    for seg in _segments(text):
-        sid = seg.get_seg_id()
-        if sid == "BPR":
-            total = _money(seg, "BPR02")
-        elif sid == "TRN":
-            remit = Remittance(_v(seg, "TRN02"), total, "")
-            remits.append(remit)
-        elif sid == "N1" and remit is not None and _v(seg, "N101") == "PR":
-            remit.payer_name = _v(seg, "N102")
-        elif sid == "CLP" and remit is not None:
-            claim = ClaimPayment(
-                _v(seg, "CLP01"),
-                _v(seg, "CLP02"),
-                _money(seg, "CLP03"),
-                _money(seg, "CLP04"),
-                _money(seg, "CLP05"),
-                _v(seg, "CLP07"),
-            )
-            remit.claims.append(claim)
-            line = None
-        elif sid == "SVC" and claim is not None:
-            procedure = _v(seg, "SVC01-2")
-            revenue = _v(seg, "SVC04")
-            if _v(seg, "SVC01-1") == "NU":
-                revenue, procedure = procedure, ""
-            line = LinePayment(
-                "",
-                procedure,
-                _money(seg, "SVC02"),
-                _money(seg, "SVC03"),
-                Decimal(_v(seg, "SVC05") or "1"),
-                revenue,
-            )
-            claim.lines.append(line)
-        elif sid == "CAS" and claim is not None:
-            target = line.adjustments if line is not None else claim.adjustments
-            target.extend(_adjustments(seg))
-        elif sid == "REF" and line is not None and _v(seg, "REF01") == "6R":
-            line.line_id = _v(seg, "REF02")
-    return remits
-
-
-def _adjustments(seg: pyx12.segment.Segment) -> list[Adjustment]:
-    group = _v(seg, "CAS01")
-    out = []
-    for n in range(6):
-        reason = _v(seg, f"CAS{2 + 3 * n:02d}")
-        if not reason:
-            continue
-        qty = _v(seg, f"CAS{4 + 3 * n:02d}")
-        out.append(
-            Adjustment(
-                group, reason, _money(seg, f"CAS{3 + 3 * n:02d}"), Decimal(qty) if qty else None
-            )
-        )
-    return out

@@ -16,10 +16,15 @@ class ClaimStatus(StrEnum):
     PAID = "paid"
     PARTIALLY_PAID = "partially_paid"
     DENIED = "denied"
+    SUBMISSION_FAILED = "submission_failed"  # not sent within the retry budget; fix, resubmit
+    REVERSED = "reversed"  # 835 CLP02 22: the payer took its payment back
 
 
 ALLOWED: dict[ClaimStatus, frozenset[ClaimStatus]] = {
-    ClaimStatus.BUILT: frozenset({ClaimStatus.HELD, ClaimStatus.SUBMITTED}),
+    ClaimStatus.BUILT: frozenset(
+        {ClaimStatus.HELD, ClaimStatus.SUBMITTED, ClaimStatus.SUBMISSION_FAILED}
+    ),
+    ClaimStatus.SUBMISSION_FAILED: frozenset({ClaimStatus.BUILT}),
     ClaimStatus.HELD: frozenset({ClaimStatus.BUILT}),
     ClaimStatus.SUBMITTED: frozenset({ClaimStatus.ACCEPTED, ClaimStatus.REJECTED}),
     # Not every payer sends a 277CA: an 835 may follow the 999 directly.
@@ -36,9 +41,13 @@ ALLOWED: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     ClaimStatus.ACKNOWLEDGED: frozenset(
         {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED}
     ),
-    ClaimStatus.PAID: frozenset(),
-    ClaimStatus.PARTIALLY_PAID: frozenset(),
-    ClaimStatus.DENIED: frozenset(),
+    # Final unless the payer reverses its payment (and usually pays again, corrected).
+    ClaimStatus.PAID: frozenset({ClaimStatus.REVERSED}),
+    ClaimStatus.PARTIALLY_PAID: frozenset({ClaimStatus.REVERSED}),
+    ClaimStatus.DENIED: frozenset({ClaimStatus.REVERSED}),
+    ClaimStatus.REVERSED: frozenset(
+        {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED}
+    ),
 }
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .model import Claim
-from .readers import Ack999, ClaimAck, ClaimPayment, LinePayment, Remittance
+from .readers import Ack999, ClaimAck
+from .remittance import ClaimPayment, LinePayment, Remittance
 from .scrubber import Finding, Severity
 from .segment_index import Index837
 from .status import ClaimLifecycle, ClaimStatus, Transition
@@ -37,9 +38,11 @@ def apply_findings(lifecycles: Lifecycles, findings: Iterable[Finding]) -> list[
     return moved
 
 
-def mark_submitted(lifecycles: Lifecycles, index: Index837, evidence: str) -> list[Transition]:
+def mark_submitted(
+    lifecycles: Lifecycles, index: Index837, evidence: str, reason: str = "sent to the payer"
+) -> list[Transition]:
     return [
-        lifecycles[pcn].move(ClaimStatus.SUBMITTED, "sent to the payer", evidence)
+        lifecycles[pcn].move(ClaimStatus.SUBMITTED, reason, evidence)
         for t in index.transactions
         for pcn in t.claims
     ]
@@ -140,6 +143,8 @@ def _outcome(payment: ClaimPayment) -> tuple[ClaimStatus, str]:
         }
     )
     adjusted = f" (adjustments {', '.join(carcs)})" if carcs else ""
+    if payment.is_reversal:
+        return ClaimStatus.REVERSED, f"835 CLP02 22: payment of {-payment.paid:.2f} reversed"
     denied_lines = [
         ln
         for ln in payment.lines

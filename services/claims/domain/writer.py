@@ -15,8 +15,10 @@ VERSION = {
     ClaimType.PROFESSIONAL: "005010X222A1",
     ClaimType.INSTITUTIONAL: "005010X223A2",
 }
-# The implementation guides advise at most 5000 claims per transaction set.
+# The implementation guides advise at most 5000 claims per transaction set, and allow 100
+# claims (loop 2300) under one subscriber or patient HL: more get another HL for the person.
 MAX_CLAIMS_PER_TRANSACTION = 5000
+MAX_CLAIMS_PER_HL = 100
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def _transaction(
         w.add("NM1", "85", "2", bp.name, "", "", "", "", "XX", bp.npi)
         _address(w, bp.address)
         w.add("REF", "EI", bp.tax_id.replace("-", ""))
-        for subscriber_claims in _grouped(provider_claims, _subscriber_key):
+        for subscriber_claims in _grouped(provider_claims, _subscriber_key, MAX_CLAIMS_PER_HL):
             hl += 1
             subscriber_hl = hl
             first = subscriber_claims[0]
@@ -132,7 +134,7 @@ def _transaction(
                 for claim in subscriber_claims:
                     write_claim(w, claim)
                 continue
-            for patient_claims in _grouped(subscriber_claims, _patient_key):
+            for patient_claims in _grouped(subscriber_claims, _patient_key, MAX_CLAIMS_PER_HL):
                 hl += 1
                 patient = patient_claims[0].patient
                 assert patient is not None
@@ -174,9 +176,14 @@ def _patient_key(c: Claim) -> tuple[str, str, str]:
     return (p.last_name, p.first_name, d8(p.birth_date))
 
 
-def _grouped(claims: Iterable[Claim], key: Callable[[Claim], Hashable]) -> list[list[Claim]]:
-    """Group claims by key, keeping the order in which each key first appears."""
+def _grouped(
+    claims: Iterable[Claim], key: Callable[[Claim], Hashable], most: int = 0
+) -> list[list[Claim]]:
+    """Group claims by key, keeping the order in which each key first appears; with `most`,
+    a group holds at most that many claims (the rest start another)."""
     groups: dict[Hashable, list[Claim]] = {}
     for claim in claims:
         groups.setdefault(key(claim), []).append(claim)
-    return list(groups.values())
+    if not most:
+        return list(groups.values())
+    return [g[i : i + most] for g in groups.values() for i in range(0, len(g), most)]

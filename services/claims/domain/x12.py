@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
+
+from .x12_charset import to_basic
 
 
 @dataclass(frozen=True)
@@ -21,13 +23,23 @@ class Separators:
         if any(len(c) != 1 for c in chars) or len(set(chars)) != 4:
             raise ValueError(f"X12 separators must be four distinct single characters: {chars}")
 
+    @property
+    def reserved(self) -> str:
+        """Characters no element value may carry."""
+        return self.element + self.sub_element + self.segment + self.repetition + "\r\n"
+
 
 DEFAULT_SEPARATORS = Separators()
 
 
 def money(amount: Decimal) -> str:
-    """X12 R type: no trailing zeros after the point, no point for whole amounts."""
-    text = format(amount.quantize(Decimal("0.01"), ROUND_HALF_UP), "f")
+    """X12 R type: no trailing zeros after the point, no point for whole amounts.
+
+    Any finite amount can be written, however absurd (the scrubber holds those claims):
+    the rounding context is as wide as the amount.
+    """
+    digits = max(28, amount.adjusted() + 4)
+    text = format(amount.quantize(Decimal("0.01"), ROUND_HALF_UP, Context(prec=digits)), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"
@@ -49,21 +61,30 @@ def no_dot(code: str) -> str:
     return code.replace(".", "").strip().upper()
 
 
+class Composite(str):
+    """A composite element already joined from safe components."""
+
+
 class SegmentWriter:
-    """Accumulates segments; trailing empty elements are trimmed as X12 requires."""
+    """Accumulates segments; trailing empty elements are trimmed as X12 requires.
+
+    Every value goes through `to_basic`: the basic character set, no separator inside.
+    """
 
     def __init__(self, seps: Separators) -> None:
         self.seps = seps
         self.segments: list[str] = []
+        self._reserved = seps.reserved
 
-    def composite(self, *parts: str) -> str:
-        items = list(parts)
+    def composite(self, *parts: str) -> Composite:
+        items = [to_basic(p, self._reserved) for p in parts]
         while items and items[-1] == "":
             items.pop()
-        return self.seps.sub_element.join(items)
+        return Composite(self.seps.sub_element.join(items))
 
     def add(self, seg_id: str, *elements: str) -> None:
-        items = list(elements)
+        reserved = self._reserved
+        items = [e if isinstance(e, Composite) else to_basic(e, reserved) for e in elements]
         while items and items[-1] == "":
             items.pop()
         self.segments.append(self.seps.element.join([seg_id, *items]))
@@ -96,6 +117,7 @@ def isa_segment(
 ) -> str:
     """The fixed-width ISA; its separators tell every reader how to read the rest."""
     e = seps.element
+    sender_id, receiver_id = (to_basic(i, seps.reserved) for i in (sender_id, receiver_id))
     fields = [
         "ISA",
         "00",

@@ -38,6 +38,8 @@ class Adjudication:
     lines: dict[str, LineDecision] = field(default_factory=dict)
     # patient control number -> 277CA category:status, e.g. "A7:21" (invalid information)
     reject: dict[str, str] = field(default_factory=dict)
+    # the 999 rejects every transaction set (IK5 R, "one or more segments in error")
+    reject_sets: bool = False
 
     def for_line(self, pcn: str, line_id: str) -> LineDecision:
         return self.lines.get(line_id) or self.claims.get(pcn) or self.default
@@ -56,4 +58,5 @@ class Adjudication:
             claims={k: decision(v) for k, v in raw.get("claims", {}).items()},
             lines={k: decision(v) for k, v in raw.get("lines", {}).items()},
             reject={k: str(v) for k, v in raw.get("reject", {}).items()},
+            reject_sets=bool(raw.get("reject_sets", False)),
         )

@@ -29,13 +29,36 @@ class PayerSimulator:
         control: ControlNumbers | None = None,
     ) -> None:
         self.adjudication = adjudication or Adjudication()
-        self.control = control or InMemoryControlNumbers(interchange=500000)
+        self.control = control
+
+    def _numbers(self, x12_837: str) -> ControlNumbers:
+        if self.control is not None:
+            return self.control
+        # The payer's own numbers, three per 837 received, derived from its ISA13: a resent
+        # interchange gets the same answers, and 835 traces (TRN02) stay unique per 837.
+        isa13 = x12_837[90:99] if x12_837.startswith("ISA") else "0"
+        base = (int(isa13) if isa13.isdigit() else 0) * 3 % 999_999_000
+        return InMemoryControlNumbers(base, base, base)
 
     def receive(self, x12_837: str, when: datetime) -> PayerResponses:
         inbound = read_837(x12_837)
         index = index_837(x12_837)
         _, errors = validate_x12(x12_837)
-        ack = write_999(inbound, errors, self.control, when)
+        if self.adjudication.reject_sets:
+            errors = errors + [
+                X12Error(
+                    "transaction",
+                    "5",
+                    "rejected by the payer",
+                    0,
+                    "ST",
+                    group_control=g,
+                    transaction_control=st,
+                )
+                for g, st, _ in inbound.transactions
+            ]
+        control = self._numbers(x12_837)
+        ack = write_999(inbound, errors, control, when)
         if any(e.level in ("interchange", "group") for e in errors):
             return PayerResponses(ack, None, None, errors)
         rejected_sets = {(e.group_control, e.transaction_control) for e in errors}
@@ -46,7 +69,7 @@ class PayerSimulator:
         claims = [c for c in inbound.claims if c.patient_control_number in accepted_pcns]
         if not claims:
             return PayerResponses(ack, None, None, errors)
-        ack277 = write_277ca(inbound, self.adjudication, self.control, when, claims)
+        ack277 = write_277ca(inbound, self.adjudication, control, when, claims)
         paid = [c for c in claims if c.patient_control_number not in self.adjudication.reject]
-        remit = write_835(inbound, self.adjudication, self.control, when, paid) if paid else None
+        remit = write_835(inbound, self.adjudication, control, when, paid) if paid else None
         return PayerResponses(ack, ack277, remit, errors)

@@ -16,6 +16,8 @@ class Rule(StrEnum):
 
     ENC_NO_DIAGNOSIS = "ENC_NO_DIAGNOSIS"
     ENC_TOO_MANY_DIAGNOSES = "ENC_TOO_MANY_DIAGNOSES"
+    ENC_NOT_CODABLE = "ENC_NOT_CODABLE"  # the chart itself cannot carry a claim
+    ENC_AMOUNT_TOO_LARGE = "ENC_AMOUNT_TOO_LARGE"  # more than an 837 may bill
 
     ICD_FORMAT = "ICD_FORMAT"
     ICD_UNKNOWN_CODE = "ICD_UNKNOWN_CODE"

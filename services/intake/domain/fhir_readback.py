@@ -14,11 +14,21 @@ from shared.events.intake import EncounterDocument
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
 CPT = "http://www.ama-assn.org/go/cpt"
+PCN = "urn:chartflow:patient-control-number"  # CLM01 of the 837, CLP01 of the payer's 835
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 REVENUE = "https://www.nubc.org/CodeSystem/RevenueCodes"
 STATUS_TAGS = "urn:chartflow:encounter-status"
 ACT_CODES = {"inpatient": "IMP", "emergency": "EMER", "outpatient": "AMB", "professional": "AMB"}
-FINAL = {"paid", "partially_paid", "denied", "rejected"}
+#: The claim status → ExplanationOfBenefit.outcome: adjudicated, or stopped before the payer.
+OUTCOMES = {
+    "paid": "complete",
+    "partially_paid": "complete",
+    "denied": "complete",
+    "reversed": "complete",
+    "rejected": "error",
+    "submission_failed": "error",
+}
+RETURN_REASONS = "urn:chartflow:return-reason"
 PATIENT = {"display": "the patient of this encounter (held by the hospital)"}
 
 
@@ -34,10 +44,12 @@ class EncounterRecord:
     diagnoses: list[dict[str, Any]] = field(default_factory=list)
     procedures: list[dict[str, Any]] = field(default_factory=list)
     claim_id: str | None = None
+    claim_pcn: str | None = None
     claim_status: str | None = None
     claim_reason: str | None = None
     claim_total: str | None = None
     claim_paid: str | None = None
+    return_reason: str | None = None  # a coder's reason code, when the encounter came back
     provider_name: str = ""
     provider_npi: str = ""
 
@@ -76,6 +88,8 @@ def encounter_resource(record: EncounterRecord) -> dict[str, Any]:
         },
         "period": period,
     }
+    if record.return_reason:  # returned uncoded: why, as a code (the coder's note stays out)
+        resource["extension"] = [{"url": RETURN_REASONS, "valueCode": record.return_reason}]
     if conditions:
         resource["contained"] = conditions
         resource["diagnosis"] = [
@@ -91,7 +105,7 @@ def encounter_resource(record: EncounterRecord) -> dict[str, Any]:
 
 def _common(record: EncounterRecord, kind: str) -> dict[str, Any]:
     institutional = record.document.encounter_class != "professional"
-    return {
+    resource: dict[str, Any] = {
         "resourceType": kind,
         "id": record.claim_id,
         "status": "active",
@@ -110,6 +124,9 @@ def _common(record: EncounterRecord, kind: str) -> dict[str, Any]:
             "display": record.provider_name,
         },
     }
+    if record.claim_pcn:  # how the hospital's billing system and the payer know the claim
+        resource["identifier"] = [{"system": PCN, "value": record.claim_pcn}]
+    return resource
 
 
 def _items(record: EncounterRecord) -> list[dict[str, Any]]:
@@ -180,12 +197,13 @@ def claim_resource(record: EncounterRecord) -> dict[str, Any]:
 
 
 def explanation_of_benefit(record: EncounterRecord) -> dict[str, Any]:
-    final = record.claim_status in FINAL
     adjudication = "http://terminology.hl7.org/CodeSystem/adjudication"
     resource = {
         **_common(record, "ExplanationOfBenefit"),
+        # A reversal withdraws the payer's earlier adjudication of the claim.
+        "status": "cancelled" if record.claim_status == "reversed" else "active",
         "insurer": {"display": record.document.coverage.payer_name},
-        "outcome": "complete" if final else "queued",
+        "outcome": OUTCOMES.get(record.claim_status or "", "queued"),
         "disposition": f"{record.claim_status}: {record.claim_reason or ''}".strip(": "),
         "claim": {"reference": f"Claim/{record.claim_id}"},
         "insurance": [

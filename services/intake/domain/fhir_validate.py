@@ -24,15 +24,24 @@ def element_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return path
 
 
+def error_element(error: Any) -> str:
+    """The element a pydantic error is about; a cross-field rule names its field in `ctx`."""
+    element = element_path(error.get("loc", ()))
+    named = (error.get("ctx") or {}).get("field")
+    return ".".join(p for p in (element, str(named or "")) if p)
+
+
 def validation_issues(exc: ValidationError, at: Any) -> list[Issue]:
     """Issues of a pydantic error; `at(element)` gives the expression of an element."""
     issues = []
     for error in exc.errors(include_url=False):
-        element = element_path(error.get("loc", ()))
+        element = error_element(error)
         missing = error.get("type", "").endswith("missing") or error.get("input", 0) is None
         code = "required" if missing else "invalid"
         message = "is required" if missing else str(error.get("msg", "is invalid"))
-        issues.append(Issue(code, at(element), f"{element or 'resource'}: {message}"))
+        named = (error.get("ctx") or {}).get("field")  # its message starts with the field
+        diagnostics = message if named else f"{element or 'resource'}: {message}"
+        issues.append(Issue(code, at(element), diagnostics))
     return issues
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.intake.domain.fhir_validate import error_element
 from services.intake.domain.hl7_message import Hl7Error
 from services.intake.domain.hl7_visit import MessageErrors, VisitState, raise_errors
 from services.intake.domain.notes import documented
@@ -105,11 +106,13 @@ def encounter_document(
 
 
 def _error(error: Any) -> Hl7Error:
-    element = ".".join(str(p) for p in error.get("loc", ()) if not isinstance(p, int))
+    element = re.sub(r"\[\d+\]", "", error_element(error))
     key = element
     while key and key not in SOURCES:
         key = key.rpartition(".")[0]
     missing = error.get("type") == "missing" or error.get("input", 0) is None
     code = "101" if missing else "102"
     message = "is required" if missing else str(error.get("msg", "is invalid"))
-    return Hl7Error(SOURCES.get(key, "MSH^1^9"), code, f"{element}: {message}")
+    if not (error.get("ctx") or {}).get("field"):  # a cross-field message names its field
+        message = f"{element}: {message}"
+    return Hl7Error(SOURCES.get(key, "MSH^1^9"), code, message)

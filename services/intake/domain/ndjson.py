@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.intake.domain.fhir_bundle import as_list
-from services.intake.domain.fhir_validate import element_path
+from services.intake.domain.fhir_validate import error_element
 from services.intake.domain.outcome import Issue
 from shared.events.intake import EncounterDocument
 
@@ -53,7 +53,7 @@ def native_document(line: int, text: str) -> EncounterDocument | list[LineError]
 def _line_error(line: int, error: Any) -> LineError:
     if error.get("type") == "json_invalid":
         return LineError(line, "line", f"not JSON: {error.get('msg', '')}"[:500])
-    return LineError(line, element_path(error.get("loc", ())) or "line", str(error.get("msg")))
+    return LineError(line, error_element(error) or "line", str(error.get("msg")))
 
 
 def fhir_collection(

@@ -4,11 +4,17 @@ HL7 visit is complete. Admins set them through `PUT /v1/admin/hospitals/{id}/int
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.events.bounds import PlainName
 from shared.events.intake import EncounterClass
+
+#: A code or identifier value a hospital's system sends (class codes, NPIs, MSH-4 facilities).
+SourceCode = Annotated[PlainName, Field(max_length=200)]
+PayerId = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{2,80}$")]  # as Coverage.payer_id
+PayerName = Annotated[PlainName, Field(min_length=1, max_length=60)]  # as Coverage.payer_name
 
 #: FHIR Encounter.class (v3 ActCode) → Chartflow encounter class.
 DEFAULT_FHIR_CLASSES: dict[str, EncounterClass] = {
@@ -34,21 +40,25 @@ class FhirRules(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    classes: dict[str, EncounterClass] = Field(
+    classes: dict[SourceCode, EncounterClass] = Field(
         default_factory=lambda: dict(DEFAULT_FHIR_CLASSES),
+        max_length=100,
         description="accepted Encounter.class codes and the Chartflow class each becomes",
     )
     period_from: date | None = Field(default=None, description="earliest Encounter.period.start")
     period_to: date | None = Field(default=None, description="latest Encounter.period.start")
     require_finished: bool = Field(default=True, description="only Encounter.status finished")
-    service_providers: list[str] = Field(
+    service_providers: list[SourceCode] = Field(
         default_factory=list,
         max_length=100,
         description="identifier values (e.g. NPI) of accepted Encounter.serviceProvider; "
         "empty accepts any",
     )
     payer_identifier_system: str | None = Field(
-        default=None, description="which payer Organization.identifier is the payer id"
+        default=None,
+        max_length=500,
+        pattern=r"^\S+$",
+        description="which payer Organization.identifier is the payer id",
     )
 
 
@@ -57,11 +67,11 @@ class Hl7Rules(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sending_facilities: list[str] = Field(
+    sending_facilities: list[SourceCode] = Field(
         default_factory=list, max_length=20, description="MSH-4 values that are this hospital"
     )
-    patient_classes: dict[str, EncounterClass] = Field(
-        default_factory=lambda: dict(DEFAULT_HL7_CLASSES)
+    patient_classes: dict[SourceCode, EncounterClass] = Field(
+        default_factory=lambda: dict(DEFAULT_HL7_CLASSES), max_length=100
     )
     release: Literal["discharge_and_notes", "quiet_period"] = Field(
         default="discharge_and_notes",
@@ -78,7 +88,7 @@ class HospitalIntakeSettings(BaseModel):
 
     fhir: FhirRules = Field(default_factory=FhirRules)
     hl7: Hl7Rules = Field(default_factory=Hl7Rules)
-    payers: dict[str, str] = Field(
+    payers: dict[PayerId, PayerName] = Field(
         default_factory=dict,
         max_length=500,
         description="payer id → payer name, for payers named only by identifier",

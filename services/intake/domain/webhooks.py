@@ -14,7 +14,7 @@ import time
 
 #: The events a hospital can subscribe to. `query.raised` is accepted now; physician queries
 #: will raise it once they exist.
-EVENTS = ("encounter.coded", "query.raised", "claim.status")
+EVENTS = ("encounter.coded", "encounter.returned", "query.raised", "claim.status")
 SIGNATURE_HEADER = "Chartflow-Signature"
 
 

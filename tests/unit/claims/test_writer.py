@@ -84,3 +84,22 @@ def test_exempt_poa_and_external_causes_on_the_837i(example_claims, inpatient) -
     assert "HI*ABN:W19XXXA:::::::Y" in text
     assert f"HI*APR:{outpatient.diagnoses[0].code.replace('.', '')}" in text
     assert "CL1***01" not in text  # outpatient visits carry their priority and origin
+
+
+def test_a_subscriber_with_more_than_100_claims_gets_another_hl(example_claims) -> None:
+    prof = [c for c in example_claims if c.claim_type is ClaimType.PROFESSIONAL]
+    self_paid = next(c for c in prof if c.patient is None)
+    dependent = next(c for c in prof if c.patient is not None)
+    claims = [
+        replace(c, patient_control_number=f"{c.patient_control_number[:10]}{n:04d}")
+        for c in (self_paid, dependent)
+        for n in range(150)
+    ]
+
+    text = build_837(claims, InMemoryControlNumbers(), "CHARTFLOW", "RCV", WHEN)
+
+    ok, errors = validate_x12(text)
+    assert ok, errors[:3]
+    _, segs = split_segments(text)
+    assert sum(1 for s in segs if s[0] == "HL" and s[3] == "22") == 4  # 100 + 50, twice
+    assert sum(1 for s in segs if s[0] == "HL" and s[3] == "23") == 2

@@ -89,20 +89,34 @@ def test_database_url_env_selects_postgres_only_on_our_port(tmp_path: Path) -> N
 
 def test_kafka_properties_rendered_from_the_template(tmp_path: Path) -> None:
     cfg = Config.from_env({"KAFKA_PORT": "19092", "KAFKA_CONTROLLER_PORT": "19093"}, repo=tmp_path)
-    text = render_kafka_properties(cfg)
+    text = render_kafka_properties(cfg, "broker-secret")
     props = dict(
         line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#")
     )
     assert "@" not in "".join(props.values()).replace("1@127.0.0.1", "")
     assert props["process.roles"] == "broker,controller"
     assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"
-    assert props["listeners"] == ("PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093")
+    assert props["listeners"] == ("BROKER://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093")
+    assert props["listener.security.protocol.map"] == (
+        "BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+    )
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert (
+        'username="broker" password="broker-secret"'
+        in props["listener.name.broker.scram-sha-512.sasl.jaas.config"]
+    )
+    assert 'user_broker="broker-secret"' in props["listener.name.controller.plain.sasl.jaas.config"]
+    assert props["authorizer.class.name"] == (
+        "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    )
+    assert props["super.users"] == "User:broker;User:admin"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
     assert props["log.dirs"] == str(tmp_path / "var/kafka/data")
     assert props["offsets.topic.replication.factor"] == "1"
     assert props["transaction.state.log.replication.factor"] == "1"
     assert props["transaction.state.log.min.isr"] == "1"
     assert props["group.initial.rebalance.delay.ms"] == "0"
-    assert props["auto.create.topics.enable"] == "true"
+    assert props["auto.create.topics.enable"] == "false"
     assert props["num.partitions"] == "3"
 
 
@@ -150,6 +164,8 @@ def test_env_lines_without_postgres(tmp_path: Path) -> None:
     cfg = make_cfg(tmp_path)
     assert env_lines(cfg) == [
         "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092",
+        "export KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT",
+        f"export KAFKA_CREDENTIALS_DIR={tmp_path}/var/kafka/credentials",
         "export TEMPORAL_ADDRESS=127.0.0.1:7233",
     ]
 

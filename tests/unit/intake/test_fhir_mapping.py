@@ -294,3 +294,57 @@ def test_a_charge_or_note_that_cannot_be_billed_is_named_at_its_resource() -> No
         "Bundle.entry[4].resource.content[0].attachment",
         "Bundle.entry[5].resource.priceOverride",
     ]
+
+
+def _patient(bundle: dict[str, Any]) -> dict[str, Any]:
+    resource: dict[str, Any] = bundle["entry"][0]["resource"]
+    return resource
+
+
+@pytest.mark.parametrize(
+    ("change", "expression"),
+    [
+        (lambda b: _patient(b).update(birthDate="2026-09-16"), "entry[0].resource.birthDate"),
+        (lambda b: _patient(b).update(birthDate="1899-12-31"), "entry[0].resource.birthDate"),
+        (
+            lambda b: b["entry"][1]["resource"].update(birthDate="2026-09-16"),
+            "entry[1].resource.birthDate",
+        ),
+        (
+            lambda b: b["entry"][3]["resource"].update(period={"start": "2099-01-01"}),
+            "entry[3].resource.period.start",
+        ),
+        (
+            lambda b: _patient(b)["name"][0].update(family="Sam*ple"),
+            "entry[0].resource.name[0].family",
+        ),
+        (
+            lambda b: _patient(b)["name"][0].update(given=["Le\x01o"]),
+            "entry[0].resource.name[0].given[0]",
+        ),
+        (
+            lambda b: _patient(b)["address"][0].update(line=["1 Main~St"]),
+            "entry[0].resource.address[0].line[0]",
+        ),
+        (
+            lambda b: b["entry"][5]["resource"].update(quantity={"value": 10_000}),
+            "entry[5].resource.quantity",
+        ),
+        (
+            lambda b: b["entry"][5]["resource"]["priceOverride"].update(value=10_000_000),
+            "entry[5].resource.priceOverride",
+        ),
+    ],
+)
+def test_a_value_coding_or_billing_could_not_use_is_an_issue_at_its_element(
+    change: Any, expression: str
+) -> None:
+    """Intake's bounds (dates 1900 to today, birth before service, units, charges, no control
+    characters or X12 separators in names and addresses) name the FHIR element."""
+    bundle, _ = _one_visit()
+    change(bundle)
+
+    read = read_bundle(bundle, HospitalIntakeSettings())
+
+    assert [i.expression for i in read.errors()] == [f"Bundle.{expression}"]
+    assert read.encounters[0].document is None

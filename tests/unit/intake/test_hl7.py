@@ -143,3 +143,29 @@ def test_values_hl7_cannot_unescape_are_never_logged(caplog: pytest.LogCaptureFi
 
     assert state.patient is not None
     assert "Exam" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "location"),
+    [
+        ("19500228", "20260915", "PID^1^7"),  # born after the admission
+        ("19500228", "18991231", "PID^1^7"),
+        ("202609131100", "202609011100", "PV1^1^45"),  # discharged before the admission
+        ("202609101430", "209909101430", "PV1^1^44"),
+        ("Example^Walter", "Exa*mple^Walter", "PID^1^5^1"),  # an X12 separator
+        ("3 Pine Ct", "3 Pine\x01Ct", "PID^1^11^1"),
+        ("|3|4500.00", "|10000|4500.00", "FT1"),
+        ("|3|4500.00", "|3|10000000.00", "FT1"),
+    ],
+)
+def test_a_value_coding_or_billing_could_not_use_is_an_error_at_its_field(
+    before: str, after: str, location: str
+) -> None:
+    messages = [hl7.discharge("M1", "V1"), hl7.charges("M2", "V1"), hl7.note("M3", "V1")]
+
+    with pytest.raises(MessageErrors) as refused:
+        state = _visit(*(m.replace(before, after) for m in messages))
+        encounter_document(state, "V1", Hl7Rules(), {})
+
+    assert [(e.location, e.code) for e in refused.value.errors] == [(location, "102")]
+    assert after.strip("|") not in refused.value.errors[0].text

@@ -73,7 +73,8 @@ def _record(index: int, **claim: str) -> EncounterRecord:
 
 def test_a_paid_professional_encounter_reads_back_as_valid_fhir_without_phi() -> None:
     record = _record(0, claim_id="C1", claim_status="paid", claim_total="330.00",
-                     claim_paid="280.50", claim_reason="paid less CO-45")  # fmt: skip
+                     claim_paid="280.50", claim_reason="paid less CO-45",
+                     claim_pcn="CF0123456789ABCDEF")  # fmt: skip
 
     resources = {
         "Encounter": encounter_resource(record),
@@ -91,6 +92,8 @@ def test_a_paid_professional_encounter_reads_back_as_valid_fhir_without_phi() ->
     assert [i["productOrService"]["coding"][0]["code"] for i in claim["item"]] == ["99214", "20610"]
     assert [i["net"]["value"] for i in claim["item"]] == [185.0, 145.0]
     assert resources["ExplanationOfBenefit"]["payment"]["amount"]["value"] == 280.5
+    for kind in ("Claim", "ExplanationOfBenefit"):  # the control number CLM01 / CLP01 carry
+        assert resources[kind]["identifier"][0]["value"] == "CF0123456789ABCDEF"
     assert [d["condition"]["reference"] for d in resources["Encounter"]["diagnosis"]] == [
         "#dx1",
         "#dx2",
@@ -109,3 +112,45 @@ def test_an_inpatient_claim_reads_back_with_pcs_procedures_poa_and_revenue_lines
     assert claim["diagnosis"][0]["onAdmission"]["coding"][0]["code"] == "Y"
     assert [i["revenue"]["coding"][0]["code"] for i in claim["item"]] == ["0120", "0250", "0300"]
     assert eob["outcome"] == "queued" and "payment" not in eob
+
+
+def test_a_native_line_out_of_bounds_names_the_field_even_for_a_cross_field_rule() -> None:
+    document = {**DEMO["encounters"][0]["encounter"], "service_date": "2026-09-15"}
+    born_later = {**document, "patient": {**document["patient"], "birth_date": "2026-09-16"}}
+    too_many = {**document, "charges": [{**document["charges"][0], "units": 10_000}]}
+
+    errors = [native_document(n, json.dumps(d)) for n, d in ((3, born_later), (4, too_many))]
+
+    assert [[(e.line, e.field) for e in found] for found in errors] == [  # type: ignore[union-attr]
+        [(3, "patient.birth_date")],
+        [(4, "charges[0].units")],
+    ]
+
+
+def test_a_reversed_payment_and_a_claim_that_never_reached_the_payer_read_back_as_such() -> None:
+    reversed_ = _record(0, claim_id="C1", claim_status="reversed", claim_total="330.00",
+                        claim_paid="0.00", claim_reason="payment reversed")  # fmt: skip
+    never_sent = _record(0, claim_id="C2", claim_status="submission_failed", claim_total="330.00")
+
+    withdrawn, failed = explanation_of_benefit(reversed_), explanation_of_benefit(never_sent)
+
+    for eob in (withdrawn, failed):
+        get_fhir_model_class("ExplanationOfBenefit").model_validate(eob)
+    assert (withdrawn["status"], withdrawn["outcome"]) == ("cancelled", "complete")
+    assert withdrawn["payment"]["amount"]["value"] == 0.0
+    assert (failed["status"], failed["outcome"]) == ("active", "error")
+    assert failed["disposition"].startswith("submission_failed")
+
+
+def test_a_returned_encounter_reads_back_with_its_reason_code_and_without_the_note() -> None:
+    record = _record(0, return_reason="documentation_incomplete")
+    record.status, record.diagnoses, record.procedures = "returned", [], []
+
+    encounter = encounter_resource(record)
+
+    get_fhir_model_class("Encounter").model_validate(encounter)
+    assert encounter["meta"]["tag"][0]["code"] == "returned"
+    assert encounter["extension"] == [
+        {"url": "urn:chartflow:return-reason", "valueCode": "documentation_incomplete"}
+    ]
+    assert "diagnosis" not in encounter

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from services.coding import handlers as coding_handlers
 from services.coding.app import create_app as coding_app
@@ -19,9 +20,10 @@ from shared.events.assignment import CodingChart, CodingTaskCreated
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterDocument
 from shared.settings import ChartflowSettings
+from tests.conftest import ADMIN_TOKEN
 
 DEMO = json.loads((Path(__file__).parents[3] / "deploy/demo/data.json").read_text())
-ADMIN = {"Authorization": "Bearer test-admin"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ENCOUNTER = DEMO["encounters"][0]["encounter"]
 
 
@@ -32,7 +34,7 @@ def _settings(service: str, tmp_path: Path) -> ChartflowSettings:
         kafka_bootstrap_servers="127.0.0.1:1",
         database_url=None,
         chartflow_var=tmp_path,
-        admin_token="test-admin",
+        admin_token=ADMIN_TOKEN,
     )
 
 
@@ -83,7 +85,7 @@ def test_intake_rejects_bad_input_with_problem_details_naming_the_field(
     assert invalid.json()["detail"].startswith("patient.birth_date:")
     assert oversize.status_code == 413
     assert chunked.status_code == 413
-    assert not_json.status_code == 422
+    assert not_json.status_code == 400
     assert not_json.json()["detail"].startswith("body:")
     assert not_admin.status_code == 401
     assert odd_token.status_code == 401
@@ -222,3 +224,130 @@ def test_the_workbench_page_calls_only_routes_the_coding_api_has(coding: TestCli
     assert called == {"/v1/worklist", "/v1/tasks/", "/v1/codes/search"}
     for path in called:
         assert any(route.startswith(path.rstrip("/")) for route in routes), path
+
+
+def _with(changes: dict[str, object], **patient: object) -> dict[str, object]:
+    return {**ENCOUNTER, **changes, "patient": {**ENCOUNTER["patient"], **patient}}
+
+
+@pytest.mark.parametrize(
+    ("encounter", "field"),
+    [
+        (_with({"charges": [{"code": "99214", "charge": "185.00", "units": 10**27}]}),
+         "charges.0.units"),
+        (_with({"charges": [{"code": "99214", "charge": "1e30"}]}), "charges.0.charge"),
+        (_with({"service_date": "2099-01-01"}), "service_date"),
+        (_with({"service_date": "0001-01-01"}), "service_date"),
+        (_with({"service_date": "1960-01-01"}), "patient.birth_date"),
+        (_with({}, birth_date="1850-01-01"), "patient.birth_date"),
+        (_with({"encounter_class": "inpatient", "discharge_date": "2026-09-01"}),
+         "discharge_date"),
+        (_with({}, last_name="DOE~NM1*IL*1*EVIL"), "patient.last_name"),
+        (_with({}, first_name="   "), "patient.first_name"),
+        (_with({"documents": [{"kind": "note", "text": "a\x00b"}]}), "documents.0.text"),
+    ],
+)  # fmt: skip
+def test_intake_refuses_what_could_never_be_billed_naming_the_field(
+    intake: TestClient, encounter: dict[str, object], field: str
+) -> None:
+    answer = intake.post("/v1/encounters", json=encounter, headers=_hospital(intake, "mercy"))
+
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"][0]["field"] == field
+    assert intake.get("/v1/encounters", headers=_hospital(intake, "mercy")).json() == []
+
+
+def test_names_a_claim_can_carry_are_accepted(intake: TestClient) -> None:
+    for last_name in ("Muñoz", "O'Brien", "Nguyễn"):
+        encounter = _with({"external_id": f"N-{len(last_name)}"}, last_name=last_name)
+
+        answer = intake.post("/v1/encounters", json=encounter, headers=_hospital(intake, "muni"))
+
+        assert answer.status_code == 202, answer.json()
+
+
+def _store_task(app: FastAPI, task_id: str, chart: dict[str, object]) -> None:
+    """A task as an earlier build stored it, bypassing today's bounds."""
+    from services.coding.db import CodingTask
+
+    task = CodingTask(
+        id=task_id, encounter_key=f"mercy:{task_id}", hospital_id="mercy", vendor_id="northstar",
+        pool_id="pro", coder_id="ava", status="open",
+        due_at=datetime.now(UTC) + timedelta(days=1), chart=json.dumps(chart),
+    )  # fmt: skip
+    app.state.runtime.db.run_sync(lambda s: s.add(task))
+
+
+def test_codes_the_encounter_cannot_carry_are_a_422_with_findings_never_a_500(
+    coding: TestClient,
+) -> None:
+    ava = _coder_key(coding, "ava")
+    codes = DEMO["encounters"][0]["coding"]
+    chart = CodingChart.of(EncounterDocument.model_validate(ENCOUNTER)).model_dump(mode="json")
+    _store_task(coding.app, "aged", {**chart, "patient": {"sex": "F", "age": 161}})  # type: ignore[arg-type]
+    priced = {**chart, "charges": [{"code": "99214", "charge": "9999999.99", "units": 1}]}
+    _store_task(coding.app, "priced", priced)  # type: ignore[arg-type]
+    huge_units = {**codes, "procedures": [{**codes["procedures"][0], "units": 10**30}]}
+    two_units = {**codes, "procedures": [{**codes["procedures"][0], "units": 2}]}
+
+    too_many = coding.post("/v1/tasks/task-1/codes", json=huge_units, headers=ava)
+    aged = coding.post("/v1/tasks/aged/codes", json=codes, headers=ava)
+    over_a_line = coding.post("/v1/tasks/priced/codes", json=two_units, headers=ava)
+
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"][0]["field"] == "procedures.0.units"
+    assert aged.status_code == 422
+    assert [f["rule"] for f in aged.json()["findings"]] == ["ENC_NOT_CODABLE"]
+    assert "patient.age" in aged.json()["findings"][0]["message"]
+    assert "161" not in aged.json()["findings"][0]["message"]
+    assert over_a_line.status_code == 422
+    assert "ENC_AMOUNT_TOO_LARGE" in {f["rule"] for f in over_a_line.json()["findings"]}
+
+
+def test_a_coder_returns_a_task_that_cannot_be_coded_and_it_leaves_the_worklist(
+    coding: TestClient,
+) -> None:
+    from services.coding.db import CodingTask
+    from shared.outbox import OutboxEvent
+
+    ava, ben = _coder_key(coding, "ava"), _coder_key(coding, "ben")
+    reason = {"reason": "documentation_incomplete", "note": "operative note missing"}
+
+    not_theirs = coding.post("/v1/tasks/task-1/return", json=reason, headers=ben)
+    unknown_reason = coding.post("/v1/tasks/task-1/return", json={"reason": "bored"}, headers=ava)
+    returned = coding.post("/v1/tasks/task-1/return", json=reason, headers=ava)
+    again = coding.post("/v1/tasks/task-1/return", json=reason, headers=ava)
+    then_coded = coding.post(
+        "/v1/tasks/task-1/codes", json=DEMO["encounters"][0]["coding"], headers=ava
+    )
+
+    assert not_theirs.status_code == 404
+    assert unknown_reason.status_code == 422
+    assert unknown_reason.json()["errors"][0]["field"] == "reason"
+    assert returned.status_code == 202
+    assert returned.json()["status"] == "returned"
+    assert (again.status_code, then_coded.status_code) == (409, 409)
+    assert coding.get("/v1/worklist", headers=ava).json() == []
+    db = coding.app.state.runtime.db  # type: ignore[attr-defined]
+    events = db.run_sync(lambda s: [e.event_id for e in s.exec(select(OutboxEvent))])
+    assert events == ["returned-task-1"]
+    assert db.run_sync(lambda s: s.get(CodingTask, "task-1").status) == "returned"
+
+
+def test_the_openapi_names_the_auth_schemes_and_every_problem_answer(
+    intake: TestClient, coding: TestClient
+) -> None:
+    intake_api, coding_api = intake.get("/openapi.json").json(), coding.get("/openapi.json").json()
+    push = intake_api["paths"]["/v1/encounters"]["post"]
+    submit = coding_api["paths"]["/v1/tasks/{task_id}/codes"]["post"]
+
+    assert set(intake_api["components"]["securitySchemes"]) == {"HospitalApiKey", "AdminBearer"}
+    assert set(coding_api["components"]["securitySchemes"]) == {"CoderApiKey", "AdminBearer"}
+    assert push["security"] == [{"HospitalApiKey": []}]
+    assert {"400", "401", "409", "413", "422"} <= set(push["responses"])
+    assert {"401", "404", "409", "422"} <= set(submit["responses"])
+    for code in ("401", "409", "422"):
+        assert list(push["responses"][code]["content"]) == ["application/problem+json"]
+    units = coding_api["components"]["schemas"]["ProcedureCode"]["properties"]["units"]
+    assert units["maximum"] == 9999  # integrators read the bounds in the schema

@@ -6,8 +6,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from services.claims.documents import coded_document, patient_control_number
 from services.claims.domain import claim_from_coded_encounter
-from services.claims.handlers import coded_document, patient_control_number
 from shared.events.assignment import CodingChart, EncounterCoded
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.intake import BillingProvider, EncounterDocument

@@ -1,0 +1,380 @@
+"""An encounter with a marker in every PHI field goes to `paid`; no marker is left in plaintext.
+
+The marked encounter (patient and subscriber: names, address lines, city, birth dates as rare
+dates in ISO and 837 form; member id; note text) runs through the four services over HTTP, its
+837 is read by the admin, and a message carrying the same PHI is dead-lettered by both
+consumers of `encounters.coded`. Then these places are searched, and each is also checked for
+something that must be there in plaintext (the encounter's key), so a search of an empty or
+wrong place cannot pass:
+
+1. every record of every topic of this platform, dead-letter topics included (keys, values,
+   headers), read from the broker: what travels on the wire (every topic of the flow must
+   have been read);
+2. every file of the broker's data directory, `var/kafka/data` (segments, indexes,
+   checkpoints, snapshots);
+3. every log file: the four services' logs and the stack's (`var/log`: Kafka, Temporal,
+   PostgreSQL);
+4. every file of the platform's data folder (SQLite databases with their WAL and SHM files,
+   the keys) and every file of the PostgreSQL cluster's data directory (tables, WAL);
+5. every row of every table of the four services' databases, read back through SQL (catches
+   values a storage engine might compress on disk);
+6. the Temporal history of the encounter's workflow, and the Temporal server's database files.
+
+The same PHI also arrives by intake's other doors before the search: a bulk NDJSON file (its
+lines kept as chunks; one line refused, so there is an error report), an HL7 v2 visit over
+MLLP (kept as visit state until released as an encounter), and the hospital's webhook receives
+a delivery for every step; the FHIR read-back of the paid encounter, the bulk error report and
+the webhook deliveries as the hospital reads them must hold no marker either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import create_engine, inspect, text
+from temporalio.client import Client
+
+from deploy.demo.driver import Scenario
+from services.assignment.workflows import workflow_id
+from shared.crypto import load_keyring, use_keyring
+from shared.events import topics
+from shared.events.assignment import EncounterCoded
+from shared.events.envelope import Envelope
+from shared.events.phi import seal_paths
+from shared.kafka import Publisher
+from shared.settings import ChartflowSettings
+from tests import hl7_messages as hl7
+from tests.conftest import REPO, Stack
+from tests.e2e.conftest import SERVICES, Services
+from tests.phi_markers import Search, holds, marked_encounter
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.temporal]
+
+STACK_VAR = Path(os.environ.get("STACK_VAR", REPO / "var"))  # the broker's, Temporal's, PG's
+
+
+@dataclass
+class Marked:
+    encounter: dict[str, Any]  # as pushed
+    markers: dict[str, str]  # by field
+    view: dict[str, Any]  # as the hospital sees it once paid
+    x12: str  # the 837, as the admin read it
+    answers: dict[str, str]  # what the hospital read back: FHIR, bulk errors, webhook deliveries
+
+
+@pytest.fixture(scope="module")
+def marked(platform: Scenario, services: Services) -> Marked:
+    """The marked encounter (the child of demo encounter 2), pushed, coded, paid, and its 837
+    read by the admin; the same PHI sent as a bulk file and as an HL7 visit; what the hospital
+    reads back."""
+    item = platform.data["encounters"][1]
+    encounter, markers = marked_encounter(item["encounter"])
+    platform.data["encounters"].append({"encounter": encounter, "coding": item["coding"]})
+    webhook_id = _other_doors_open(platform)
+    pushed = platform.push(encounter)
+    [view] = platform.run_until_claimed({encounter["external_id"]: pushed}, timeout=90).values()
+    assert view["status"] == "claim_paid", view
+    [claim] = platform.claims_for(view["encounter_key"])
+    x12 = platform.claim_x12(claim["id"])
+    answers = _fhir_read_back(platform, view["id"])
+    answers["bulk errors"] = _bulk_upload(platform, encounter)
+    _hl7_visit(services, encounter)
+    deliveries = platform.client.get(
+        f"{platform.endpoints.intake}/v1/webhooks/{webhook_id}/deliveries", headers=_key(platform)
+    )
+    answers["webhook deliveries"] = deliveries.text
+    assert {d["event_type"] for d in deliveries.json()} >= {"encounter.coded", "claim.status"}
+    return Marked(encounter, markers, view, x12, answers)
+
+
+def _key(platform: Scenario) -> dict[str, str]:
+    return {"X-API-Key": platform.hospital_key}
+
+
+def _other_doors_open(platform: Scenario) -> str:
+    """The hospital's HL7 feed is mapped and a webhook registered (to a port nobody answers:
+    every delivery is tried and kept); the webhook's id."""
+    e, c = platform.endpoints, platform.client
+    admin = {"Authorization": f"Bearer {e.admin_token}"}
+    settings = {"hl7": {"sending_facilities": [hl7.FACILITY]}}
+    url = f"{e.intake}/v1/admin/hospitals/{platform.data['hospital']['id']}/intake-settings"
+    c.put(url, json=settings, headers=admin).raise_for_status()
+    every = ["encounter.coded", "encounter.returned", "claim.status"]
+    hook = c.post(f"{e.intake}/v1/webhooks", json={"url": "http://127.0.0.1:9/", "events": every},
+                  headers=_key(platform))  # fmt: skip
+    hook.raise_for_status()
+    webhook_id: str = hook.json()["id"]
+    return webhook_id
+
+
+def _fhir_read_back(platform: Scenario, encounter_id: str) -> dict[str, str]:
+    e, c = platform.endpoints, platform.client
+    reads = [f"/fhir/Encounter/{encounter_id}", f"/fhir/Claim?encounter={encounter_id}",
+             f"/fhir/ExplanationOfBenefit?encounter={encounter_id}"]  # fmt: skip
+    answers = {}
+    for path in reads:
+        answer = c.get(f"{e.intake}{path}", headers=_key(platform))
+        assert answer.status_code == 200 and "resourceType" in answer.json(), answer.text
+        answers[path] = answer.text
+    assert json.loads(answers[reads[1]])["total"] == 1
+    return answers
+
+
+def _bulk_upload(platform: Scenario, encounter: dict[str, Any]) -> str:
+    """A file of the marked encounter again (a duplicate) and once with an unbillable state;
+    the error report, once the job is done."""
+    e, c = platform.endpoints, platform.client
+    patient = encounter["patient"]
+    address = {**patient["address"], "state": "Illinois"}
+    broken = {**encounter, "external_id": f"{encounter['external_id']}-B",
+              "patient": {**patient, "address": address}}  # fmt: skip
+    body = f"{json.dumps(encounter)}\n{json.dumps(broken)}\n"
+    headers = {**_key(platform), "Content-Type": "application/x-ndjson"}
+    job = c.post(f"{e.intake}/v1/bulk/encounters", content=body, headers=headers)
+    assert job.status_code == 202, job.text
+    deadline = time.monotonic() + 60
+    while (view := c.get(f"{e.intake}{job.json()['url']}", headers=_key(platform)).json())[
+        "status"
+    ] != "done":
+        assert time.monotonic() < deadline, view
+        time.sleep(0.5)
+    assert (view["duplicate"], view["refused"]) == (1, 1), view
+    errors = c.get(f"{e.intake}{view['errors_url']}", headers=_key(platform)).text
+    assert json.loads(errors)["field"] == "patient.address.state"
+    return errors
+
+
+def _hl7_visit(services: Services, encounter: dict[str, Any]) -> None:
+    """The marked patient's stay as an HL7 feed sends it: discharge, then the note (kept as the
+    visit's state, then released as an encounter)."""
+    patient, coverage = encounter["patient"], encounter["coverage"]
+    address = patient["address"]
+    visit = f"V{encounter['external_id'][-8:]}"
+    marked = {
+        "Example^Walter": f"{patient['last_name']}^{patient['first_name']}",
+        "19500228": patient["birth_date"].replace("-", ""),
+        "3 Pine Ct^^Springfield": f"{address['line1']}^^{address['city']}",
+        "ACM700800901": coverage["member_id"],
+        "Admitted with pneumonia.": encounter["documents"][0]["text"],
+    }
+    messages = [
+        hl7.discharge("PHI-1", visit),
+        hl7.charges("PHI-2", visit),
+        hl7.note("PHI-3", visit),
+    ]
+    for before, after in marked.items():
+        messages = [m.replace(before, after) for m in messages]
+    acks = hl7.converse(services.hl7_port, *messages)
+    assert [hl7.fields(a, "MSA")[0][1] for a in acks] == ["AA", "AA", "AA"], acks
+
+
+def _dead_letter_a_coded_encounter(services: Services, stack: Stack, marked: Marked) -> str:
+    """A message both consumers of `encounters.coded` dead-letter (no coder id), PHI inside."""
+    prefix = services.env["CHARTFLOW_NAMESPACE_PREFIX"]
+    use_keyring(load_keyring(None, None, services.var))  # the platform's keys
+    hospital = marked.view["encounter_key"].split(":")[0]
+    data = {
+        "encounter_key": f"{marked.view['encounter_key']}-poison",
+        "hospital_id": hospital,
+        "billing_provider": {"name": "H", "npi": "1234567893", "tax_id": "1",
+                             "address": {"line1": "1 Way", "city": "Springfield",
+                                         "state": "IL", "zip": "62701"}},
+        "encounter": marked.encounter,
+        "diagnoses": [],
+        "procedures": [],
+    }  # fmt: skip
+    envelope = Envelope(
+        type=EncounterCoded.event_type,
+        source="test",
+        subject=data["encounter_key"],
+        tenant=hospital,
+        dataschema=EncounterCoded.dataschema(),
+        data=seal_paths(data, EncounterCoded.phi_paths),
+    )
+
+    async def publish() -> None:
+        publisher = Publisher(stack.kafka, **stack.kafka_auth())
+        await publisher.start()
+        try:
+            await publisher.publish(f"{prefix}{topics.ENCOUNTERS_CODED}", envelope)
+        finally:
+            await publisher.stop()
+
+    asyncio.run(publish())
+    return f"{prefix}{topics.dead_letter(topics.ENCOUNTERS_CODED)}"
+
+
+def test_the_access_log_shows_the_chart_and_x12_reads_to_the_admin_and_the_hospital(
+    platform: Scenario, marked: Marked
+) -> None:
+    key = marked.view["encounter_key"]
+    wanted = {("chart.read", "coder"), ("claim.x12.read", "admin"), ("encounter.read", "hospital")}
+    deadline = time.monotonic() + 30
+    while True:  # the records travel through `access.log` to intake
+        records = platform.access_log(encounter_key=key)
+        if wanted <= {(r["action"], r["role"]) for r in records} or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    hospital_view = platform.access_log(as_hospital=True, encounter_key=key)
+
+    assert wanted <= {(r["action"], r["role"]) for r in records}, records
+    chart = next(r for r in records if r["action"] == "chart.read")
+    assert (chart["actor"], chart["actor_org"], chart["service"]) == (
+        "coder-ava", "northstar", "coding",
+    )  # fmt: skip
+    assert chart["route"] == "GET /v1/tasks/{task_id}"
+    x12 = next(r for r in records if r["action"] == "claim.x12.read")
+    assert x12["route"] == "GET /v1/claims/{claim_id}/x12" and x12["claim_id"]
+    assert {r["seq"] for r in records} <= {r["seq"] for r in hospital_view}
+    fhir = {r["route"] for r in hospital_view if r["action"] == "claim.read"}
+    assert fhir >= {"GET /fhir/Claim", "GET /fhir/ExplanationOfBenefit"}, hospital_view
+    text = json.dumps(records)
+    assert not Search(marked.markers).hits(text.encode())  # records never carry PHI
+    default = platform.client.get(
+        f"{platform.endpoints.intake}/v1/admin/access-log",
+        headers={"Authorization": "Bearer local-admin-token"},
+    )
+    assert default.status_code == 401
+
+
+async def _every_message(stack: Stack, prefix: str) -> dict[str, list[bytes]]:
+    """Every record of every topic of this platform, as raw bytes (key, value, headers)."""
+    lister = AIOKafkaConsumer(bootstrap_servers=stack.kafka, **stack.kafka_auth())
+    await lister.start()
+    try:
+        async with asyncio.timeout(30):  # a busy broker may answer the first time without them
+            while not (names := sorted(t for t in await lister.topics() if t.startswith(prefix))):
+                await asyncio.sleep(0.5)
+    finally:
+        await lister.stop()
+    reader = AIOKafkaConsumer(
+        *names, bootstrap_servers=stack.kafka, enable_auto_commit=False, **stack.kafka_auth()
+    )
+    await reader.start()
+    try:
+        async with asyncio.timeout(30):  # the subscription's metadata arrives after the start
+            while any(not reader.partitions_for_topic(t) for t in names):
+                await asyncio.sleep(0.1)
+        parts = [TopicPartition(t, p) for t in names for p in reader.partitions_for_topic(t)]
+        await reader.seek_to_beginning(*parts)
+        ends = await reader.end_offsets(parts)
+        found: dict[str, list[bytes]] = {t: [] for t in names}
+
+        async def behind() -> bool:
+            return any([await reader.position(tp) < ends[tp] for tp in parts])
+
+        async with asyncio.timeout(30):
+            while await behind():
+                for tp, records in (await reader.getmany(timeout_ms=500)).items():
+                    for r in records:
+                        headers = b"".join(k.encode() + v for k, v in r.headers)
+                        found[tp.topic].append((r.key or b"") + (r.value or b"") + headers)
+        return found
+    finally:
+        await reader.stop()
+
+
+def _every_row(url: str) -> Iterator[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            for table in inspect(conn).get_table_names():
+                for row in conn.execute(text(f'SELECT * FROM "{table}"')):
+                    yield f"{table}: {tuple(row)!r}"
+    finally:
+        engine.dispose()
+
+
+def _wait_for_dead_letters(stack: Stack, dlq: str, prefix: str, count: int) -> list[bytes]:
+    deadline = time.monotonic() + 60
+    while True:
+        entries = asyncio.run(_every_message(stack, prefix)).get(dlq, [])
+        if len(entries) >= count or time.monotonic() > deadline:
+            return entries
+        time.sleep(1)
+
+
+def test_no_phi_marker_is_left_in_plaintext_on_the_wire_on_disk_in_logs_or_in_history(
+    services: Services, stack: Stack, marked: Marked
+) -> None:
+    view, search = marked.view, Search(marked.markers)
+    prefix = services.env["CHARTFLOW_NAMESPACE_PREFIX"]
+    key, control = view["encounter_key"], view["external_id"]  # plaintext by design
+    # The PHI did go through: the admin's 837 shows the patient and the subscriber.
+    assert marked.markers["patient.last_name"].upper() in marked.x12  # X12 names: upper case
+    assert marked.markers["coverage.member_id"] in marked.x12
+    assert marked.markers["subscriber.birth_date_x12"] in marked.x12
+    dlq = _dead_letter_a_coded_encounter(services, stack, marked)
+    dead = _wait_for_dead_letters(stack, dlq, prefix, count=2)  # intake's and claims' consumers
+    assert len(dead) >= 2, "the poison message was not dead-lettered by both consumers"
+    for service in SERVICES:  # their logs and databases are complete
+        services.stop(service)
+    leaks: dict[str, set[str]] = {}
+    controls: dict[str, bool] = {}
+
+    # 0. What the hospital read back: FHIR resources, the bulk error report, webhook bodies.
+    for what, answer in marked.answers.items():
+        if hits := search.hits(answer.encode()):
+            leaks[f"answer {what}"] = hits
+    # 1. The wire: every record of every topic of this platform, DLQs included.
+    messages = asyncio.run(_every_message(stack, prefix))
+    written = {t.removeprefix(prefix) for t, records in messages.items() if records}
+    assert written >= {
+        topics.ENCOUNTERS_RECEIVED, topics.CODING_TASKS, topics.CODING_EVENTS,
+        topics.ENCOUNTERS_CODED, topics.CLAIMS_STATUS, topics.ACCESS_LOG,
+        topics.dead_letter(topics.ENCOUNTERS_CODED),
+    }, written  # fmt: skip
+    for topic, records in messages.items():
+        if hits := search.hits(b"\n".join(records)):
+            leaks[f"topic {topic}"] = hits
+    controls["topics"] = any(control.encode() in r for rs in messages.values() for r in rs)
+    # 2. The broker's segment files.
+    kafka_data = STACK_VAR / "kafka" / "data"
+    leaks.update(search.in_files(kafka_data))
+    controls["kafka segments"] = holds(kafka_data, control)
+    # 3 and 4. Every file of the platform's var/ (its logs, SQLite with WAL and SHM), the
+    # stack's logs, and the PostgreSQL cluster's data directory.
+    for root in (services.var, STACK_VAR / "log", STACK_VAR / "postgres" / "data"):
+        leaks.update(search.in_files(root))
+    controls["service logs"] = holds(services.var, key) and any(
+        key in (services.var / f"{s}.log").read_text() for s in SERVICES
+    )
+    databases = STACK_VAR / "postgres" / "data" if stack.database_url else services.var / "data"
+    controls["database files"] = holds(databases, control)
+    # 5. Every row of every service database, through SQL.
+    rows = []
+    for service in SERVICES:
+        settings = ChartflowSettings(
+            service_name=service,
+            database_url=stack.database_url,
+            chartflow_var=services.var,
+            chartflow_namespace_prefix=prefix,
+        )
+        rows += list(_every_row(settings.service_database_url()))
+    if hits := search.hits("\n".join(rows).encode()):
+        leaks["database rows"] = hits
+    controls["database rows"] = any(control in r for r in rows)
+    # 6. Temporal: the workflow's history, and the server's database.
+    history = asyncio.run(_history(stack, workflow_id(key, prefix)))
+    if hits := search.hits(history.encode()):
+        leaks["temporal history"] = hits
+    leaks.update(search.in_files(STACK_VAR / "temporal"))
+    controls["temporal history"] = key in history
+
+    assert leaks == {}, f"PHI markers in plaintext: {leaks}"
+    assert all(controls.values()), f"places searched that did not hold the encounter: {controls}"
+
+
+async def _history(stack: Stack, workflow: str) -> str:
+    client = await Client.connect(stack.temporal)
+    history = await client.get_workflow_handle(workflow).fetch_history()
+    return history.to_json()
