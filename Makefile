@@ -58,6 +58,8 @@ bench: venv
 	$(BIN)/python -m bench.codes
 	$(BIN)/python -m bench.claims
 	$(BIN)/python -m bench.pipeline $(PIPELINE)
+	$(STACK) up --postgres
+	$(WITH_STACK_ENV) && $(BIN)/python -m bench.intake
 
 # After `python -m shared.keys rotate` and a restart of the services (docs/security.md); with
 # the DATABASE_URL the services use (unset: their SQLite files under var/data).

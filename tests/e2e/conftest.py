@@ -43,7 +43,9 @@ class Services:
         self.stack = stack
         self.var = var
         self.role = role
-        self.ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+        ports = free_ports(len(SERVICES) + 1)
+        self.ports = dict(zip(SERVICES, ports, strict=False))
+        self.hl7_port = ports[-1]  # intake's HL7 v2 MLLP listener
         self.prefix = f"e2e{uuid.uuid4().hex[:8]}."
         self.env = {
             **os.environ,
@@ -52,6 +54,7 @@ class Services:
             "CHARTFLOW_VAR": str(var),
             "LOG_JSON": "true",
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            "HL7_PORT": str(self.hl7_port),
         }
         if stack.database_url:
             self.env["DATABASE_URL"] = stack.database_url
