@@ -6,13 +6,14 @@ STACK := $(PYTHON) deploy/local/stack.py
 # The stack's addresses (Kafka, Temporal, PostgreSQL) as shell exports.
 WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
 
-.PHONY: help venv demo down status logs test lint unit bench clean
+.PHONY: help venv demo down status logs test lint unit bench chaos clean
 
 help:
 	@echo "make demo    start Kafka, Temporal and the four services, run the sample encounters"
 	@echo "make test    the same set-up with PostgreSQL, then lint, type checks and the whole suite"
 	@echo "make status  what runs, with ports       make down  stop everything make started"
 	@echo "make logs    tail every log (or: make logs NAME=claims)"
+	@echo "make chaos   kill each service, the broker and Temporal mid-stream; 1,000 encounters each"
 
 venv: $(VENV)/.installed
 
@@ -50,6 +51,11 @@ test: venv lint
 bench: venv
 	$(BIN)/python -m bench.codes
 	$(BIN)/python -m bench.claims
+
+# CHAOS_ARGS: e.g. --encounters 200 --seed 42 --faults claims,kafka (python -m tests.chaos -h)
+# It brings up Kafka, Temporal and PostgreSQL itself (stack.py up --postgres).
+chaos: venv
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
 clean: down
 	rm -rf var $(VENV)
