@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections.abc import Callable
@@ -116,7 +117,8 @@ async def run_round(
         await observer.stop()
         await asyncio.to_thread(stop_together, services)
         await stack.remove(services.prefix)
-        say(f"{plan.name}: took {time.monotonic() - began:.1f} s")
+        load = os.getloadavg()[0]
+        say(f"{plan.name}: took {time.monotonic() - began:.1f} s; load average {load:.2f}")
     return result
 
 
