@@ -81,6 +81,12 @@ class RunnerStack:
         if done.returncode:
             raise RuntimeError(f"stack.py up {' '.join(args)} failed: {done.stderr[-2000:]}")
 
+    def ensure_up(self) -> None:
+        """Start whichever of Kafka and Temporal is not running (a failed restart before)."""
+        down = [name for name in INFRA if pid_from_file(self.cfg, name) is None]
+        if down:
+            self.up("--only", ",".join(down))
+
     def kill(self, name: str) -> int:
         pid = pid_from_file(self.cfg, name)
         if pid is None:

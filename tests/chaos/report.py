@@ -54,6 +54,11 @@ def notes(results: list[RoundResult]) -> str:
             if r.verdict.unfinished:
                 where = ", ".join(f"{n} at {s}" for s, n in r.verdict.unfinished.most_common())
                 lines.append(f"{name}: unfinished: {where}")
+            payer = r.verdict.payer
+            lines.append(
+                f"{name}: the payer took {payer.interchanges} interchanges: {payer.resent} "
+                f"again as the same ISA13, {payer.late} after a later one (taken over)"
+            )
             for entry in r.verdict.dead_letters:
                 lines.append(f"{name}: dead letter {entry.topic} {entry.error}: {entry.reason}")
         errors = {**{f"push {k}": n for k, n in r.push_errors.items()}}

@@ -86,13 +86,15 @@ async def run_round(
     services.env["CLAIMS_BATCH_LEASE_SECONDS"] = str(options.claims_lease)
     if stack.database_url is None:
         services.env.pop("DATABASE_URL", None)
+    await asyncio.to_thread(runner.ensure_up)
     await stack.provision(services.prefix)
     observer = PipelineObserver(stack, services.prefix)
     stream: Stream | None = None
     began = time.monotonic()
     try:
         await asyncio.to_thread(start_together, services, list(SERVICES))
-        say(f"{plan.name}: services up in {time.monotonic() - began:.1f} s")
+        up = time.monotonic() - began
+        say(f"{plan.name}: services up in {up:.1f} s, namespace {services.prefix}")
         data = chaos_data(options.encounters, "CHAOS")
         scenario = Scenario(Endpoints.local(services.ports, ADMIN_TOKEN), data=data)
         await asyncio.to_thread(scenario.seed)

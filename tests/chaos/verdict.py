@@ -24,6 +24,48 @@ from tests.chaos.observer import PipelineObserver
 from tests.stack import Stack
 
 
+def _ledger(ledger: Path) -> list[dict[str, Any]]:
+    if not ledger.exists():
+        return []
+    return [json.loads(line) for line in ledger.read_text().splitlines()]
+
+
+def billed_interchanges(ledger: Path) -> dict[str, set[str]]:
+    """Patient control number -> the interchanges (ISA13) the payer took it in."""
+    billed: dict[str, set[str]] = {}
+    for entry in _ledger(ledger):
+        for pcn in entry["claims"]:
+            billed.setdefault(pcn, set()).add(f"{entry['payer']}:{entry['isa13']}")
+    return billed
+
+
+@dataclass(frozen=True)
+class PayerTally:
+    """What the payer took: interchanges, the same one again (a batch whose sender crashed
+    after sending, resent as is), and one after a later one (a batch whose worker crashed
+    before sending, taken over when its lease ran out)."""
+
+    interchanges: int = 0
+    resent: int = 0
+    late: int = 0
+
+    @classmethod
+    def of(cls, ledger: Path) -> PayerTally:
+        seen: set[str] = set()
+        highest, resent, late = -1, 0, 0
+        entries = _ledger(ledger)
+        for entry in entries:
+            isa13 = entry["isa13"]
+            number = int(isa13) if isa13.isdigit() else -1
+            if isa13 in seen:
+                resent += 1
+            elif number < highest:
+                late += 1
+            seen.add(isa13)
+            highest = max(highest, number)
+        return cls(len(entries), resent, late)
+
+
 @dataclass
 class Verdict:
     pushed: int
@@ -36,22 +78,12 @@ class Verdict:
     outcomes: Counter[str] = field(default_factory=Counter)  # final claim statuses
     unfinished: Counter[str] = field(default_factory=Counter)  # where lost/stuck ones stopped
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    payer: PayerTally = field(default_factory=PayerTally)
 
     def passed(self, expected: int) -> bool:
         return (
             self.claims == expected and self.duplicates == 0 and self.lost == 0 and self.stuck == 0
         )
-
-
-def billed_interchanges(ledger: Path) -> dict[str, set[str]]:
-    """Patient control number -> the interchanges (ISA13) the payer took it in."""
-    billed: dict[str, set[str]] = {}
-    if ledger.exists():
-        for line in ledger.read_text().splitlines():
-            entry = json.loads(line)
-            for pcn in entry["claims"]:
-                billed.setdefault(pcn, set()).add(f"{entry['payer']}:{entry['isa13']}")
-    return billed
 
 
 def final_for_hospital(scenario: Scenario, accepted: dict[str, dict[str, Any]]) -> set[str]:
@@ -75,7 +107,7 @@ def judge(
     observer: PipelineObserver,
     ledger: Path,
 ) -> Verdict:
-    verdict = Verdict(pushed=pushed, accepted=len(accepted))
+    verdict = Verdict(pushed=pushed, accepted=len(accepted), payer=PayerTally.of(ledger))
     billed = billed_interchanges(ledger)
     for answer in accepted.values():
         key = answer["encounter_key"]

@@ -12,7 +12,7 @@ from services.claims.domain import build_837
 from services.claims.domain.control import InMemoryControlNumbers
 from services.claims.payers import PayerLedger
 from tests.chaos.observer import PipelineObserver
-from tests.chaos.verdict import billed_interchanges, judge
+from tests.chaos.verdict import PayerTally, billed_interchanges, judge
 from tests.stack import Stack
 
 WHEN = datetime(2026, 9, 14, 9, 0)
@@ -88,3 +88,11 @@ def test_duplicates_lost_and_stuck_are_told_apart(tmp_path: Path) -> None:
     assert (verdict.lost, verdict.stuck) == (1, 1)
     assert verdict.unfinished == {"received": 1, "claim submitted": 1}
     assert not verdict.passed(6)
+
+
+def test_the_payer_tally_shows_batches_taken_over_after_a_crash(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.jsonl"
+    isa13s = ["000000001", "000000003", "000000003", "000000004", "000000002"]
+    ledger.write_text("".join(f'{{"payer": "P", "isa13": "{n}", "claims": []}}\n' for n in isa13s))
+
+    assert PayerTally.of(ledger) == PayerTally(interchanges=5, resent=1, late=1)
