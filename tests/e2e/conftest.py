@@ -39,14 +39,14 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 class Services:
     """The four service processes of one isolated platform; each can be killed and restarted."""
 
-    def __init__(self, stack: Stack, var: Path, role: str = "run") -> None:
+    def __init__(self, stack: Stack, var: Path, role: str = "run", prefix: str = "e2e") -> None:
         self.stack = stack
         self.var = var
         self.role = role
         ports = free_ports(len(SERVICES) + 1)
         self.ports = dict(zip(SERVICES, ports, strict=False))
         self.hl7_port = ports[-1]  # intake's HL7 v2 MLLP listener
-        self.prefix = f"e2e{uuid.uuid4().hex[:8]}."
+        self.prefix = f"{prefix}{uuid.uuid4().hex[:8]}."
         self.env = {
             **os.environ,
             "TEMPORAL_ADDRESS": stack.temporal,
