@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.demo.driver import Endpoints, Scenario
-from shared.crypto import load_or_create_key
+from shared.crypto import keyring_path, load_or_create_keyring_file
 from tests.chaos.faults import Fault, Injector, RunnerStack, start_together, stop_together
 from tests.chaos.observer import PipelineObserver
 from tests.chaos.verdict import Verdict, dead_letters, final_for_hospital, judge
 from tests.chaos.workload import Stream, chaos_data
-from tests.e2e.conftest import ADMIN_TOKEN, SERVICES, Services
+from tests.e2e.conftest import SERVICES, Services
 from tests.stack import Stack
 
 Say = Callable[[str], None]
@@ -79,7 +79,7 @@ async def run_round(
 ) -> RoundResult:
     result = RoundResult(plan, var)
     var.mkdir(parents=True, exist_ok=True)
-    load_or_create_key(var / "phi.key")  # before the services start side by side
+    load_or_create_keyring_file(keyring_path(var))  # before the services start side by side
     services = Services(stack, var, prefix="chaos")
     ledger = var / "payer-ledger.jsonl"
     services.env["PAYER_SIM_LEDGER"] = str(ledger)
@@ -96,7 +96,7 @@ async def run_round(
         up = time.monotonic() - began
         say(f"{plan.name}: services up in {up:.1f} s, namespace {services.prefix}")
         data = chaos_data(options.encounters, "CHAOS")
-        scenario = Scenario(Endpoints.local(services.ports, ADMIN_TOKEN), data=data)
+        scenario = Scenario(Endpoints.local(services.ports, services.admin_token), data=data)
         await asyncio.to_thread(scenario.seed)
         observer.start()
         stream = Stream(scenario, options.rate, retry_for=options.settle_timeout)
