@@ -8,7 +8,7 @@ WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
 # Options of the whole-platform benchmark, e.g. make bench PIPELINE="--encounters 200 --postgres"
 PIPELINE ?=
 
-.PHONY: help venv browser demo down status logs test lint unit bench rekey clean
+.PHONY: help venv browser demo down status logs test lint unit bench rekey chaos clean
 
 help:
 	@echo "make demo    start Kafka, Temporal and the four services, run the sample encounters"
@@ -16,6 +16,7 @@ help:
 	@echo "make status  what runs, with ports       make down  stop everything make started"
 	@echo "make logs    tail every log (or: make logs NAME=claims)"
 	@echo "make rekey   re-encrypt every service's stored PHI under the newest keys (docs/security.md)"
+	@echo "make chaos   kill each service, the broker and Temporal mid-stream; 1,000 encounters each"
 
 venv: $(VENV)/.installed
 
@@ -58,6 +59,8 @@ bench: venv
 	$(BIN)/python -m bench.codes
 	$(BIN)/python -m bench.claims
 	$(BIN)/python -m bench.pipeline $(PIPELINE)
+	$(STACK) up --postgres
+	$(WITH_STACK_ENV) && $(BIN)/python -m bench.intake
 
 # After `python -m shared.keys rotate` and a restart of the services (docs/security.md); with
 # the DATABASE_URL the services use (unset: their SQLite files under var/data).
@@ -65,6 +68,11 @@ rekey: venv
 	for service in intake assignment coding claims; do \
 		$(BIN)/python -m services.$$service rekey || exit 1; \
 	done
+
+# CHAOS_ARGS: e.g. --encounters 200 --seed 42 --faults claims,kafka (python -m tests.chaos -h)
+# It brings up Kafka, Temporal and PostgreSQL itself (stack.py up --postgres).
+chaos: venv
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
 clean: down
 	rm -rf var $(VENV)

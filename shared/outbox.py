@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, func, select
+from sqlmodel import Field, Session, SQLModel, col, func, select, update
 
 from shared.crypto import EncryptedText
 from shared.db import Database
@@ -50,33 +51,24 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=_now)
 
 
+def _row(topic: str, envelope: Envelope) -> dict[str, Any]:
+    return {
+        "event_id": envelope.id,
+        "topic": topic,
+        "key": envelope.subject,
+        "payload": envelope.model_dump_json(),
+        "created_at": _now(),
+    }
+
+
 def add_to_outbox(session: Session, topic: str, envelope: Envelope) -> None:
-    session.add(
-        OutboxEvent(
-            event_id=envelope.id,
-            topic=topic,
-            key=envelope.subject,
-            payload=envelope.model_dump_json(),
-        )
-    )
+    session.add(OutboxEvent(**_row(topic, envelope)))
 
 
 def add_many_to_outbox(session: Session, topic: str, envelopes: Sequence[Envelope]) -> None:
     """`add_to_outbox` for many events at once: one multi-row INSERT, no ORM objects."""
     if envelopes:
-        session.execute(
-            insert(OutboxEvent),
-            [
-                {
-                    "event_id": e.id,
-                    "topic": topic,
-                    "key": e.subject,
-                    "payload": e.model_dump_json(),
-                    "created_at": _now(),
-                }
-                for e in envelopes
-            ],
-        )
+        session.execute(insert(OutboxEvent), [_row(topic, e) for e in envelopes])
 
 
 def pending_count(session: Session) -> int:
@@ -117,9 +109,9 @@ class OutboxRelay:
         return list(session.exec(query))
 
     def _mark_sent(self, session: Session, seqs: list[int]) -> None:
-        for row in session.exec(select(OutboxEvent).where(col(OutboxEvent.seq).in_(seqs))):
-            row.published_at = _now()
-            session.add(row)
+        # One UPDATE: loading the rows again would decrypt every payload a second time.
+        sent = update(OutboxEvent).where(col(OutboxEvent.seq).in_(seqs)).values(published_at=_now())
+        session.exec(sent.execution_options(synchronize_session=False))
 
     async def publish_pending(self) -> int:
         rows = await self.db.run(self._pending)

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Table, Text, select, text, type_coerce
+from sqlalchemy import Column, Table, Text, select, text, tuple_, type_coerce
 from sqlmodel import Session, SQLModel
 
 from shared import migrations
@@ -68,35 +68,36 @@ def _renewed(stored: str, envelope: bool) -> str | None:
 
 
 def rekey_column(db: Database, table: Table, column: Column[str], report: Report) -> Progress:
-    [key] = list(table.primary_key.columns)
+    keys = list(table.primary_key.columns)  # one column or several (a composite key)
     raw = type_coerce(column, Text)
     progress = Progress(table.name, column.name, 0)
     with db.session() as session:
         count = select(text("count(*)")).select_from(table).where(column.isnot(None))
         progress.total = int(session.execute(count).scalar_one())
+    same_row = " AND ".join(f"{k.name} = :k{n}" for n, k in enumerate(keys))
     update = text(
-        f"UPDATE {table.name} SET {column.name} = :new "
-        f"WHERE {key.name} = :key AND {column.name} = :old"
+        f"UPDATE {table.name} SET {column.name} = :new WHERE {same_row} AND {column.name} = :old"
     )
     envelope = table.name == OutboxEvent.__tablename__ and column.name == "payload"
     last = None
     while True:
-        query = select(key, raw).where(column.isnot(None)).order_by(key).limit(BATCH)
+        query = select(*keys, raw).where(column.isnot(None)).order_by(*keys).limit(BATCH)
         if last is not None:
-            query = query.where(key > last)
+            query = query.where(tuple_(*keys) > tuple_(*last))
         with db.session() as session:
             rows = session.execute(query).all()
-            for row_key, stored in rows:
+            for *row_key, stored in rows:
                 new = _renewed(stored, envelope)
                 if new is None:
                     progress.current += 1
                     continue
-                session.execute(update, {"new": new, "key": row_key, "old": stored})
+                where = {f"k{n}": value for n, value in enumerate(row_key)}
+                session.execute(update, {"new": new, "old": stored, **where})
                 progress.changed += 1
             session.commit()
         if not rows:
             return progress
-        last = rows[-1][0]
+        last = tuple(rows[-1])[:-1]
         report(progress.line())
 
 

@@ -40,6 +40,8 @@ class Scenario:
     hospital_key: str = ""
     coder_keys: dict[str, str] = field(default_factory=dict)
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    # External id → the codes to submit, for encounters pushed as FHIR, HL7 or bulk files.
+    extra_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def _admin(self) -> dict[str, str]:
@@ -90,12 +92,24 @@ class Scenario:
             for item in self.data["encounters"]
         }
 
+    def push_fhir(self, bundle: dict[str, Any]) -> dict[str, Any]:
+        """POST a FHIR Bundle; the transaction-response or batch-response Bundle."""
+        response = self.client.post(
+            f"{self.endpoints.intake}/fhir/Bundle",
+            json=bundle,
+            headers={"X-API-Key": self.hospital_key, "Content-Type": "application/fhir+json"},
+        )
+        result: dict[str, Any] = self._ok(response)
+        return result
+
     def answers(self) -> dict[str, dict[str, Any]]:
         hospital_id = self.data["hospital"]["id"]
-        return {
+        found = {
             f"{hospital_id}:{item['encounter']['external_id']}": item["coding"]
             for item in self.data["encounters"]
         }
+        found.update({f"{hospital_id}:{ext}": c for ext, c in self.extra_codes.items()})
+        return found
 
     def code_worklists(self) -> int:
         """The simulated coder opens each chart on their worklist and submits the codes."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -11,6 +12,7 @@ from services.claims import SERVICE
 from services.claims.api import router
 from services.claims.db import TABLES
 from services.claims.handlers import ClaimsHandlers
+from services.claims.payers import PayerLedger, simulated_payer
 from services.claims.settings import ClaimsSettings
 from services.claims.submission import ClaimSubmitter
 from shared.events import topics
@@ -32,7 +34,9 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             handlers = ClaimsHandlers(rt.db, settings)
             rt.start_consumer(topics.ENCOUNTERS_CODED, handlers.on_encounter_coded)
         if "worker" in roles:
-            rt.loops.start("payer-submission", ClaimSubmitter(rt.db, claims).run_forever)
+            ledger = PayerLedger(claims.payer_sim_ledger) if claims.payer_sim_ledger else None
+            submitter = ClaimSubmitter(rt.db, claims, partial(simulated_payer, ledger=ledger))
+            rt.loops.start("payer-submission", submitter.run_forever)
         yield
         await rt.stop()
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import AliasChoices, Field
 
 from shared.settings import ChartflowSettings
@@ -19,3 +21,6 @@ class ClaimsSettings(ChartflowSettings):
     # A batch being prepared or sent belongs to its worker this long; after a crash, another
     # worker (or the restarted one) takes it over and sends the very same interchange.
     claims_batch_lease_seconds: float = Field(default=120.0, gt=0)
+    # The simulated payer appends what it took (ISA13, patient control numbers) to this file:
+    # the chaos run reads it to count claims billed twice. Unset: nothing is written.
+    payer_sim_ledger: Path | None = None

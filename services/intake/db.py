@@ -1,5 +1,6 @@
 """Intake's tables: hospitals (with hashed API keys), the encounters they pushed, and the
-physician queries they are asked."""
+physician queries they are asked; `TABLES` also names the tables of the access log, FHIR / HL7
+intake, bulk jobs and webhooks."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from services.intake.access_db import AccessRecord
+from services.intake.bulk_db import BULK_TABLES
+from services.intake.inbound_db import INBOUND_TABLES, EncounterIdentifier
+from services.intake.outbound_db import OUTBOUND_TABLES
 from services.intake.scorecard_db import HospitalScorecard
 from shared.crypto import EncryptedText
 
@@ -48,6 +52,7 @@ class Encounter(SQLModel, table=True):
     document: str = Field(sa_type=EncryptedText)  # the EncounterDocument as JSON (PHI)
     status: str = Field(default="received", max_length=30)
     claim_id: str | None = Field(default=None, max_length=64)
+    claim_pcn: str | None = Field(default=None, max_length=38)  # CLM01, as the payer echoes it
     claim_status: str | None = Field(default=None, max_length=30)
     claim_reason: str | None = None
     claim_findings: str | None = None  # JSON list
@@ -82,7 +87,16 @@ class HospitalQuery(SQLModel, table=True):
     closed_at: datetime | None = None
 
 
-TABLES = (Hospital, Encounter, AccessRecord, HospitalQuery, HospitalScorecard)
+TABLES = (
+    Hospital,
+    Encounter,
+    AccessRecord,
+    HospitalQuery,
+    HospitalScorecard,
+    *INBOUND_TABLES,
+    *BULK_TABLES,
+    *OUTBOUND_TABLES,
+)
 
 
 class IntakeRepository:
@@ -111,6 +125,14 @@ class IntakeRepository:
             Encounter.hospital_id == hospital_id, Encounter.external_id == external_id
         )
         return self.session.exec(query).first()
+
+    def encounters_by_external_ids(
+        self, hospital_id: str, external_ids: list[str]
+    ) -> dict[str, Encounter]:
+        query = select(Encounter).where(
+            Encounter.hospital_id == hospital_id, col(Encounter.external_id).in_(external_ids)
+        )
+        return {row.external_id: row for row in self.session.exec(query)}
 
     def encounter_by_idempotency_key(self, hospital_id: str, key: str) -> Encounter | None:
         query = select(Encounter).where(
@@ -144,3 +166,18 @@ class IntakeRepository:
             query = query.where(Encounter.status == status)
         query = query.order_by(col(Encounter.received_at).desc()).limit(limit)
         return list(self.session.exec(query))
+
+    def identifiers_by_external_id(
+        self, hospital_id: str, external_ids: list[str]
+    ) -> dict[str, tuple[str, str]]:
+        """(system, value) of the hospital's encounters with these external ids that have one."""
+        query = (
+            select(Encounter.external_id, EncounterIdentifier.system, EncounterIdentifier.value)
+            .join(EncounterIdentifier, col(EncounterIdentifier.encounter_id) == col(Encounter.id))
+            .where(
+                Encounter.hospital_id == hospital_id, col(Encounter.external_id).in_(external_ids)
+            )
+        )
+        return {
+            external_id: (system, value) for external_id, system, value in self.session.exec(query)
+        }

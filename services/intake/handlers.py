@@ -4,14 +4,16 @@ the platform's PHI access log."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
-from services.intake import SERVICE
+from services.intake import SERVICE, results
 from services.intake.access_db import AccessLog, AccessRecord
 from services.intake.db import Encounter, Hospital, IntakeRepository
 from services.intake.scorecard_db import HospitalScorecard, ScorecardRepository
@@ -29,7 +31,7 @@ from shared.events.intake import (
     EncounterReceived,
 )
 from shared.http import hash_secret, new_secret
-from shared.outbox import add_to_outbox, claim_event
+from shared.outbox import add_many_to_outbox, add_to_outbox, claim_event
 from shared.settings import ChartflowSettings
 
 
@@ -84,51 +86,121 @@ def receive_encounter(
                 )
             return Received(earlier, replayed=True)
     existing = repo.encounter_by_external_id(hospital.id, document.external_id)
-    body = document.model_dump_json()
     if existing is not None:
-        if EncounterDocument.model_validate_json(existing.document) != document:
-            raise EncounterConflict(
-                f"encounter {document.external_id} was already received with other content"
-            )
+        _check_same(existing.document, document)
         return Received(existing, replayed=True)
-    encounter_key = f"{hospital.id}:{document.external_id}"
-    encounter = Encounter(
-        hospital_id=hospital.id,
-        external_id=document.external_id,
-        encounter_key=encounter_key,
-        idempotency_key=idempotency_key,
-        encounter_class=document.encounter_class,
-        document=body,
-    )
+    row, envelope = _new_encounter(hospital, document, idempotency_key, billing_provider(hospital))
+    encounter = Encounter(**row)
     repo.add(encounter)
-    event = EncounterReceived(
-        encounter_key=encounter_key,
-        hospital_id=hospital.id,
-        billing_provider=BillingProvider(
-            name=hospital.name,
-            npi=hospital.npi,
-            tax_id=hospital.tax_id,
-            address=Address.model_validate_json(hospital.address),
-        ),
-        encounter=document,
-    )
-    envelope = Envelope.wrap(
-        event, source=SERVICE, subject=encounter_key, tenant=hospital.id, id=encounter.id
-    )
     add_to_outbox(session, settings.topic(topics.ENCOUNTERS_RECEIVED), envelope)
     return Received(encounter, replayed=False)
 
 
+@dataclass
+class Taken:
+    encounter_id: str
+    replayed: bool
+
+
+def receive_encounters(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    documents: list[EncounterDocument],
+) -> list[Taken | EncounterConflict]:
+    """`receive_encounter` for many documents at once (bulk files): the same checks, rows and
+    events, with one lookup for all and the rows written by two batched inserts."""
+    repo = IntakeRepository(session)
+    stored = repo.encounters_by_external_ids(hospital.id, [d.external_id for d in documents])
+    known = {external_id: (row.id, row.document) for external_id, row in stored.items()}
+    topic = settings.topic(topics.ENCOUNTERS_RECEIVED)
+    billing = billing_provider(hospital)
+    rows: list[dict[str, Any]] = []
+    events: list[Envelope] = []
+    results: list[Taken | EncounterConflict] = []
+    for document in documents:
+        earlier = known.get(document.external_id)
+        if earlier is not None:
+            try:
+                _check_same(earlier[1], document)
+            except EncounterConflict as conflict:
+                results.append(conflict)
+                continue
+            results.append(Taken(earlier[0], replayed=True))
+            continue
+        row, envelope = _new_encounter(hospital, document, None, billing)
+        rows.append(row)
+        events.append(envelope)
+        known[document.external_id] = (row["id"], row["document"])
+        results.append(Taken(row["id"], replayed=False))
+    if rows:  # Core inserts: the same rows without building an ORM object per row
+        session.connection().execute(insert(Encounter.__table__), rows)  # type: ignore[attr-defined]
+        add_many_to_outbox(session, topic, events)
+    return results
+
+
+def _check_same(stored: str, document: EncounterDocument) -> None:
+    if EncounterDocument.model_validate_json(stored) != document:
+        raise EncounterConflict(
+            f"encounter {document.external_id} was already received with other content"
+        )
+
+
+def billing_provider(hospital: Hospital) -> BillingProvider:
+    return BillingProvider(
+        name=hospital.name,
+        npi=hospital.npi,
+        tax_id=hospital.tax_id,
+        address=Address.model_validate_json(hospital.address),
+    )
+
+
+def _new_encounter(
+    hospital: Hospital,
+    document: EncounterDocument,
+    idempotency_key: str | None,
+    billing: BillingProvider,
+) -> tuple[dict[str, Any], Envelope]:
+    """The encounter row of a new document and its `encounters.received` event."""
+    encounter_id = str(uuid.uuid4())
+    encounter_key = f"{hospital.id}:{document.external_id}"
+    row = {
+        "id": encounter_id,
+        "hospital_id": hospital.id,
+        "external_id": document.external_id,
+        "encounter_key": encounter_key,
+        "idempotency_key": idempotency_key,
+        "encounter_class": document.encounter_class,
+        "document": document.model_dump_json(),
+    }
+    event = EncounterReceived(
+        encounter_key=encounter_key,
+        hospital_id=hospital.id,
+        billing_provider=billing,
+        encounter=document,
+    )
+    envelope = Envelope.wrap(
+        event, source=SERVICE, subject=encounter_key, tenant=hospital.id, id=encounter_id
+    )
+    return row, envelope
+
+
 def record_coded(session: Session, envelope: Envelope) -> None:
     coded = envelope.payload(EncounterCoded)
-    _update(session, envelope, coded.encounter_key, status="coded")
+    encounter = _update(session, envelope, coded.encounter_key, status="coded")
+    if encounter is not None:
+        results.on_coded(session, encounter, coded, envelope.time)
 
 
 def record_returned(session: Session, envelope: Envelope) -> None:
     """A coder could not code the encounter: the hospital sees `returned` and why."""
     returned = envelope.payload(EncounterReturned)
     reason = returned.reason + (f": {returned.note}" if returned.note else "")
-    _update(session, envelope, returned.encounter_key, status="returned", return_reason=reason)
+    encounter = _update(
+        session, envelope, returned.encounter_key, status="returned", return_reason=reason
+    )
+    if encounter is not None:
+        results.on_returned(session, encounter, returned.reason, envelope.time)
 
 
 def record_claim_status(session: Session, envelope: Envelope) -> None:
@@ -136,6 +208,7 @@ def record_claim_status(session: Session, envelope: Envelope) -> None:
     fields = {
         "status": f"claim_{change.status}",
         "claim_id": change.claim_id,
+        "claim_pcn": change.patient_control_number,
         "claim_status": change.status,
         "claim_reason": change.reason,
         "claim_findings": json.dumps([f.model_dump() for f in change.findings]),
@@ -144,7 +217,9 @@ def record_claim_status(session: Session, envelope: Envelope) -> None:
     if change.paid is not None:
         fields["claim_paid"] = str(change.paid)
     step = {"status": change.status, "reason": change.reason, "at": envelope.time.isoformat()}
-    _update(session, envelope, change.encounter_key, history_step=step, **fields)
+    encounter = _update(session, envelope, change.encounter_key, history_step=step, **fields)
+    if encounter is not None:
+        results.on_claim_status(session, encounter, change, envelope.time)
 
 
 def _update(
@@ -153,12 +228,13 @@ def _update(
     encounter_key: str,
     history_step: dict[str, str] | None = None,
     **fields: str,
-) -> None:
+) -> Encounter | None:
+    """The encounter updated by the event; None when the event was seen before or not ours."""
     if not claim_event(session, "intake", envelope.id):
-        return
+        return None
     encounter = IntakeRepository(session).encounter_by_key(encounter_key)
     if encounter is None:
-        return  # Not ours (another intake deployment's encounter): nothing to show.
+        return None  # Not ours (another intake deployment's encounter): nothing to show.
     if fields.get("status") == "coded" and encounter.claim_status is not None:
         fields.pop("status")  # A claim outcome already arrived; keep the later status.
     for name, value in fields.items():
@@ -167,6 +243,7 @@ def _update(
         encounter.claim_history = json.dumps([*json.loads(encounter.claim_history), history_step])
     encounter.updated_at = datetime.now(UTC)
     session.add(encounter)
+    return encounter
 
 
 def read_encounters(
@@ -202,8 +279,9 @@ def record_reads(
     action: str,
     route: str,
     rows: Iterable[HasEncounterKey],
+    claim_id: str | None = None,
 ) -> None:
-    """One access record per row the hospital reads (an encounter, a query on one)."""
+    """One access record per row the hospital reads (an encounter, a query on one, a claim)."""
     reader = Reader(hospital.id, "hospital", hospital.id)
     for row in rows:
         record_access(
@@ -214,7 +292,21 @@ def record_reads(
             route,
             tenant=hospital.id,
             encounter_key=row.encounter_key,
+            claim_id=claim_id,
         )
+
+
+def record_read(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    route: str,
+    row: Encounter,
+    action: str = "encounter.read",
+    claim_id: str | None = None,
+) -> None:
+    """One access record for the hospital's read of its encounter (or of its claim)."""
+    record_reads(session, settings, hospital, action, route, [row], claim_id)
 
 
 def store_access(session: Session, envelope: Envelope) -> None:

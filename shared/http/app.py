@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -58,8 +59,8 @@ class Readiness(BaseModel):
     consumers: list[ConsumerReadiness]
 
 
-def install_http_conventions(app: FastAPI) -> None:
-    app.add_middleware(BodySizeLimit)
+def install_http_conventions(app: FastAPI, body_limits: Mapping[str, int] | None = None) -> None:
+    app.add_middleware(BodySizeLimit, larger=body_limits)
     app.add_middleware(RequestConventions)  # outermost: sees every answer, 500s included
     install_error_handlers(app)
     document_problems(app)
@@ -90,12 +91,20 @@ def readiness(service: str, rt: Runtime, settings: ChartflowSettings) -> Readine
     )
 
 
-def service_app(service: str, settings: ChartflowSettings, lifespan: Any) -> FastAPI:
-    """A service's FastAPI app with the shared conventions and its health routes."""
+def service_app(
+    service: str,
+    settings: ChartflowSettings,
+    lifespan: Any,
+    body_limits: Mapping[str, int] | None = None,
+) -> FastAPI:
+    """A service's FastAPI app with the shared conventions and its health routes.
+
+    `body_limits` maps path prefixes to body size limits larger than the default.
+    """
     app = FastAPI(title=f"Chartflow {service}", version="0.1.0", lifespan=lifespan)
     token = resolve_admin_token(settings.admin_token, settings.chartflow_var)
     app.state.settings = settings.model_copy(update={"admin_token": token})
-    install_http_conventions(app)
+    install_http_conventions(app, body_limits)
 
     @app.get("/health")
     async def health() -> Health:

@@ -5,7 +5,9 @@ JSON), 401 (credentials), 403 (a role that may not use the route), 404 (an id th
 yours), 413 (body over the limit) and 422 (a field that is wrong, named). This adds those
 answers to each operation from its shape (a body, parameters, security, a path id) and turns
 every declared problem answer into `application/problem+json` with the `Problem` schema.
-Routes declare the rest (409, 503) with `problem_response`.
+Routes declare the rest (409, 503) with `problem_response`. An answer a route documents in a
+media type of its own (intake's FHIR routes: `application/fhir+json` OperationOutcomes) is
+left as the route says.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 from shared.http.errors import PROBLEM
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+JSON = "application/json"
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "RFC 9457 problem details; `errors` names each wrong field.",
@@ -84,7 +87,10 @@ def _document(schema: dict[str, Any]) -> dict[str, Any]:
             for code in _problem_codes(path, operation):
                 responses.setdefault(code, {"description": DESCRIPTIONS[code]})
             for code, response in responses.items():
-                if code in ALWAYS_PROBLEM or PROBLEM in response.get("content", {}):
+                content = response.get("content", {})
+                if set(content) - {PROBLEM, JSON}:
+                    continue  # the route answers in a format of its own (FHIR OperationOutcome)
+                if code in ALWAYS_PROBLEM or PROBLEM in content:
                     response["content"] = {PROBLEM: {"schema": PROBLEM_REF}}
     return schema
 

@@ -39,12 +39,14 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 class Services:
     """The four service processes of one isolated platform; each can be killed and restarted."""
 
-    def __init__(self, stack: Stack, var: Path, role: str = "run") -> None:
+    def __init__(self, stack: Stack, var: Path, role: str = "run", prefix: str = "e2e") -> None:
         self.stack = stack
         self.var = var
         self.role = role
-        self.ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
-        self.prefix = f"e2e{uuid.uuid4().hex[:8]}."
+        ports = free_ports(len(SERVICES) + 1)
+        self.ports = dict(zip(SERVICES, ports, strict=False))
+        self.hl7_port = ports[-1]  # intake's HL7 v2 MLLP listener
+        self.prefix = f"{prefix}{uuid.uuid4().hex[:8]}."
         self.env = {
             **os.environ,
             "TEMPORAL_ADDRESS": stack.temporal,
@@ -52,6 +54,7 @@ class Services:
             "CHARTFLOW_VAR": str(var),
             "LOG_JSON": "true",
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            "HL7_PORT": str(self.hl7_port),
         }
         if stack.database_url:
             self.env["DATABASE_URL"] = stack.database_url

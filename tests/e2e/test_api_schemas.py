@@ -33,9 +33,10 @@ CHECKS = [
 ]
 
 
-@schemathesis.serializer("application/edi-x12")
-def _x12_text(_context: Any, value: Any) -> bytes:
-    """An X12 body (the claims API's 835 upload) is text: send the generated string as it is."""
+@schemathesis.serializer("application/edi-x12", "application/x-ndjson")
+def _text(_context: Any, value: Any) -> bytes:
+    """An X12 body (the claims API's 835 upload) or an NDJSON file (intake's bulk upload) is
+    text: send the generated string as it is."""
     return value.encode() if isinstance(value, str) else str(value).encode()
 
 

@@ -20,6 +20,12 @@ encounter's key), so a search of an empty or wrong place cannot pass:
 5. every row of every table of the four services' databases, read back through SQL (catches
    values a storage engine might compress on disk);
 6. the Temporal history of the encounter's workflow, and the Temporal server's database files.
+
+The same PHI also arrives by intake's other doors before the search: a bulk NDJSON file (its
+lines kept as chunks; one line refused, so there is an error report), an HL7 v2 visit over
+MLLP (kept as visit state until released as an encounter), and the hospital's webhook receives
+a delivery for every step; the FHIR read-back of the paid encounter, the bulk error report and
+the webhook deliveries as the hospital reads them must hold no marker either.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from shared.events.envelope import Envelope
 from shared.events.phi import seal_paths
 from shared.kafka import Publisher
 from shared.settings import ChartflowSettings
+from tests import hl7_messages as hl7
 from tests.conftest import REPO, Stack
 from tests.e2e.conftest import SERVICES, Services
 from tests.phi_markers import Search, holds, marked_encounter
@@ -63,21 +70,114 @@ class Marked:
     markers: dict[str, str]  # by field
     view: dict[str, Any]  # as the hospital sees it once paid
     x12: str  # the 837, as the admin read it
+    answers: dict[str, str]  # what the hospital read back: FHIR, bulk errors, webhook deliveries
 
 
 @pytest.fixture(scope="module")
-def marked(platform: Scenario) -> Marked:
+def marked(platform: Scenario, services: Services) -> Marked:
     """The marked encounter (the child of demo encounter 2), pushed, coded, paid, and its 837
-    read by the admin."""
+    read by the admin; the same PHI sent as a bulk file and as an HL7 visit; what the hospital
+    reads back."""
     item = platform.data["encounters"][1]
     encounter, markers = marked_encounter(item["encounter"])
     platform.data["encounters"].append({"encounter": encounter, "coding": item["coding"]})
+    webhook_id = _other_doors_open(platform)
     pushed = platform.push(encounter)
     _ask_the_physician(platform, pushed["encounter_key"], markers)
     [view] = platform.run_until_claimed({encounter["external_id"]: pushed}, timeout=90).values()
     assert view["status"] == "claim_paid", view
     [claim] = platform.claims_for(view["encounter_key"])
-    return Marked(encounter, markers, view, platform.claim_x12(claim["id"]))
+    x12 = platform.claim_x12(claim["id"])
+    answers = _fhir_read_back(platform, view["id"])
+    answers["bulk errors"] = _bulk_upload(platform, encounter)
+    _hl7_visit(services, encounter)
+    deliveries = platform.client.get(
+        f"{platform.endpoints.intake}/v1/webhooks/{webhook_id}/deliveries", headers=_key(platform)
+    )
+    answers["webhook deliveries"] = deliveries.text
+    assert {d["event_type"] for d in deliveries.json()} >= {"encounter.coded", "claim.status"}
+    return Marked(encounter, markers, view, x12, answers)
+
+
+def _key(platform: Scenario) -> dict[str, str]:
+    return {"X-API-Key": platform.hospital_key}
+
+
+def _other_doors_open(platform: Scenario) -> str:
+    """The hospital's HL7 feed is mapped and a webhook registered (to a port nobody answers:
+    every delivery is tried and kept); the webhook's id."""
+    e, c = platform.endpoints, platform.client
+    admin = {"Authorization": f"Bearer {e.admin_token}"}
+    settings = {"hl7": {"sending_facilities": [hl7.FACILITY]}}
+    url = f"{e.intake}/v1/admin/hospitals/{platform.data['hospital']['id']}/intake-settings"
+    c.put(url, json=settings, headers=admin).raise_for_status()
+    every = ["encounter.coded", "encounter.returned", "claim.status"]
+    hook = c.post(f"{e.intake}/v1/webhooks", json={"url": "http://127.0.0.1:9/", "events": every},
+                  headers=_key(platform))  # fmt: skip
+    hook.raise_for_status()
+    webhook_id: str = hook.json()["id"]
+    return webhook_id
+
+
+def _fhir_read_back(platform: Scenario, encounter_id: str) -> dict[str, str]:
+    e, c = platform.endpoints, platform.client
+    reads = [f"/fhir/Encounter/{encounter_id}", f"/fhir/Claim?encounter={encounter_id}",
+             f"/fhir/ExplanationOfBenefit?encounter={encounter_id}"]  # fmt: skip
+    answers = {}
+    for path in reads:
+        answer = c.get(f"{e.intake}{path}", headers=_key(platform))
+        assert answer.status_code == 200 and "resourceType" in answer.json(), answer.text
+        answers[path] = answer.text
+    assert json.loads(answers[reads[1]])["total"] == 1
+    return answers
+
+
+def _bulk_upload(platform: Scenario, encounter: dict[str, Any]) -> str:
+    """A file of the marked encounter again (a duplicate) and once with an unbillable state;
+    the error report, once the job is done."""
+    e, c = platform.endpoints, platform.client
+    patient = encounter["patient"]
+    address = {**patient["address"], "state": "Illinois"}
+    broken = {**encounter, "external_id": f"{encounter['external_id']}-B",
+              "patient": {**patient, "address": address}}  # fmt: skip
+    body = f"{json.dumps(encounter)}\n{json.dumps(broken)}\n"
+    headers = {**_key(platform), "Content-Type": "application/x-ndjson"}
+    job = c.post(f"{e.intake}/v1/bulk/encounters", content=body, headers=headers)
+    assert job.status_code == 202, job.text
+    deadline = time.monotonic() + 60
+    while (view := c.get(f"{e.intake}{job.json()['url']}", headers=_key(platform)).json())[
+        "status"
+    ] != "done":
+        assert time.monotonic() < deadline, view
+        time.sleep(0.5)
+    assert (view["duplicate"], view["refused"]) == (1, 1), view
+    errors = c.get(f"{e.intake}{view['errors_url']}", headers=_key(platform)).text
+    assert json.loads(errors)["field"] == "patient.address.state"
+    return errors
+
+
+def _hl7_visit(services: Services, encounter: dict[str, Any]) -> None:
+    """The marked patient's stay as an HL7 feed sends it: discharge, then the note (kept as the
+    visit's state, then released as an encounter)."""
+    patient, coverage = encounter["patient"], encounter["coverage"]
+    address = patient["address"]
+    visit = f"V{encounter['external_id'][-8:]}"
+    marked = {
+        "Example^Walter": f"{patient['last_name']}^{patient['first_name']}",
+        "19500228": patient["birth_date"].replace("-", ""),
+        "3 Pine Ct^^Springfield": f"{address['line1']}^^{address['city']}",
+        "ACM700800901": coverage["member_id"],
+        "Admitted with pneumonia.": encounter["documents"][0]["text"],
+    }
+    messages = [
+        hl7.discharge("PHI-1", visit),
+        hl7.charges("PHI-2", visit),
+        hl7.note("PHI-3", visit),
+    ]
+    for before, after in marked.items():
+        messages = [m.replace(before, after) for m in messages]
+    acks = hl7.converse(services.hl7_port, *messages)
+    assert [hl7.fields(a, "MSA")[0][1] for a in acks] == ["AA", "AA", "AA"], acks
 
 
 def _until(what: str, probe: Callable[[], Any], seconds: float = 30) -> Any:
@@ -192,6 +292,8 @@ def test_the_access_log_shows_the_chart_and_x12_reads_to_the_admin_and_the_hospi
     x12 = next(r for r in records if r["action"] == "claim.x12.read")
     assert x12["route"] == "GET /v1/claims/{claim_id}/x12" and x12["claim_id"]
     assert {r["seq"] for r in records} <= {r["seq"] for r in hospital_view}
+    fhir = {r["route"] for r in hospital_view if r["action"] == "claim.read"}
+    assert fhir >= {"GET /fhir/Claim", "GET /fhir/ExplanationOfBenefit"}, hospital_view
     text = json.dumps(records)
     assert not Search(marked.markers).hits(text.encode())  # records never carry PHI
     default = platform.client.get(
@@ -206,7 +308,9 @@ async def _every_message(stack: Stack, prefix: str) -> dict[str, list[bytes]]:
     lister = AIOKafkaConsumer(bootstrap_servers=stack.kafka, **stack.kafka_auth())
     await lister.start()
     try:
-        names = sorted(t for t in await lister.topics() if t.startswith(prefix))
+        async with asyncio.timeout(30):  # a busy broker may answer the first time without them
+            while not (names := sorted(t for t in await lister.topics() if t.startswith(prefix))):
+                await asyncio.sleep(0.5)
     finally:
         await lister.stop()
     reader = AIOKafkaConsumer(
@@ -281,6 +385,10 @@ def test_no_phi_marker_is_left_in_plaintext_on_the_wire_on_disk_in_logs_or_in_hi
     leaks: dict[str, set[str]] = {}
     controls: dict[str, bool] = {}
 
+    # 0. What the hospital read back: FHIR resources, the bulk error report, webhook bodies.
+    for what, answer in marked.answers.items():
+        if hits := search.hits(answer.encode()):
+            leaks[f"answer {what}"] = hits
     # 1. The wire: every record of every topic of this platform, DLQs included.
     messages = asyncio.run(_every_message(stack, prefix))
     written = {t.removeprefix(prefix) for t, records in messages.items() if records}

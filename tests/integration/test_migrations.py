@@ -95,11 +95,15 @@ def _fill_every_table(db: Database, rows: int = 3) -> dict[str, int]:
         for table in schema.sorted_tables:
             if table.name == "alembic_version":
                 continue
+            # A lone integer key numbers itself; one of a composite key (bulk_chunk.seq) does not.
+            serial = len(table.primary_key.columns) == 1
             for row in range(1, rows + 1):
                 values = {
                     c.name: _value(c, row)
                     for c in table.columns
-                    if not (c.primary_key and isinstance(c.type, Integer) and c.autoincrement)
+                    if not (
+                        serial and c.primary_key and isinstance(c.type, Integer) and c.autoincrement
+                    )
                 }
                 connection.execute(table.insert().values(values))
             counts[table.name] = rows

@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from services.intake import physician_queries as intake_queries
 from services.intake.app import create_app as intake_app
 from shared.events.access import PhiAccessed
 from shared.events.assignment import AuditTaskCreated, CodingChart, CodingTaskCreated
+from shared.events.claims import ClaimStatusChanged
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.coding import (
     HospitalScorecardPublished,
@@ -72,6 +74,8 @@ class World:
     coders: tuple[str, ...] = ()
     query_task_id: str = ""  # a task of its own encounter, with an open physician query
     query_id: str = ""
+    bulk_job_id: str = ""
+    webhook_id: str = ""
 
     @property
     def encounter_key(self) -> str:
@@ -82,14 +86,21 @@ class World:
         return f"{self.hospital_id}:{self.external_id}Q"
 
     @property
+    def patient_control_number(self) -> str:
+        return f"PCN-{self.hospital_id}"
+
+    @property
     def document(self) -> dict[str, Any]:
         return {**DEMO["encounters"][0]["encounter"], "external_id": self.external_id}
 
     def identifiers(self) -> set[str]:
         """What names this tenant's data (an external id alone does not: each hospital has its
         own, and may reuse another's)."""
-        ids = {self.encounter_key, self.encounter_id, self.claim_id, self.task_id, *self.coders}
+        ids = {self.encounter_key, self.encounter_id, self.claim_id, self.task_id, *self.coders,
+               self.bulk_job_id, self.webhook_id}  # fmt: skip
         ids |= {self.audit_id, f"{self.task_id}-done", f"{self.audit_id}-done", self.vendor_id}
+        if self.claim_id:
+            ids.add(self.patient_control_number)
         if self.query_id:
             ids |= {self.query_id, self.query_task_id, self.query_encounter_key}
         return {i for i in ids if i}
@@ -101,15 +112,30 @@ class Call:
     path: str
     params: dict[str, str] = field(default_factory=dict)
     json: Any = None
+    content: str | None = None  # a body that is not JSON (bulk NDJSON, FHIR)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def text(self) -> str:
-        return f"{self.path} {self.params} {json.dumps(self.json)}"
+        return f"{self.path} {self.params} {json.dumps(self.json)} {self.content}"
 
 
 @dataclass(frozen=True)
 class Entry:
     roles: frozenset[str]  # who may call the route
     call: Callable[[World], Call]
+    # The route names one resource by id and its answer says little else (a bulk job's counts):
+    # the other tenant's id must be not found, as no leaked identifier could show it.
+    others_not_found: bool = False
+
+
+def _hospital_reads(path: str) -> Entry:
+    """A hospital's read (or removal) of one of its resources, by the id in `path`."""
+    method, _, template = path.partition(" ")
+    return Entry(
+        HOSPITAL,
+        lambda w: Call(method, template.format(**vars(w))),
+        others_not_found=True,
+    )
 
 
 def _admin_only(call: Callable[[World], Call]) -> Entry:
@@ -155,6 +181,43 @@ def _ops_control(name: str, body: dict[str, Any]) -> Entry:
     )
 
 
+HOSPITAL = frozenset({"hospital"})
+WEBHOOK_IN = {"url": "http://127.0.0.1:9/hook", "events": ["claim.status"]}
+NDJSON = {"Content-Type": "application/x-ndjson"}
+FHIR = {"Content-Type": "application/fhir+json"}
+INTAKE_SETTINGS = "/v1/admin/hospitals/{hospital_id}/intake-settings"
+NPI = "http://hl7.org/fhir/sid/us-npi"
+
+
+def _fhir_encounter(world: World) -> str:
+    """A lone FHIR Encounter naming the other hospital's identifier: a new one of one's own."""
+    patient = {"resourceType": "Patient", "id": "p", "name": [{"family": "Doe", "given": ["Jo"]}],
+               "birthDate": "1980-01-01", "gender": "female",
+               "address": [{"line": ["1 Main St"], "city": "Springfield", "state": "IL",
+                            "postalCode": "62701"}]}  # fmt: skip
+    coverage = {"resourceType": "Coverage", "id": "c", "status": "active",
+                "beneficiary": {"reference": "#p"}, "subscriberId": "ACM1",
+                "payor": [{"identifier": {"system": "urn:payer", "value": "ACMEHLTH"}}],
+                "relationship": {"coding": [{"code": "self"}]}}  # fmt: skip
+    note = {"resourceType": "DocumentReference", "id": "d", "status": "current",
+            "content": [{"attachment": {"contentType": "text/plain", "data": "U29yZSB0aHJvYXQu"}}],
+            "context": {"encounter": [{"reference": "#"}]}}  # fmt: skip
+    return json.dumps(
+        {
+            "resourceType": "Encounter",
+            "status": "finished",
+            "contained": [patient, coverage, note],
+            "identifier": [{"system": "urn:matrix", "value": f"{world.external_id}-F"}],
+            "class": {"code": "AMB"},
+            "subject": {"reference": "#p"},
+            "period": {"start": "2026-09-15", "end": "2026-09-15"},
+            "participant": [
+                {"individual": {"reference": f"Practitioner?identifier={NPI}|1112223338"}}
+            ],
+        }
+    )
+
+
 DOCS = (
     "/openapi.json",
     "/docs",
@@ -177,8 +240,8 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ("intake", "POST", "/v1/encounters"): Entry(
         frozenset({"hospital"}), lambda w: Call("POST", "/v1/encounters", json=w.document)
     ),
-    ("intake", "GET", "/v1/encounters/{encounter_id}"): Entry(
-        frozenset({"hospital"}), lambda w: Call("GET", f"/v1/encounters/{w.encounter_id}")
+    ("intake", "GET", "/v1/encounters/{encounter_id}"): _hospital_reads(
+        "GET /v1/encounters/{encounter_id}"
     ),
     ("intake", "GET", "/v1/encounters"): Entry(
         frozenset({"hospital"}), lambda w: Call("GET", "/v1/encounters")
@@ -213,6 +276,73 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ("assignment", "GET", "/v1/saved-views"): _admin_only(lambda w: Call("GET", "/v1/saved-views")),
     ("assignment", "GET", "/v1/query-figures"): _admin_only(
         lambda w: Call("GET", "/v1/query-figures")
+    ),
+    ("intake", "PUT", INTAKE_SETTINGS): _admin_only(
+        lambda w: Call("PUT", INTAKE_SETTINGS.format(hospital_id=w.hospital_id), json={})
+    ),
+    ("intake", "GET", INTAKE_SETTINGS): _admin_only(
+        lambda w: Call("GET", INTAKE_SETTINGS.format(hospital_id=w.hospital_id))
+    ),
+    # FHIR intake: the other hospital's identifier gives an encounter of one's own.
+    ("intake", "POST", "/fhir/Encounter"): Entry(
+        HOSPITAL,
+        lambda w: Call("POST", "/fhir/Encounter", content=_fhir_encounter(w), headers=FHIR),
+    ),
+    ("intake", "POST", "/fhir/Bundle"): Entry(
+        HOSPITAL,
+        lambda w: Call(
+            "POST",
+            "/fhir/Bundle",
+            headers=FHIR,
+            content=json.dumps(
+                {
+                    "resourceType": "Bundle",
+                    "type": "batch",
+                    "entry": [
+                        {
+                            "resource": json.loads(_fhir_encounter(w)),
+                            "request": {"method": "POST", "url": "Encounter"},
+                        }
+                    ],
+                }
+            ),
+        ),
+    ),
+    ("intake", "GET", "/fhir/metadata"): _public("/fhir/metadata"),
+    ("intake", "GET", "/fhir/Encounter/{encounter_id}"): _hospital_reads(
+        "GET /fhir/Encounter/{encounter_id}"
+    ),
+    ("intake", "GET", "/fhir/Claim/{claim_id}"): _hospital_reads("GET /fhir/Claim/{claim_id}"),
+    ("intake", "GET", "/fhir/ExplanationOfBenefit/{claim_id}"): _hospital_reads(
+        "GET /fhir/ExplanationOfBenefit/{claim_id}"
+    ),
+    ("intake", "GET", "/fhir/Claim"): Entry(
+        HOSPITAL, lambda w: Call("GET", "/fhir/Claim", {"encounter": w.encounter_id})
+    ),
+    ("intake", "GET", "/fhir/ExplanationOfBenefit"): Entry(
+        HOSPITAL,
+        lambda w: Call("GET", "/fhir/ExplanationOfBenefit", {"encounter": w.encounter_id}),
+    ),
+    ("intake", "POST", "/v1/bulk/encounters"): Entry(
+        HOSPITAL,
+        lambda w: Call(
+            "POST", "/v1/bulk/encounters", content=json.dumps(w.document), headers=NDJSON
+        ),
+    ),
+    ("intake", "GET", "/v1/bulk/jobs/{job_id}"): _hospital_reads("GET /v1/bulk/jobs/{bulk_job_id}"),
+    ("intake", "GET", "/v1/bulk/jobs/{job_id}/errors"): _hospital_reads(
+        "GET /v1/bulk/jobs/{bulk_job_id}/errors"
+    ),
+    ("intake", "POST", "/v1/webhooks"): Entry(
+        HOSPITAL, lambda w: Call("POST", "/v1/webhooks", json=WEBHOOK_IN)
+    ),
+    ("intake", "GET", "/v1/webhooks"): Entry(HOSPITAL, lambda w: Call("GET", "/v1/webhooks")),
+    ("intake", "GET", "/v1/webhooks/{webhook_id}/deliveries"): _hospital_reads(
+        "GET /v1/webhooks/{webhook_id}/deliveries"
+    ),
+    # Last of the webhook calls (entries run in this order): it stops the webhook.
+    ("intake", "DELETE", "/v1/webhooks/{webhook_id}"): _hospital_reads(
+        "DELETE /v1/webhooks/{webhook_id}"
     ),
     ("assignment", "PUT", "/v1/admin/pools/{pool_id}"): _admin_only(
         lambda w: Call("PUT", "/v1/admin/pools/pool-matrix", json=POOL_IN)
@@ -460,12 +590,25 @@ def _queries(clients: dict[str, TestClient], world: World, coder: str) -> None:
 def _claim(app: FastAPI, world: World) -> None:
     row = ClaimRow(
         id=world.claim_id, encounter_key=world.encounter_key,
-        hospital_id=world.hospital_id, patient_control_number=f"PCN-{world.hospital_id}",
+        hospital_id=world.hospital_id, patient_control_number=world.patient_control_number,
         claim_type="professional", payer_id="ACMEHLTH", total_charge="330.00", status="built",
         reason="built", findings="[]", x12="ISA*...~", interchange_control_number=1,
         document="{}",
     )  # fmt: skip
     app.state.runtime.db.run_sync(lambda s: s.add(row))
+
+
+def _claim_status(app: FastAPI, world: World) -> None:
+    """Intake learns of the claim (as from `claims.status`): its FHIR Claim and EOB exist."""
+    change = ClaimStatusChanged(
+        encounter_key=world.encounter_key, claim_id=world.claim_id,
+        patient_control_number=world.patient_control_number, claim_type="professional",
+        status="paid", total_charge=Decimal("330.00"), reason="paid", paid=Decimal("280.00"),
+    )  # fmt: skip
+    envelope = Envelope.wrap(
+        change, source="claims", subject=world.encounter_key, tenant=world.hospital_id
+    )
+    app.state.runtime.db.run_sync(lambda s: intake_handlers.record_claim_status(s, envelope))
 
 
 STAFF = {
@@ -493,6 +636,12 @@ def _seed(clients: dict[str, TestClient]) -> Platform:
         world = replace(world, encounter_id=_ok(pushed)["id"], claim_id=f"claim-{name}")
         _access(intake.app, world)
         _claim(clients["claims"].app, world)
+        hospital = {"X-API-Key": keys[name]}
+        webhook = _ok(intake.post("/v1/webhooks", json=WEBHOOK_IN, headers=hospital))
+        _claim_status(intake.app, world)  # and a delivery to the webhook, naming the encounter
+        job = intake.post("/v1/bulk/encounters", content=json.dumps(world.document),
+                          headers={**hospital, **NDJSON})  # fmt: skip
+        world = replace(world, webhook_id=webhook["id"], bulk_job_id=_ok(job)["id"])
         for person, role in staff.items():
             body = {"id": person, "vendor_id": world.vendor_id, "name": person, "role": role,
                     "pools": [world.pool_id], "credentials": ["CPC"]}  # fmt: skip
@@ -559,8 +708,9 @@ def platform(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def _send(client: TestClient, call: Call, headers: dict[str, str]) -> Any:
     return client.request(
-        call.method, call.path, params=call.params, json=call.json, headers=headers
-    )
+        call.method, call.path, params=call.params, json=call.json, content=call.content,
+        headers={**call.headers, **headers},
+    )  # fmt: skip
 
 
 WORKFLOW_ROUTES = ("/v1/coding-status/{encounter_key}", "/v1/encounters/{encounter_key}/")
@@ -592,6 +742,8 @@ def test_no_route_answers_any_role_with_another_tenants_data(platform: Platform)
                 failures.append(f"{where} -> {answer.status_code}")
             elif not allowed and answer.status_code not in (401, 403):
                 failures.append(f"{where} -> {answer.status_code}, not refused")
+            elif allowed and entry.others_not_found and answer.status_code != 404:
+                failures.append(f"{where} -> {answer.status_code}, not 404")
             elif leaked:
                 failures.append(f"{where} -> {answer.status_code} with {sorted(leaked)}")
 

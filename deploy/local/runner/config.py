@@ -32,6 +32,7 @@ DEFAULT_PORTS: Mapping[str, int] = MappingProxyType(
         "ASSIGNMENT_PORT": 8002,
         "CODING_PORT": 8003,
         "CLAIMS_PORT": 8004,
+        "HL7_PORT": 2575,  # intake's HL7 v2 MLLP listener (HL7's registered port)
     }
 )
 DEFAULT_TIMEOUT = 60.0
@@ -69,6 +70,7 @@ class Config:
     temporal_ui_port: int
     pg_port: int
     service_ports: Mapping[str, int]
+    hl7_port: int
     timeout: float
     kafka_heap: str
     python: Path
@@ -111,6 +113,7 @@ class Config:
             temporal_ui_port=_port(env, "TEMPORAL_UI_PORT"),
             pg_port=_port(env, "PG_PORT"),
             service_ports=MappingProxyType({s: _port(env, f"{s.upper()}_PORT") for s in SERVICES}),
+            hl7_port=_port(env, "HL7_PORT"),
             timeout=timeout,
             kafka_heap=env.get("KAFKA_HEAP_OPTS", "").strip() or DEFAULT_KAFKA_HEAP,
             python=repo / ".venv" / "bin" / "python",
@@ -158,6 +161,8 @@ class Config:
             return (self.temporal_port, self.temporal_ui_port)
         if name == "postgres":
             return (self.pg_port,)
+        if name == "intake":
+            return (self.service_ports[name], self.hl7_port)
         return (self.service_ports[name],)
 
     def rel(self, path: Path) -> str:

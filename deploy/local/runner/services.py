@@ -28,6 +28,8 @@ def service_env(cfg: Config, name: str, postgres: bool) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if name == "intake":
+        env["HL7_PORT"] = str(cfg.hl7_port)
     if postgres and not env.get("DATABASE_URL"):
         env["DATABASE_URL"] = cfg.database_url
     return env

@@ -57,6 +57,7 @@ def test_defaults_and_addresses(tmp_path: Path) -> None:
     assert cfg.ports("temporal") == (7233, 8233)
     assert cfg.ports("postgres") == (55432,)
     assert [cfg.ports(s)[0] for s in stack.SERVICES] == [8001, 8002, 8003, 8004]
+    assert cfg.ports("intake") == (8001, 2575)  # HTTP and the HL7 v2 MLLP listener
     assert cfg.kafka_bootstrap == "127.0.0.1:9092"
     assert cfg.temporal_address == "127.0.0.1:7233"
     assert cfg.database_url == "postgresql+psycopg://chartflow@127.0.0.1:55432/chartflow"

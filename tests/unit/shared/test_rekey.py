@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from services.intake.app import create_app
+from services.intake.bulk_db import BulkChunk
 from services.intake.db import TABLES, Encounter
 from services.intake.settings import IntakeSettings
 from shared.cli import serve
@@ -20,6 +21,7 @@ from shared.db import Database
 from shared.events.access import PhiAccessed
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived
+from shared.migrations import upgrade
 from shared.outbox import OutboxEvent
 from tests.conftest import ADMIN_TOKEN
 from tests.phi_markers import marked_encounter
@@ -86,3 +88,29 @@ def test_rekey_moves_columns_and_outbox_envelopes_to_the_newest_keys_and_reports
     assert serve(_settings(tmp_path, rotated), create_app, ["rekey"], TABLES) == 0
     again = capsys.readouterr().out
     assert "encounter.document: 1/1 rows (0 re-encrypted, 1 already under the newest key)" in again
+
+
+def test_rows_of_a_table_keyed_by_two_columns_are_rekeyed_across_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bulk upload chunks are keyed by (job, seq): every one moves, batch after batch."""
+    use_keyring(Keyring.of(parse_keyring(OLD)))
+    (tmp_path / "data").mkdir()
+    db = Database(f"sqlite:///{tmp_path / 'data' / 'intake.db'}", TABLES)
+    upgrade(db, "intake")
+    chunks = [
+        BulkChunk(job_id=job, seq=seq, first_line=1, line_count=1, body=f"line {job}/{seq}")
+        for job in ("job-a", "job-b")
+        for seq in range(3)
+    ]
+    db.run_sync(lambda s: s.add_all(chunks))
+    db.close()
+    rotated = format_keyring((scope, Fernet.generate_key()) for scope in SCOPES) + OLD
+    monkeypatch.setattr("shared.rekey.BATCH", 2)  # pages end inside a job and across jobs
+
+    code = serve(_settings(tmp_path, rotated), create_app, ["rekey"], TABLES)
+
+    newest = Keyring.of(parse_keyring(rotated)).newest("storage")
+    bodies = sqlite3.connect(tmp_path / "data" / "intake.db").execute("SELECT body FROM bulk_chunk")
+    assert code == 0
+    assert [b.split(":")[0] for (b,) in bodies] == [newest] * 6
