@@ -192,6 +192,43 @@ def test_the_coder_reads_the_feedback_and_a_scorecard_nobody_else_may(
     assert [(c["group"], c["volume"]) for c in everything["scorecards"]] == [("mercy", 1)]
 
 
+def test_the_query_rate_counts_the_physician_queries_raised_on_the_coded_work(
+    coding: TestClient,
+) -> None:
+    keys = _keys(coding)
+    due = datetime.now(UTC) + timedelta(days=1)
+    chart = CodingChart.of(EncounterDocument.model_validate(DEMO["encounters"][0]["encounter"]))
+    note, quote = chart.documents[0].text, "right knee primary osteoarthritis"
+    options = ["Primary", "Post-traumatic", "Other (please specify)", "Clinically undetermined"]
+    query = {
+        "question": "Please clarify the type of the right knee osteoarthritis.",
+        "format": "multiple_choice",
+        "options": options,
+        "indicators": [{"document": 0, "start": note.index(quote), "quote": quote}],
+    }
+    for task in ("task-1", "task-2"):
+        _deliver(coding.app, CodingTaskCreated(  # type: ignore[arg-type]
+            task_id=task, encounter_key=f"mercy:{task}", hospital_id="mercy",
+            vendor_id="northstar", pool_id="pro", due_at=due, chart=chart,
+        ))  # fmt: skip
+    owner = {
+        t["id"]: keys[coder]
+        for coder in ("coder-ava", "coder-ben")
+        for t in coding.get("/v1/worklist", headers=keys[coder]).json()
+    }
+    raised = coding.post("/v1/tasks/task-1/queries", json=query, headers=owner["task-1"])
+    assert raised.status_code == 201, raised.text
+    withdraw = f"/v1/queries/{raised.json()['id']}/withdraw"
+    assert coding.post(withdraw, headers=owner["task-1"]).is_success  # asked all the same
+    for task in ("task-1", "task-2"):
+        assert coding.post(f"/v1/tasks/{task}/codes", json=CODES, headers=owner[task]).is_success
+
+    card = coding.get("/v1/scorecards", params={"by": "vendor"}, headers=keys["manager-nina"])
+
+    [figures] = card.json()["scorecards"]
+    assert (figures["volume"], figures["query_rate"]) == (2, 0.5)  # 1 query, 2 encounters
+
+
 def test_another_vendors_auditor_when_the_contract_prefers_one(coding: TestClient) -> None:
     keys = _keys(coding)
     _coded_and_sampled(coding, keys, prefer_other_vendor=True)
