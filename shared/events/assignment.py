@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.events.bounds import age_on
 from shared.events.codes import DiagnosisCode, ProcedureCode
@@ -77,6 +77,9 @@ class EncounterCoded(EventData):
     diagnoses: list[DiagnosisCode]
     procedures: list[ProcedureCode]
     coder_id: str
+    # 1 for the first claim; a rework of a denied or rejected claim is billed as the next
+    # version (claims makes it a replacement of the one before).
+    claim_version: int = Field(default=1, ge=1, le=99)
 
 
 class EncounterReturned(EventData):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from .model import Claim
 from .readers import ClaimAck
@@ -102,7 +103,7 @@ class TriagedLine:
 class Triage:
     """One kind of adjustment or rejection on a claim, with the lines it concerns."""
 
-    source: str  # 835 | 277CA | 999
+    source: Literal["835", "277CA", "999"]
     cause: Cause
     code: str  # as people say it: CO-11, CO-16 M76, A7:255, 999 R
     meaning: str
