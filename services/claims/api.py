@@ -39,7 +39,14 @@ class PayerIn(BaseModel):
     simulator: dict[str, Any] = Field(
         default_factory=dict,
         description="How the simulated payer adjudicates: "
-        '{"default": {"action": "pay|deny|reduce", "carc": "50", "percent": 20}}',
+        '{"default": {"action": "pay|deny|reduce", "carc": "50", "percent": 20}, '
+        '"scenarios": [{"match": {"member_id": "..."}, "action": "deny", "carc": "11"}]}',
+    )
+    endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]{0,200})?$",
+        description="The payer's HTTP endpoint (e.g. the HTTP payer simulator); "
+        "none: the simulator above, in process",
     )
 
 
@@ -57,6 +64,7 @@ async def put_payer(payer_id: IdPath, body: PayerIn, rt: RuntimeDep) -> PayerIn:
         claim_types=",".join(body.claim_types),
         receiver_id=body.receiver_id,
         simulator=json.dumps(body.simulator),
+        endpoint=body.endpoint,
     )
     await rt.db.run(lambda s: s.merge(row))
     return body

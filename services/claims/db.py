@@ -30,6 +30,9 @@ class PayerRow(SQLModel, table=True):
     receiver_id: str = Field(max_length=15)
     # Adjudication rules of the simulated payer (services.claims.payer_sim), as JSON.
     simulator: str = "{}"
+    # Where the payer takes interchanges over HTTP (the HTTP payer simulator, a
+    # clearinghouse); none: the simulator above, in process.
+    endpoint: str | None = Field(default=None, max_length=300)
 
 
 class ClaimRow(SQLModel, table=True):

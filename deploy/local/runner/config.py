@@ -17,7 +17,9 @@ REPO = LOCAL.parents[1]
 
 SERVICES: tuple[str, ...] = ("intake", "assignment", "coding", "claims")
 INFRA: tuple[str, ...] = ("kafka", "temporal", "postgres")
-COMPONENTS: tuple[str, ...] = INFRA + SERVICES
+#: The HTTP payer simulator (`python -m services.claims.payer_sim serve`): the demo's payer.
+PAYER_SIM = "payer-sim"
+COMPONENTS: tuple[str, ...] = INFRA + SERVICES + (PAYER_SIM,)
 
 PG_ROLE = "chartflow"
 
@@ -34,6 +36,7 @@ DEFAULT_PORTS: Mapping[str, int] = MappingProxyType(
         "CLAIMS_PORT": 8004,
     }
 )
+PAYER_SIM_PORT = "PAYER_SIM_PORT"  # unset: the claims port + 1 (8005)
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_KAFKA_HEAP = "-Xmx512m -Xms256m"
 
@@ -45,6 +48,12 @@ def _port(env: Mapping[str, str], name: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise StackError("config", f"{name} must be a TCP port number (1-65535), got {raw!r}")
     return int(raw)
+
+
+def _payer_sim_port(env: Mapping[str, str]) -> int:
+    if env.get(PAYER_SIM_PORT, "").strip():
+        return _port(env, PAYER_SIM_PORT)
+    return _port(env, "CLAIMS_PORT") + 1
 
 
 class _VarPath:
@@ -69,6 +78,7 @@ class Config:
     temporal_ui_port: int
     pg_port: int
     service_ports: Mapping[str, int]
+    payer_sim_port: int
     timeout: float
     kafka_heap: str
     python: Path
@@ -111,6 +121,7 @@ class Config:
             temporal_ui_port=_port(env, "TEMPORAL_UI_PORT"),
             pg_port=_port(env, "PG_PORT"),
             service_ports=MappingProxyType({s: _port(env, f"{s.upper()}_PORT") for s in SERVICES}),
+            payer_sim_port=_payer_sim_port(env),
             timeout=timeout,
             kafka_heap=env.get("KAFKA_HEAP_OPTS", "").strip() or DEFAULT_KAFKA_HEAP,
             python=repo / ".venv" / "bin" / "python",
@@ -158,6 +169,8 @@ class Config:
             return (self.temporal_port, self.temporal_ui_port)
         if name == "postgres":
             return (self.pg_port,)
+        if name == PAYER_SIM:
+            return (self.payer_sim_port,)
         return (self.service_ports[name],)
 
     def rel(self, path: Path) -> str:

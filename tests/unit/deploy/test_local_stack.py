@@ -66,6 +66,18 @@ def test_ports_come_from_the_environment(tmp_path: Path) -> None:
     assert cfg.database_url.endswith("@127.0.0.1:15432/chartflow")
 
 
+def test_the_payer_simulator_listens_next_to_claims_unless_told(tmp_path: Path) -> None:
+    assert Config.from_env({}, repo=tmp_path).ports("payer-sim") == (8005,)
+    assert Config.from_env({"CLAIMS_PORT": "11004"}, repo=tmp_path).ports("payer-sim") == (11005,)
+    told = Config.from_env({"PAYER_SIM_PORT": "18999"}, repo=tmp_path)
+    assert told.ports("payer-sim") == (18999,)
+    serve = [str(told.python), "-m", "services.claims.payer_sim", "serve", "--port", "18999"]
+    assert matches(told, "payer-sim", serve)
+    assert not matches(Config.from_env({}, repo=tmp_path), "payer-sim", serve)  # another port
+    lines = status_lines(make_cfg(tmp_path, PAYER_SIM_PORT="18999"))
+    assert lines[-1].split()[:2] == ["payer-sim", "stopped"] and "port 18999" in lines[-1]
+
+
 @pytest.mark.parametrize("value", ["abc", "0", "70000", "-1"])
 def test_bad_port_is_a_clear_error(tmp_path: Path, value: str) -> None:
     with pytest.raises(StackError, match="KAFKA_PORT must be a TCP port"):
