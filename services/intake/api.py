@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import handlers
+from services.intake.claims_db import ClaimChain, ClaimVersion
 from services.intake.db import Encounter, Hospital, IntakeRepository
 from shared.events.bounds import PlainName
 from shared.events.intake import Address, EncounterDocument
@@ -46,6 +47,33 @@ class ClaimView(BaseModel):
     history: list[dict[str, str]]
 
 
+class ClaimVersionView(BaseModel):
+    """One claim of the encounter: the original, a replacement (frequency 7) or a void (8),
+    each with its own history and the payer's last verdict classified (`triage`)."""
+
+    claim_id: str
+    version: int
+    frequency: str
+    replaces_claim_id: str | None
+    payer_claim_id: str | None
+    status: str
+    reason: str
+    total_charge: str | None
+    paid: str | None
+    triage: list[dict[str, Any]]
+    history: list[dict[str, str]]
+
+    @classmethod
+    def of(cls, row: ClaimVersion) -> ClaimVersionView:
+        return cls(
+            **row.model_dump(exclude={"triage", "history", "encounter_key", "hospital_id"}),
+            triage=json.loads(row.triage),
+            history=[
+                {k: v for k, v in step.items() if k != "event"} for step in json.loads(row.history)
+            ],
+        )
+
+
 class EncounterView(BaseModel):
     id: str
     external_id: str
@@ -56,11 +84,14 @@ class EncounterView(BaseModel):
         default=None, description="Why a coder returned the encounter uncoded (status returned)."
     )
     claim: ClaimView
+    claims: list[ClaimVersionView] = Field(
+        default_factory=list, description="Every claim version of the encounter, oldest first."
+    )
     received_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: Encounter) -> EncounterView:
+    def of(cls, row: Encounter, versions: list[ClaimVersion] | None = None) -> EncounterView:
         return cls(
             id=row.id,
             external_id=row.external_id,
@@ -77,6 +108,7 @@ class EncounterView(BaseModel):
                 paid=row.claim_paid,
                 history=json.loads(row.claim_history),
             ),
+            claims=[ClaimVersionView.of(v) for v in versions or []],
             received_at=row.received_at,
             updated_at=row.updated_at,
         )
@@ -148,7 +180,7 @@ async def get_encounter(
     )
     if not rows:
         raise HTTPException(404, f"no encounter {encounter_id} for this hospital")
-    return EncounterView.of(rows[0])
+    return (await with_claims(rt, rows))[0]
 
 
 @router.get("/v1/encounters")
@@ -163,4 +195,11 @@ async def list_encounters(
     rows = await rt.db.run(
         lambda s: handlers.read_encounters(s, settings, hospital, route, status=status, limit=limit)
     )
-    return [EncounterView.of(r) for r in rows]
+    return await with_claims(rt, rows)
+
+
+async def with_claims(rt: RuntimeDep, rows: list[Encounter]) -> list[EncounterView]:
+    """The encounters' views with their claim versions."""
+    keys = [r.encounter_key for r in rows]
+    chains = await rt.db.run(lambda s: ClaimChain(s).versions(keys))
+    return [EncounterView.of(r, chains.get(r.encounter_key, [])) for r in rows]

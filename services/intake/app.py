@@ -11,6 +11,7 @@ from services.intake import SERVICE, handlers
 from services.intake.access_api import router as access_router
 from services.intake.api import router
 from services.intake.db import TABLES
+from services.intake.work_queue_api import router as work_queue_router
 from shared.events import topics
 from shared.http import service_app
 from shared.service import Runtime
@@ -36,4 +37,5 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     app = service_app(SERVICE, settings, lifespan)
     app.include_router(router)
     app.include_router(access_router)
+    app.include_router(work_queue_router)
     return app

@@ -9,6 +9,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from services.intake.access_db import AccessRecord
+from services.intake.claims_db import BillingWorkItem, ClaimVersion
 from shared.crypto import EncryptedText
 
 
@@ -56,7 +57,7 @@ class Encounter(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_now)
 
 
-TABLES = (Hospital, Encounter, AccessRecord)
+TABLES = (Hospital, Encounter, AccessRecord, ClaimVersion, BillingWorkItem)
 
 
 class IntakeRepository:

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from services.intake import SERVICE
 from services.intake.access_db import AccessLog, AccessRecord
+from services.intake.claim_chain import follow_claim
 from services.intake.db import Encounter, Hospital, IntakeRepository
 from shared.access import Reader, record_access
 from shared.events import topics
@@ -134,6 +135,7 @@ def record_claim_status(session: Session, envelope: Envelope) -> None:
         fields["claim_paid"] = str(change.paid)
     step = {"status": change.status, "reason": change.reason, "at": envelope.time.isoformat()}
     _update(session, envelope, change.encounter_key, history_step=step, **fields)
+    follow_claim(session, envelope, change)
 
 
 def _update(

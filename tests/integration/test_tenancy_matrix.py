@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from services.intake import handlers as intake_handlers
 from services.intake.app import create_app as intake_app
 from shared.events.access import PhiAccessed
 from shared.events.assignment import CodingChart, CodingTaskCreated
+from shared.events.claims import ClaimStatusChanged, TriageItem
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterDocument
 from shared.settings import ChartflowSettings
@@ -57,6 +59,7 @@ class World:
     pool_id: str = ""
     task_id: str = ""
     coders: tuple[str, ...] = ()
+    work_item_id: str = ""
 
     @property
     def encounter_key(self) -> str:
@@ -69,7 +72,14 @@ class World:
     def identifiers(self) -> set[str]:
         """What names this tenant's data (an external id alone does not: each hospital has its
         own, and may reuse another's)."""
-        ids = {self.encounter_key, self.encounter_id, self.claim_id, self.task_id, *self.coders}
+        ids = {
+            self.encounter_key,
+            self.encounter_id,
+            self.claim_id,
+            self.task_id,
+            self.work_item_id,
+            *self.coders,
+        }
         return {i for i in ids if i}
 
 
@@ -137,6 +147,13 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
         frozenset({"hospital"}),
         lambda w: Call("GET", "/v1/access-log", {"encounter_key": w.encounter_key}),
     ),
+    ("intake", "GET", "/v1/work-queue"): Entry(
+        frozenset({"hospital"}), lambda w: Call("GET", "/v1/work-queue")
+    ),
+    ("intake", "POST", "/v1/work-queue/{item_id}/resolve"): Entry(
+        frozenset({"hospital"}),
+        lambda w: Call("POST", f"/v1/work-queue/{w.work_item_id}/resolve"),
+    ),
     ("intake", "GET", "/v1/admin/access-log"): _admin_only(
         lambda w: Call("GET", "/v1/admin/access-log", {"encounter_key": w.encounter_key})
     ),
@@ -189,6 +206,9 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ),
     ("claims", "GET", "/v1/claims/{claim_id}/x12"): _admin_only(
         lambda w: Call("GET", f"/v1/claims/{w.claim_id}/x12")
+    ),
+    ("claims", "POST", "/v1/admin/claims/{claim_id}/void"): _admin_only(
+        lambda w: Call("POST", f"/v1/admin/claims/{w.claim_id}/void")
     ),
 }
 
@@ -265,6 +285,23 @@ def _access(app: FastAPI, world: World) -> None:
     app.state.runtime.db.run_sync(lambda s: intake_handlers.store_access(s, envelope))
 
 
+def _billing_denial(app: FastAPI, world: World) -> str:
+    """A claim of the world denied for a registration reason: its hospital's work item."""
+    change = ClaimStatusChanged(
+        encounter_key=world.encounter_key, claim_id=world.claim_id,
+        patient_control_number=f"PCN-{world.hospital_id}", claim_type="professional",
+        status="denied", total_charge=Decimal("330.00"), reason="835: denied (CO-31)",
+        triage=[TriageItem(source="835", cause="billing", code="CO-31", meaning="not insured")],
+    )  # fmt: skip
+    event_id = f"claim-{world.hospital_id}-3-denied"
+    envelope = Envelope.wrap(
+        change, source="claims", subject=world.encounter_key, tenant=world.hospital_id,
+        id=event_id,
+    )  # fmt: skip
+    app.state.runtime.db.run_sync(lambda s: intake_handlers.record_claim_status(s, envelope))
+    return event_id
+
+
 def _claim(app: FastAPI, world: World) -> None:
     row = ClaimRow(
         id=world.claim_id, encounter_key=world.encounter_key,
@@ -299,6 +336,7 @@ def _seed(clients: dict[str, TestClient]) -> Platform:
         )
         world = replace(world, encounter_id=_ok(pushed)["id"], claim_id=f"claim-{name}")
         _access(intake.app, world)
+        world = replace(world, work_item_id=_billing_denial(intake.app, world))
         _claim(clients["claims"].app, world)
         for person, role in staff.items():
             body = {"id": person, "vendor_id": world.vendor_id, "name": person, "role": role,
@@ -406,6 +444,8 @@ def test_every_role_reaches_its_own_data_on_the_routes_it_may_call(platform: Pla
                 ok = answer.status_code == 404  # allowed; no workflow runs in this test
             if path == "/v1/admin/payers/{payer_id}/remittances":
                 ok = answer.status_code == 422  # reached: an empty 835 is refused as unreadable
+            if path == "/v1/admin/claims/{claim_id}/void":
+                ok = answer.status_code == 409  # reached: a claim still `built` cannot be voided
             if path == "/v1/tasks/{task_id}/return":
                 ok = answer.status_code == 409  # reached: the coder submitted this task's codes
             if not ok:
