@@ -58,7 +58,8 @@ CONSUMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             topics.ENCOUNTERS_RETURNED,
             topics.ACCESS_LOG,
         ),
-        "assignment": (topics.ENCOUNTERS_RECEIVED, topics.CODING_EVENTS),
+        # claims.status: the encounter's workflow follows its claim to a final outcome.
+        "assignment": (topics.ENCOUNTERS_RECEIVED, topics.CODING_EVENTS, topics.CLAIMS_STATUS),
         "coding": (topics.CODING_TASKS,),
         "claims": (topics.ENCOUNTERS_CODED,),
     }

@@ -53,6 +53,7 @@ WRITES = {
         "encounters.returned",
         "encounters.received.dlq",
         "coding.events.dlq",
+        "claims.status.dlq",
     },
     "coding": {"coding.events", "coding.tasks.dlq"},
     "claims": {"claims.status", "encounters.coded.dlq"},
@@ -60,8 +61,8 @@ WRITES = {
 READS = {
     "intake": {"encounters.coded", "claims.status", "encounters.returned",
                "encounters.coded.dlq", "claims.status.dlq", "encounters.returned.dlq"},
-    "assignment": {"encounters.received", "coding.events",
-                   "encounters.received.dlq", "coding.events.dlq"},
+    "assignment": {"encounters.received", "coding.events", "claims.status",
+                   "encounters.received.dlq", "coding.events.dlq", "claims.status.dlq"},
     "coding": {"coding.tasks", "coding.tasks.dlq"},
     "claims": {"encounters.coded", "encounters.coded.dlq"},
 }  # fmt: skip
