@@ -38,6 +38,8 @@ class HospitalIn(BaseModel):
 
 
 class ClaimView(BaseModel):
+    """The encounter's newest claim (see `claims` for every version)."""
+
     claim_id: str | None
     status: str | None
     reason: str | None
@@ -92,6 +94,9 @@ class EncounterView(BaseModel):
 
     @classmethod
     def of(cls, row: Encounter, versions: list[ClaimVersion] | None = None) -> EncounterView:
+        chain = [ClaimVersionView.of(v) for v in versions or []]
+        # `claim` is the newest version; its history is that version's (each keeps its own)
+        history = chain[-1].history if chain else json.loads(row.claim_history)
         return cls(
             id=row.id,
             external_id=row.external_id,
@@ -106,9 +111,9 @@ class EncounterView(BaseModel):
                 findings=json.loads(row.claim_findings or "[]"),
                 total_charge=row.claim_total,
                 paid=row.claim_paid,
-                history=json.loads(row.claim_history),
+                history=history,
             ),
-            claims=[ClaimVersionView.of(v) for v in versions or []],
+            claims=chain,
             received_at=row.received_at,
             updated_at=row.updated_at,
         )
