@@ -150,6 +150,12 @@ class Scenario:
         result: list[dict[str, Any]] = self._ok(response)
         return result
 
+    def coding_status(self, encounter_key: str) -> dict[str, Any] | None:
+        """The encounter's workflow as ops see it (assignment's admin API), if it answers."""
+        url = f"{self.endpoints.assignment}/v1/coding-status/{encounter_key}"
+        answer = self.client.get(url, headers=self._admin)
+        return answer.json() if answer.status_code == 200 else None
+
     def claim_x12(self, claim_id: str) -> str:
         """The claim's 837 (an admin's read of PHI: it lands in the access log)."""
         url = f"{self.endpoints.claims}/v1/claims/{claim_id}/x12"
