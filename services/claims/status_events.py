@@ -182,6 +182,7 @@ def _announcement(
         payer_id=claim.payer_id,
         payer_claim_id=claim.payer_claim_id,
         triage=items,
+        step=step,
     )
     return Envelope.wrap(
         change,

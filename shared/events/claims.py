@@ -69,3 +69,4 @@ class ClaimStatusChanged(EventData):
     payer_id: str = ""
     payer_claim_id: str | None = None  # the payer's claim control number (277CA 1K, CLP07)
     triage: list[TriageItem] = []  # what the payer's answer at this step said, classified
+    step: int = 0  # the claim's transitions before this one: orders its announcements

@@ -1,0 +1,104 @@
+"""Coding-caused denials as coding sees them: one per rework task, counted against the coder
+(and pool) whose codes the payer denied. The figures behind the denial rates of the vendor's
+scorecards (`denial_figures`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Field, Session, SQLModel, col, func, select
+
+from services.coding.domain.denial_rates import DenialRate, denial_rates
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CodingDenial(SQLModel, table=True):
+    """The payer denied or rejected a claim for a coding cause: its rework task came."""
+
+    __tablename__ = "coding_denial"
+
+    rework_task_id: str = Field(primary_key=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    vendor_id: str = Field(index=True, max_length=64)
+    coder_id: str = Field(index=True, max_length=64)  # who coded the denied claim
+    pool_id: str = Field(index=True, max_length=64)  # the pool of the task they coded it in
+    denied_task_id: str = Field(max_length=64)
+    claim_id: str = Field(max_length=64)
+    claim_version: int = 1
+    codes: str = Field(max_length=200)  # the payer's codes, e.g. "CO-11,CO-16 M76"
+    at: datetime = Field(default_factory=_now, index=True)
+
+
+@dataclass(frozen=True)
+class DenialFigures:
+    """A vendor's denial rates per coder and per pool over a period."""
+
+    vendor_id: str
+    since: datetime | None
+    until: datetime | None
+    coders: list[DenialRate]
+    pools: list[DenialRate]
+
+
+def denial_figures(
+    session: Session,
+    vendor_id: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    coder_id: str | None = None,
+) -> DenialFigures:
+    """Claims billed from the vendor's codes (submitted tasks) and the coding-caused denials
+    against them, per coder and per pool; `coder_id` narrows it to one coder."""
+    from services.coding.db import CodingTask  # the table lives with the other tasks
+
+    billed_query = select(CodingTask.coder_id, CodingTask.pool_id, func.count()).where(
+        CodingTask.vendor_id == vendor_id,
+        CodingTask.status == "submitted",
+        col(CodingTask.coder_id).is_not(None),
+    )
+    denied_query = select(CodingDenial.coder_id, CodingDenial.pool_id, func.count()).where(
+        CodingDenial.vendor_id == vendor_id
+    )
+    if since is not None:
+        billed_query = billed_query.where(col(CodingTask.submitted_at) >= since)
+        denied_query = denied_query.where(col(CodingDenial.at) >= since)
+    if until is not None:
+        billed_query = billed_query.where(col(CodingTask.submitted_at) < until)
+        denied_query = denied_query.where(col(CodingDenial.at) < until)
+    if coder_id is not None:
+        billed_query = billed_query.where(CodingTask.coder_id == coder_id)
+        denied_query = denied_query.where(CodingDenial.coder_id == coder_id)
+    billed = session.exec(
+        billed_query.group_by(col(CodingTask.coder_id), col(CodingTask.pool_id))
+    ).all()
+    denied = session.exec(
+        denied_query.group_by(col(CodingDenial.coder_id), col(CodingDenial.pool_id))
+    ).all()
+
+    def total(rows: list[tuple[str | None, str, int]], by: int) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for row in rows:
+            key = row[by]
+            if key:
+                out[key] = out.get(key, 0) + int(row[2])
+        return out
+
+    billed_rows = [(c, p, n) for c, p, n in billed]
+    denied_rows = [(c, p, n) for c, p, n in denied]
+    return DenialFigures(
+        vendor_id=vendor_id,
+        since=since,
+        until=until,
+        coders=denial_rates(total(billed_rows, 0), total(denied_rows, 0)),
+        pools=denial_rates(total(billed_rows, 1), total(denied_rows, 1)),
+    )
+
+
+def record_denial(session: Session, denial: CodingDenial) -> None:
+    """Once per rework task (a redelivered task changes nothing)."""
+    if session.get(CodingDenial, denial.rework_task_id) is None:
+        session.add(denial)
