@@ -4,6 +4,7 @@ scorecards (`denial_figures`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -79,22 +80,22 @@ def denial_figures(
         denied_query.group_by(col(CodingDenial.coder_id), col(CodingDenial.pool_id))
     ).all()
 
-    def total(rows: list[tuple[str | None, str, int]], by: int) -> dict[str, int]:
+    def total(rows: Sequence[tuple[str | None, str, int]], by_pool: bool) -> dict[str, int]:
         out: dict[str, int] = {}
-        for row in rows:
-            key = row[by]
+        for coder, pool, count in rows:
+            key = pool if by_pool else coder
             if key:
-                out[key] = out.get(key, 0) + int(row[2])
+                out[key] = out.get(key, 0) + int(count)
         return out
 
-    billed_rows = [(c, p, n) for c, p, n in billed]
-    denied_rows = [(c, p, n) for c, p, n in denied]
+    billed_rows: list[tuple[str | None, str, int]] = [(c, p, n) for c, p, n in billed]
+    denied_rows: list[tuple[str | None, str, int]] = [(c, p, n) for c, p, n in denied]
     return DenialFigures(
         vendor_id=vendor_id,
         since=since,
         until=until,
-        coders=denial_rates(total(billed_rows, 0), total(denied_rows, 0)),
-        pools=denial_rates(total(billed_rows, 1), total(denied_rows, 1)),
+        coders=denial_rates(total(billed_rows, False), total(denied_rows, False)),
+        pools=denial_rates(total(billed_rows, True), total(denied_rows, True)),
     )
 
 
