@@ -8,7 +8,7 @@ WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
 # Options of the whole-platform benchmark, e.g. make bench PIPELINE="--encounters 200 --postgres"
 PIPELINE ?=
 
-.PHONY: help venv demo down status logs test lint unit bench rekey clean
+.PHONY: help venv browser demo down status logs test lint unit bench rekey clean
 
 help:
 	@echo "make demo    start Kafka, Temporal and the four services, run the sample encounters"
@@ -23,6 +23,10 @@ $(VENV)/.installed: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
+
+# Browser tests drive Debian's chromium (Playwright's own browser download is not reachable).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q --no-install-recommends chromium)
 
 demo: export DEMO_STARTED_AT := $(shell date +%s.%N)
 demo: venv
@@ -46,7 +50,7 @@ lint: venv
 unit: venv
 	$(BIN)/pytest tests/unit -q
 
-test: venv lint
+test: venv lint browser
 	$(STACK) up --postgres
 	$(WITH_STACK_ENV) && $(BIN)/pytest
 

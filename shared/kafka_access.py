@@ -38,14 +38,15 @@ from shared.settings import ChartflowSettings
 #: exception: every service records its own reads there, and only intake reads it).
 OWNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "intake": (topics.ENCOUNTERS_RECEIVED, topics.ACCESS_LOG),
+        "intake": (topics.ENCOUNTERS_RECEIVED, topics.QUERY_ANSWERS, topics.ACCESS_LOG),
         "assignment": (
             topics.CODING_TASKS,
             topics.ENCOUNTERS_CODED,
             topics.ENCOUNTERS_RETURNED,
+            topics.ASSIGNMENT_EVENTS,
             topics.ACCESS_LOG,
         ),
-        "coding": (topics.CODING_EVENTS, topics.ACCESS_LOG),
+        "coding": (topics.CODING_EVENTS, topics.PHYSICIAN_QUERIES, topics.ACCESS_LOG),
         "claims": (topics.CLAIMS_STATUS, topics.ACCESS_LOG),
     }
 )
@@ -56,11 +57,18 @@ CONSUMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             topics.ENCOUNTERS_CODED,
             topics.CLAIMS_STATUS,
             topics.ENCOUNTERS_RETURNED,
+            topics.PHYSICIAN_QUERIES,
+            topics.ASSIGNMENT_EVENTS,
             topics.ACCESS_LOG,
         ),
-        # claims.status: the encounter's workflow follows its claim to a final outcome.
-        "assignment": (topics.ENCOUNTERS_RECEIVED, topics.CODING_EVENTS, topics.CLAIMS_STATUS),
-        "coding": (topics.CODING_TASKS,),
+        "assignment": (
+            topics.ENCOUNTERS_RECEIVED,
+            topics.CODING_EVENTS,
+            topics.PHYSICIAN_QUERIES,
+            topics.QUERY_ANSWERS,
+            topics.CLAIMS_STATUS,  # the encounter's workflow follows its claim to an outcome
+        ),
+        "coding": (topics.CODING_TASKS, topics.QUERY_ANSWERS),
         "claims": (topics.ENCOUNTERS_CODED,),
     }
 )

@@ -1,22 +1,33 @@
-"""Assignment's HTTP API (ops and admins): vendor pools and the coding status of an encounter."""
+"""Assignment's HTTP API (ops and admins): vendor pools, the coding status of an encounter, ops
+controls on it, escalations and physician query figures."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.assignment.db import VendorPool
-from services.assignment.domain.models import CodingStatus
-from services.assignment.workflows import EncounterCoding, workflow_id
-from shared.events.bounds import Credential, PlainName, PoolId
+from services.assignment.db import OpsActionEntry, VendorPool
+from services.assignment.domain.models import (
+    CodingStatus,
+    ExtendSlaRequest,
+    OpsRequest,
+    ReassignRequest,
+)
+from services.assignment.domain.query_figures import QueryFigures
+from services.assignment.ops import EncounterOps, OpsRefused
+from services.assignment.saved_views import saved_views
+from shared.events.bounds import IDENTIFIER, NOTE_TEXT, Credential, PlainName, PoolId
 from shared.events.intake import EncounterClass
-from shared.http import AdminOnly, IdPath, RuntimeDep, SettingsDep, problem_response
+from shared.http import AdminOnly, IdPath, RuntimeDep, problem_response
 
 router = APIRouter()
+TEMPORAL_DOWN: dict[int | str, dict[str, Any]] = {
+    503: problem_response("Temporal did not answer; retry later")
+}
 
 
 class PoolIn(BaseModel):
@@ -30,12 +41,52 @@ class PoolIn(BaseModel):
     sla_seconds: int = Field(default=86_400, ge=1, le=365 * 86_400)
 
 
-def temporal_client(request: Request) -> Client:
-    client: Client = request.app.state.temporal
-    return client
+class OpsActionView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    encounter_key: str
+    action: str
+    detail: str
+    by: str
+    reason: str
+    at: datetime
 
 
-TemporalDep = Annotated[Client, Depends(temporal_client)]
+class EscalationView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    encounter_key: str
+    hospital_id: str
+    kind: str
+    pool_id: str | None
+    task_id: str | None
+    query_id: str | None
+    created_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    note: str | None
+
+
+class AcknowledgeIn(BaseModel):
+    by: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+    note: str = Field(default="", max_length=500, pattern=NOTE_TEXT)
+
+
+def encounter_ops(request: Request) -> EncounterOps:
+    ops: EncounterOps = request.app.state.ops
+    return ops
+
+
+OpsDep = Annotated[EncounterOps, Depends(encounter_ops)]
+
+
+async def _steer(control: Awaitable[OpsActionEntry]) -> OpsActionView:
+    try:
+        entry = await control
+    except OpsRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    return OpsActionView.model_validate(entry)
 
 
 @router.put("/v1/admin/pools/{pool_id}", dependencies=[AdminOnly])
@@ -56,20 +107,87 @@ async def put_pool(pool_id: IdPath, body: PoolIn, rt: RuntimeDep) -> PoolIn:
     return body
 
 
-@router.get(
-    "/v1/coding-status/{encounter_key}",
-    dependencies=[AdminOnly],
-    responses={503: problem_response("Temporal did not answer; retry later")},
-)
-async def coding_status(
-    encounter_key: IdPath, client: TemporalDep, settings: SettingsDep
-) -> CodingStatus:
-    handle = client.get_workflow_handle(
-        workflow_id(encounter_key, settings.chartflow_namespace_prefix)
-    )
+@router.get("/v1/coding-status/{encounter_key}", dependencies=[AdminOnly], responses=TEMPORAL_DOWN)
+async def coding_status(encounter_key: IdPath, ops: OpsDep) -> CodingStatus:
     try:
-        return await handle.query(EncounterCoding.status)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(404, f"no coding workflow for {encounter_key}") from exc
-        raise HTTPException(503, f"workflow status unavailable: {exc.status.name}") from exc
+        return await ops.status(encounter_key)
+    except OpsRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+
+
+# Ops controls: each is recorded with who and why, then signalled to the workflow (202: it
+# acts on it at once; read the coding status to see the effect).
+CONTROL: dict[str, Any] = {
+    "status_code": 202,
+    "dependencies": [AdminOnly],
+    "responses": {
+        409: problem_response("The control does not apply to the encounter now"),
+        **TEMPORAL_DOWN,
+    },
+}
+
+
+@router.post("/v1/encounters/{encounter_key}/reassign", **CONTROL)
+async def reassign(encounter_key: IdPath, body: ReassignRequest, ops: OpsDep) -> OpsActionView:
+    """To another pool (`pool_id`) or to a named coder of the current pool's vendor
+    (`coder_id`); the open task is withdrawn from its worklist."""
+    return await _steer(ops.reassign(encounter_key, body))
+
+
+@router.post("/v1/encounters/{encounter_key}/hold", **CONTROL)
+async def hold(encounter_key: IdPath, body: OpsRequest, ops: OpsDep) -> OpsActionView:
+    """The task leaves the worklist and the SLA clock stops until the hold is released."""
+    return await _steer(ops.hold(encounter_key, body))
+
+
+@router.post("/v1/encounters/{encounter_key}/release", **CONTROL)
+async def release_hold(encounter_key: IdPath, body: OpsRequest, ops: OpsDep) -> OpsActionView:
+    """Release a hold: the task is back on the worklist, due later by the time held."""
+    return await _steer(ops.release_hold(encounter_key, body))
+
+
+@router.post("/v1/encounters/{encounter_key}/cancel", **CONTROL)
+async def cancel(encounter_key: IdPath, body: OpsRequest, ops: OpsDep) -> OpsActionView:
+    """The encounter will not be coded or billed; its tasks are withdrawn."""
+    return await _steer(ops.cancel(encounter_key, body))
+
+
+@router.post("/v1/encounters/{encounter_key}/extend-sla", **CONTROL)
+async def extend_sla(encounter_key: IdPath, body: ExtendSlaRequest, ops: OpsDep) -> OpsActionView:
+    return await _steer(ops.extend_sla(encounter_key, body))
+
+
+@router.get("/v1/escalations", dependencies=[AdminOnly])
+async def escalations(
+    ops: OpsDep,
+    acknowledged: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[EscalationView]:
+    """Newest first: SLA breaches nobody else can take, queries unanswered after reminders."""
+    return [EscalationView.model_validate(e) for e in await ops.escalations(acknowledged, limit)]
+
+
+@router.post(
+    "/v1/escalations/{escalation_id}/acknowledge",
+    dependencies=[AdminOnly],
+    responses={409: problem_response("Acknowledged already"), **TEMPORAL_DOWN},
+)
+async def acknowledge(escalation_id: IdPath, body: AcknowledgeIn, ops: OpsDep) -> EscalationView:
+    try:
+        entry = await ops.acknowledge(escalation_id, body.by, body.note)
+    except OpsRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    return EscalationView.model_validate(entry)
+
+
+@router.get("/v1/saved-views", dependencies=[AdminOnly])
+async def views() -> dict[str, str]:
+    """The Temporal UI list filters ops save as views, with their times filled in for now."""
+    return saved_views(datetime.now(UTC))
+
+
+@router.get("/v1/query-figures", dependencies=[AdminOnly])
+async def figures(ops: OpsDep, by: Literal["hospital", "coder"] = "hospital") -> list[QueryFigures]:
+    """Physician queries raised, open, answered, withdrawn and escalated, with the response
+    time (raised → answered) p50 and p90 in seconds, per hospital or per coder."""
+    return await ops.query_figures(by)

@@ -12,6 +12,8 @@ from services.assignment import SERVICE
 from services.assignment.api import router
 from services.assignment.db import TABLES
 from services.assignment.handlers import AssignmentHandlers
+from services.assignment.ops import EncounterOps
+from services.assignment.settings import AssignmentSettings
 from services.assignment.worker import build_worker
 from shared.events import topics
 from shared.http import service_app
@@ -28,17 +30,20 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         rt = Runtime.create(settings, TABLES)
         client = await connect(settings)
         app.state.runtime, app.state.temporal = rt, client
-        handlers = AssignmentHandlers(rt.db, client, settings)
+        app.state.ops = EncounterOps(rt.db, client, settings)
+        policy = settings.query_policy() if isinstance(settings, AssignmentSettings) else None
+        handlers = AssignmentHandlers(rt.db, client, settings, policy)
         if "consumer" in roles:
             rt.start_outbox_relay()  # e.g. the access record of a re-encryption
             # A Temporal outage pauses the consumers rather than dead-lettering good events.
             temporal_up = [client.service_client.check_health]
-            rt.start_consumer(
-                topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received, probes=temporal_up
-            )
-            rt.start_consumer(
-                topics.CODING_EVENTS, handlers.on_coding_submitted, probes=temporal_up
-            )
+            for topic, handle in (
+                (topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received),
+                (topics.CODING_EVENTS, handlers.on_coding_submitted),
+                (topics.PHYSICIAN_QUERIES, handlers.on_physician_query),
+                (topics.QUERY_ANSWERS, handlers.on_query_answered),
+            ):
+                rt.start_consumer(topic, handle, probes=temporal_up)
         if "worker" in roles:
             rt.loops.start("worker", lambda: run_worker(rt, client))
         yield

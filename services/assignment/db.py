@@ -61,6 +61,56 @@ class CodingSubmission(SQLModel, table=True):
     received_at: datetime = Field(default_factory=_now)
 
 
+class QueryRecord(SQLModel, table=True):
+    """A physician query's life, for ops figures: ids and times only (the content is PHI and
+    stays with coding and intake)."""
+
+    __tablename__ = "query_record"
+
+    query_id: str = Field(primary_key=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    hospital_id: str = Field(index=True, max_length=64)
+    coder_id: str = Field(index=True, max_length=64)
+    status: str = Field(default="open", max_length=20)  # open | answered | withdrawn
+    raised_at: datetime | None = None
+    answered_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    escalated_at: datetime | None = None
+
+
+class EscalationEntry(SQLModel, table=True):
+    """An escalation ops read and acknowledge: an SLA breach nobody else can take, or a query
+    unanswered after its last reminder."""
+
+    __tablename__ = "escalation"
+
+    id: str = Field(primary_key=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    hospital_id: str = Field(index=True, max_length=64)
+    kind: str = Field(max_length=30)  # no_other_pool | reassignments_used_up | query_unanswered
+    pool_id: str | None = Field(default=None, max_length=64)
+    task_id: str | None = Field(default=None, max_length=64)
+    query_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=_now, index=True)
+    acknowledged_by: str | None = Field(default=None, max_length=64)
+    acknowledged_at: datetime | None = None
+    note: str | None = Field(default=None, sa_type=EncryptedText)  # free text: may be PHI
+
+
+class OpsActionEntry(SQLModel, table=True):
+    """Every ops control asked for: what, on which encounter, who and why."""
+
+    __tablename__ = "ops_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    encounter_key: str = Field(index=True, max_length=140)
+    action: str = Field(max_length=30)  # reassign | hold | release | cancel | extend_sla
+    detail: str = Field(default="", max_length=200)  # the pool, coder or seconds
+    by: str = Field(max_length=64)
+    reason: str = Field(sa_type=EncryptedText)  # free text: may be PHI
+    at: datetime = Field(default_factory=_now)
+
+
 class CodingReturn(SQLModel, table=True):
     """A coder handed the encounter back to the hospital (the note stays out of history)."""
 
@@ -73,7 +123,16 @@ class CodingReturn(SQLModel, table=True):
     received_at: datetime = Field(default_factory=_now)
 
 
-TABLES = (VendorPool, RoutedEncounter, PoolTask, CodingSubmission, CodingReturn)
+TABLES = (
+    VendorPool,
+    RoutedEncounter,
+    PoolTask,
+    CodingSubmission,
+    CodingReturn,
+    QueryRecord,
+    EscalationEntry,
+    OpsActionEntry,
+)
 
 
 def _csv(value: str) -> frozenset[str]:
@@ -99,6 +158,39 @@ class AssignmentRepository:
     def open_tasks(self, encounter_key: str) -> list[PoolTask]:
         query = select(PoolTask).where(PoolTask.encounter_key == encounter_key, PoolTask.open)
         return list(self.session.exec(query))
+
+    def pool(self, pool_id: str) -> VendorPool | None:
+        return self.session.get(VendorPool, pool_id)
+
+    def query_record(self, query_id: str) -> QueryRecord | None:
+        return self.session.get(QueryRecord, query_id)
+
+    def query_records(self, since: datetime | None = None) -> list[QueryRecord]:
+        query = select(QueryRecord)
+        if since is not None:
+            query = query.where(col(QueryRecord.raised_at) >= since)
+        return list(self.session.exec(query.order_by(col(QueryRecord.raised_at))))
+
+    def escalation(self, escalation_id: str) -> EscalationEntry | None:
+        return self.session.get(EscalationEntry, escalation_id)
+
+    def escalations(self, acknowledged: bool | None, limit: int) -> list[EscalationEntry]:
+        query = select(EscalationEntry)
+        if acknowledged is not None:
+            column = col(EscalationEntry.acknowledged_at)
+            query = query.where(column.is_not(None) if acknowledged else column.is_(None))
+        query = query.order_by(col(EscalationEntry.created_at).desc()).limit(limit)
+        return list(self.session.exec(query))
+
+    def ops_action(self, action_id: int) -> OpsActionEntry | None:
+        return self.session.get(OpsActionEntry, action_id)
+
+    def ops_actions(self, encounter_key: str) -> list[OpsActionEntry]:
+        query = select(OpsActionEntry).where(OpsActionEntry.encounter_key == encounter_key)
+        return list(self.session.exec(query.order_by(col(OpsActionEntry.id))))
+
+    def tasks(self, task_ids: list[str]) -> list[PoolTask]:
+        return list(self.session.exec(select(PoolTask).where(col(PoolTask.task_id).in_(task_ids))))
 
     def pool_profiles(self) -> list[PoolProfile]:
         open_counts = dict(

@@ -1,11 +1,11 @@
-"""Assignment use cases: start one workflow per received encounter, signal coders' work."""
+"""Assignment use cases: start one workflow per received encounter, signal coders' work and the
+life of physician queries to it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import structlog
-from pydantic import BaseModel
 from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.common import (
@@ -21,18 +21,29 @@ from services.assignment.db import (
     AssignmentRepository,
     CodingReturn,
     CodingSubmission,
+    QueryRecord,
     RoutedEncounter,
 )
+from services.assignment.domain.details import static_details, static_summary
 from services.assignment.domain.models import (
     CodingReturnedSignal,
     CodingSubmittedSignal,
     EncounterCodingInput,
+    QueryPolicy,
+    QuerySignal,
 )
-from services.assignment.workflows import HOSPITAL_ID, EncounterCoding, workflow_id
+from services.assignment.workflows import (
+    ESCALATED,
+    HOSPITAL_ID,
+    ON_HOLD,
+    QUERY_PENDING,
+    EncounterCoding,
+    workflow_id,
+)
 from shared.db import Database
-from shared.events.coding import CodingReturned, CodingSubmitted
+from shared.events.coding import CodingReturned, CodingSubmitted, QueryRaised, QueryWithdrawn
 from shared.events.envelope import Envelope
-from shared.events.intake import EncounterReceived
+from shared.events.intake import EncounterReceived, QueryAnswered
 from shared.settings import ChartflowSettings
 
 log = structlog.get_logger()
@@ -76,30 +87,73 @@ def remember_submission(session: Session, submitted: CodingSubmitted) -> None:
         )
 
 
+def remember_query(session: Session, raised: QueryRaised) -> None:
+    """Ids and times only, for the figures: the query's content is PHI and is not kept here."""
+    repo = AssignmentRepository(session)
+    if repo.query_record(raised.query_id) is None:
+        repo.add(
+            QueryRecord(
+                query_id=raised.query_id,
+                encounter_key=raised.encounter_key,
+                hospital_id=raised.hospital_id,
+                coder_id=raised.coder_id,
+                raised_at=raised.raised_at,
+            )
+        )
+
+
+def remember_query_closed(session: Session, closed: QueryWithdrawn | QueryAnswered) -> None:
+    record = AssignmentRepository(session).query_record(closed.query_id)
+    if record is None or record.status != "open":
+        return  # not raised here, or closed already (a redelivery)
+    if isinstance(closed, QueryAnswered):
+        record.status, record.answered_at = "answered", closed.answered_at
+    else:
+        record.status, record.withdrawn_at = "withdrawn", closed.withdrawn_at
+    session.add(record)
+
+
 class AssignmentHandlers:
-    def __init__(self, db: Database, client: Client, settings: ChartflowSettings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        client: Client,
+        settings: ChartflowSettings,
+        query_policy: QueryPolicy | None = None,
+    ) -> None:
         self.db = db
         self.client = client
         self.task_queue = settings.topic(TASK_QUEUE)
         self.namespace = settings.chartflow_namespace_prefix
+        self.query_policy = query_policy or QueryPolicy()
 
     async def on_encounter_received(self, envelope: Envelope) -> None:
         received = envelope.payload(EncounterReceived)
         await self.db.run(lambda s: remember_encounter(s, received))
+        request = EncounterCodingInput(
+            encounter_key=received.encounter_key,
+            hospital_id=received.hospital_id,
+            encounter_class=received.encounter.encounter_class,
+            query_policy=self.query_policy,
+        )
         try:
             await self.client.start_workflow(
                 EncounterCoding.run,
-                EncounterCodingInput(
-                    encounter_key=received.encounter_key,
-                    hospital_id=received.hospital_id,
-                    encounter_class=received.encounter.encounter_class,
-                ),
+                request,
                 id=workflow_id(received.encounter_key, self.namespace),
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # Set from the start so saved views can filter on "= false".
                 search_attributes=TypedSearchAttributes(
-                    [SearchAttributePair(HOSPITAL_ID, received.hospital_id)]
+                    [
+                        SearchAttributePair(HOSPITAL_ID, received.hospital_id),
+                        SearchAttributePair(QUERY_PENDING, False),
+                        SearchAttributePair(ON_HOLD, False),
+                        SearchAttributePair(ESCALATED, False),
+                    ]
                 ),
+                static_summary=static_summary(request),
+                static_details=static_details(request),
             )
             log.info("workflow.started", encounter=received.encounter_key)
         except WorkflowAlreadyStartedError:
@@ -121,7 +175,36 @@ class AssignmentHandlers:
         signal = CodingReturnedSignal(task_id=returned.task_id, coder_id=returned.coder_id)
         await self._signal(returned.encounter_key, EncounterCoding.coding_returned, signal)
 
-    async def _signal(self, encounter_key: str, signal: Any, arg: BaseModel) -> None:
+    async def on_physician_query(self, envelope: Envelope) -> None:
+        """`physician.queries`: a query raised or withdrawn by a coder."""
+        if envelope.type == QueryWithdrawn.event_type:
+            withdrawn = envelope.payload(QueryWithdrawn)
+            await self.db.run(lambda s: remember_query_closed(s, withdrawn))
+            signal = QuerySignal(
+                query_id=withdrawn.query_id,
+                task_id=withdrawn.task_id,
+                coder_id=withdrawn.coder_id,
+            )
+            await self._signal(withdrawn.encounter_key, EncounterCoding.query_withdrawn, signal)
+            return
+        raised = envelope.payload(QueryRaised)
+        await self.db.run(lambda s: remember_query(s, raised))
+        signal = QuerySignal(
+            query_id=raised.query_id, task_id=raised.task_id, coder_id=raised.coder_id
+        )
+        await self._signal(raised.encounter_key, EncounterCoding.query_raised, signal)
+
+    async def on_query_answered(self, envelope: Envelope) -> None:
+        """`physician.answers`: the hospital's physician answered."""
+        answered = envelope.payload(QueryAnswered)
+        await self.db.run(lambda s: remember_query_closed(s, answered))
+        await self._signal(
+            answered.encounter_key,
+            EncounterCoding.query_answered,
+            QuerySignal(query_id=answered.query_id),
+        )
+
+    async def _signal(self, encounter_key: str, signal: Any, arg: Any) -> None:
         handle = self.client.get_workflow_handle(workflow_id(encounter_key, self.namespace))
         try:
             await handle.signal(signal, arg)

@@ -23,7 +23,13 @@ def build_worker(
         workflows=[EncounterCoding],
         activities=[
             activities.route_to_pool,
+            activities.pool_assignment,
             activities.publish_coding_task,
+            activities.notify_tasks,
+            activities.withdraw_tasks,
+            activities.cancel_encounter,
+            activities.remind_hospital,
+            activities.escalate,
             activities.release_coded_encounter,
             activities.return_to_hospital,
         ],

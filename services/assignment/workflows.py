@@ -1,35 +1,69 @@
 """EncounterCoding: route → coding task with an SLA → reassign on breach → release to claims,
-or return the encounter to the hospital when a coder cannot code it."""
+or return the encounter to the hospital when a coder cannot code it.
+
+Its parts, one idea each: the state it keeps (`workflow_state`), the SLA clock that physician
+queries and holds stop (`workflow_sla`), each query's reminders and escalation
+(`workflow_queries`) and the ops controls (`workflow_ops`).
+"""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
+from typing import Literal
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey
+
+from services.assignment.workflow_ops import OpsControls
+from services.assignment.workflow_queries import PhysicianQueries
+from services.assignment.workflow_sla import SlaClock
+from services.assignment.workflow_state import (
+    ACTIVITY_TIMEOUT,
+    CODING_STATUS,
+    ESCALATED,
+    ESCALATION_STATUS,
+    HOSPITAL_ID,
+    ON_HOLD,
+    QUERY_OPEN_SINCE,
+    QUERY_PENDING,
+    SLA_DUE_AT,
+    VENDOR_POOL,
+    Outcome,
+)
 
 with workflow.unsafe.imports_passed_through():
     from services.assignment.activities import AssignmentActivities
     from services.assignment.domain.models import (
+        CancelRequest,
         CodingReturnedSignal,
         CodingStatus,
         CodingSubmittedSignal,
         CodingTaskRequest,
         EncounterCodingInput,
+        EscalationRequest,
         PoolAssignment,
         ReleaseRequest,
         RouteRequest,
+        WithdrawRequest,
     )
 
-HOSPITAL_ID = SearchAttributeKey.for_keyword("HospitalId")
-VENDOR_POOL = SearchAttributeKey.for_keyword("VendorPool")
-CODING_STATUS = SearchAttributeKey.for_keyword("CodingStatus")
-SLA_DUE_AT = SearchAttributeKey.for_datetime("SlaDueAt")
+__all__ = [
+    "CODING_STATUS",
+    "ESCALATED",
+    "ESCALATION_STATUS",
+    "HOSPITAL_ID",
+    "ON_HOLD",
+    "QUERY_OPEN_SINCE",
+    "QUERY_PENDING",
+    "SLA_DUE_AT",
+    "VENDOR_POOL",
+    "EncounterCoding",
+    "workflow_id",
+]
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
 NO_POOL_RETRY = timedelta(minutes=5)
-OPEN_TASK_RECHECK = timedelta(hours=1)
+# Patches: a running workflow that reached these points under the old code keeps its path.
+ESCALATE_AT_ONCE = "escalate-breach-at-once"
+WITHDRAW_REASSIGNED = "withdraw-reassigned-task"
 
 
 def workflow_id(encounter_key: str, namespace: str = "") -> str:
@@ -38,50 +72,65 @@ def workflow_id(encounter_key: str, namespace: str = "") -> str:
 
 
 @workflow.defn
-class EncounterCoding:
-    def __init__(self) -> None:
-        self._status = CodingStatus(encounter_key="", status="starting")
-        self._submitted: CodingSubmittedSignal | None = None
-        self._returned: CodingReturnedSignal | None = None
+class EncounterCoding(SlaClock, PhysicianQueries, OpsControls):
+    @workflow.init
+    def __init__(self, request: EncounterCodingInput) -> None:
+        super().__init__(request)
 
     @workflow.run
     async def run(self, request: EncounterCodingInput) -> CodingStatus:
         self._status.encounter_key = request.encounter_key
         tried: list[str] = []
-        while not self._settled():
-            pool = None
-            if self._status.reassignments <= request.max_reassignments:
-                pool = await self._route(request, tried)
+        while self._interruption() not in ("submitted", "returned", "cancelled"):
+            pool = await self._next_pool(request, tried)
             if pool is None:
                 await self._wait_without_new_pool(request)
                 continue
-            if await self._assign(request, pool):
-                break
-            # SLA breached: the task stays open (late work still counts), and another pool is
-            # asked to code the encounter too; whichever submits first wins.
+            if await self._assign(request, pool) is not None:
+                continue  # coded, returned, cancelled, or ops reassigned it
+            # SLA breached: another pool is asked (the breached task is withdrawn then), or
+            # the task stays open when none can take it (late work still counts).
             tried.append(pool.pool_id)
             self._status.reassignments += 1
             self._set_status("sla_breached")
+        if self._returned is not None:
+            return await self._return_to_hospital(request, self._returned)
         if self._submitted is None:
-            return await self._return_to_hospital(request)
+            await self._cancel_encounter(request)
+            return self._status
         self._set_status("coded")
         await workflow.execute_activity_method(
             AssignmentActivities.release_coded_encounter,
             ReleaseRequest(encounter_key=request.encounter_key, task_id=self._submitted.task_id),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            summary="release the coded encounter to claims",
         )
         self._set_status("released")
         return self._status
 
-    async def _return_to_hospital(self, request: EncounterCodingInput) -> CodingStatus:
-        assert self._returned is not None
+    async def _return_to_hospital(
+        self, request: EncounterCodingInput, returned: CodingReturnedSignal
+    ) -> CodingStatus:
         await workflow.execute_activity_method(
             AssignmentActivities.return_to_hospital,
-            ReleaseRequest(encounter_key=request.encounter_key, task_id=self._returned.task_id),
+            ReleaseRequest(encounter_key=request.encounter_key, task_id=returned.task_id),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            summary="return the encounter to the hospital",
         )
         self._set_status("returned")
         return self._status
+
+    async def _next_pool(
+        self, request: EncounterCodingInput, tried: list[str]
+    ) -> PoolAssignment | None:
+        if self._reassign is not None:
+            return await self._reassign_by_ops(request)
+        if self._status.reassignments > request.max_reassignments:
+            return None
+        pool = await self._route(request, tried)
+        if pool and self._status.open_task_ids and workflow.patched(WITHDRAW_REASSIGNED):
+            await self._withdraw_open_tasks(request, "reassigned")
+        return pool
 
     async def _route(
         self, request: EncounterCodingInput, tried: list[str]
@@ -95,22 +144,40 @@ class EncounterCoding:
                 exclude_pools=tried,
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            summary="route to a pool" + (f" other than {', '.join(tried)}" if tried else ""),
         )
 
-    async def _assign(self, request: EncounterCodingInput, pool: PoolAssignment) -> bool:
-        """Publish a coding task to the pool; True when codes arrive within its SLA."""
+    async def _reassign_by_ops(self, request: EncounterCodingInput) -> PoolAssignment | None:
+        order, self._reassign = self._reassign, None
+        assert order is not None
+        await self._withdraw_open_tasks(request, "reassigned")
+        if order.pool_id is None:
+            self._named_coder = order.coder_id  # the same pool, the coder ops named
+            return self._pool
+        pool = await workflow.execute_activity_method(
+            AssignmentActivities.pool_assignment,
+            order.pool_id,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            summary=f"look up pool {order.pool_id}",
+        )
+        return pool or await self._route(request, [])  # the pool went away meanwhile
+
+    async def _assign(self, request: EncounterCodingInput, pool: PoolAssignment) -> Outcome | None:
+        """Publish a coding task to the pool and wait on it; None when its SLA is breached."""
         task_id = str(workflow.uuid4())
-        sla = timedelta(seconds=pool.sla_seconds)
-        due_at = workflow.now() + sla
+        due_at = workflow.now() + timedelta(seconds=pool.sla_seconds)
+        self._pool = pool
         self._status.pool_id, self._status.task_id, self._status.due_at = (
             pool.pool_id,
             task_id,
             due_at,
         )
+        self._status.open_task_ids.append(task_id)
         workflow.upsert_search_attributes(
             [VENDOR_POOL.value_set(pool.pool_id), SLA_DUE_AT.value_set(due_at)]
         )
         self._set_status("assigned")
+        coder_id, self._named_coder = self._named_coder, None
         await workflow.execute_activity_method(
             AssignmentActivities.publish_coding_task,
             CodingTaskRequest(
@@ -119,55 +186,98 @@ class EncounterCoding:
                 pool_id=pool.pool_id,
                 vendor_id=pool.vendor_id,
                 due_at=due_at,
+                coder_id=coder_id,
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            summary=f"coding task to pool {pool.pool_id}"
+            + (f", coder {coder_id}" if coder_id else ""),
         )
-        return await self._wait_for_submission(sla)
+        return await self._wait_on_task(sla_clock=True)
 
     async def _wait_without_new_pool(self, request: EncounterCodingInput) -> None:
         if self._status.task_id is None:
             # Never assigned: no pool has capacity or the credential yet. Nothing can be
             # submitted meanwhile; start afresh when the history grows long.
             self._set_status("waiting_for_pool")
-            await asyncio.sleep(NO_POOL_RETRY.total_seconds())
+            await self._wait_for(
+                lambda: self._interruption() is not None, NO_POOL_RETRY, "look for a pool again"
+            )
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(request)
             return
-        # Breached, and no other pool can take it (or reassignments are used up): keep
-        # waiting on the open task, and look for a pool again now and then.
-        escalated = self._status.reassignments > request.max_reassignments
-        self._set_status("escalated" if escalated else "sla_breached")
-        await self._wait_for_submission(OPEN_TASK_RECHECK)
+        # Breached, and no other pool can take it (or reassignments are used up): tell ops at
+        # once, keep waiting on the open task, and look for a pool again now and then.
+        used_up = self._status.reassignments > request.max_reassignments
+        if workflow.patched(ESCALATE_AT_ONCE):
+            if self._escalated_task != self._status.task_id:  # once per breached task
+                self._escalated_task = self._status.task_id
+                await self._escalate_breach(request, used_up)
+        else:
+            self._set_status("escalated" if used_up else "sla_breached")
+        await self._wait_on_task(sla_clock=False)
 
-    async def _wait_for_submission(self, within: timedelta) -> bool:
-        try:
-            await workflow.wait_condition(self._settled, timeout=within)
-        except TimeoutError:
-            return False
-        return True
+    async def _escalate_breach(self, request: EncounterCodingInput, used_up: bool) -> None:
+        kind: Literal["no_other_pool", "reassignments_used_up"] = (
+            "reassignments_used_up" if used_up else "no_other_pool"
+        )
+        self._set_status("escalated")
+        await self._escalate(
+            EscalationRequest(
+                escalation_id=str(workflow.uuid4()),
+                encounter_key=request.encounter_key,
+                hospital_id=request.hospital_id,
+                kind=kind,
+                pool_id=self._status.pool_id,
+                task_id=self._status.task_id,
+                due_at=self._status.due_at,
+            )
+        )
 
-    def _settled(self) -> bool:
-        """Codes arrived, or a coder returned the encounter: either ends the wait."""
-        return self._submitted is not None or self._returned is not None
+    async def _withdraw_open_tasks(
+        self, request: EncounterCodingInput, reason: Literal["reassigned", "cancelled"]
+    ) -> None:
+        tasks, self._status.open_task_ids = list(self._status.open_task_ids), []
+        self._withdrawn += tasks
+        self._tasks_held = False
+        if tasks:
+            await workflow.execute_activity_method(
+                AssignmentActivities.withdraw_tasks,
+                WithdrawRequest(encounter_key=request.encounter_key, task_ids=tasks, reason=reason),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                summary=f"withdraw {len(tasks)} task(s) from worklists: {reason}",
+            )
 
-    def _set_status(self, status: str) -> None:
-        if status == self._status.status:
-            return
-        self._status.status = status
-        self._status.history.append(status)
-        workflow.upsert_search_attributes([CODING_STATUS.value_set(status)])
+    async def _cancel_encounter(self, request: EncounterCodingInput) -> None:
+        assert self._cancel is not None
+        tasks, self._status.open_task_ids = list(self._status.open_task_ids), []
+        self._withdrawn += tasks
+        await workflow.execute_activity_method(
+            AssignmentActivities.cancel_encounter,
+            CancelRequest(
+                encounter_key=request.encounter_key,
+                hospital_id=request.hospital_id,
+                task_ids=tasks,
+                action_id=self._cancel.action_id,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            summary="cancel: withdraw the tasks, tell the hospital",
+        )
+        self._set_status("cancelled")
 
     @workflow.signal
     def coding_submitted(self, signal: CodingSubmittedSignal) -> None:
-        # A late submission from a pool that breached its SLA is still good work: keep the first.
-        if self._submitted is None:
+        # A late submission from a pool that breached its SLA is still good work: keep the
+        # first. A task that was withdrawn no longer counts.
+        if not self._settled() and signal.task_id not in self._withdrawn:
             self._submitted = signal
 
     @workflow.signal
     def coding_returned(self, signal: CodingReturnedSignal) -> None:
-        # Codes that arrived first win; a return after them changes nothing.
-        if self._submitted is None and self._returned is None:
-            self._returned = signal
+        # Codes that arrived first win; a return after them, or from a withdrawn task, changes
+        # nothing.
+        if self._settled() or signal.task_id in self._withdrawn:
+            return
+        self._returned = signal
 
     @workflow.query
     def status(self) -> CodingStatus:

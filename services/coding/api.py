@@ -1,4 +1,5 @@
-"""Coding's HTTP API: a coder's worklist, the chart and code submission; vendors' views."""
+"""Coding's HTTP API: a coder's worklist, the chart, code submission and physician queries;
+vendors' views."""
 
 from __future__ import annotations
 
@@ -6,19 +7,20 @@ import asyncio
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Security
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
-from services.coding import handlers
+from services.coding import handlers, physician_queries
 from services.coding.db import Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes
+from services.coding.domain.queries import Indicator, QueryDraft, QueryFormat, YesNoUse
 from shared.events.bounds import NOTE_TEXT, Credential, PlainName, PoolId
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.events.coding import ReturnReason
+from shared.events.coding import QueryIndicator, ReturnReason
 from shared.http import (
     AdminOnly,
     IdPath,
@@ -53,6 +55,32 @@ class CodesIn(BaseModel):
 class ReturnIn(BaseModel):
     reason: ReturnReason
     note: str | None = Field(default=None, max_length=500, pattern=NOTE_TEXT)
+
+
+class QueryIn(BaseModel):
+    """A physician query: the clinical indicators quoted from the chart (document index in the
+    chart as `GET /v1/tasks/{id}` shows it, character position, exact text), the question and
+    its format. Multiple choice offers clinically supported options plus "Other" and
+    "Clinically undetermined"; yes/no says which allowed use it serves."""
+
+    question: str = Field(min_length=10, max_length=4_000, pattern=NOTE_TEXT)
+    format: Literal["open_ended", "multiple_choice", "yes_no"]
+    indicators: list[QueryIndicator] = Field(default_factory=list, max_length=20)
+    options: list[Annotated[str, Field(min_length=1, max_length=300, pattern=NOTE_TEXT)]] = Field(
+        default_factory=list, max_length=12
+    )
+    yes_no_use: Literal["confirm_documented_condition", "cause_and_effect", "poa_status"] | None = (
+        None
+    )
+
+    def draft(self) -> QueryDraft:
+        return QueryDraft(
+            question=self.question,
+            format=QueryFormat(self.format),
+            indicators=[Indicator(i.document, i.start, i.quote) for i in self.indicators],
+            options=self.options,
+            yes_no_use=YesNoUse(self.yes_no_use) if self.yes_no_use else None,
+        )
 
 
 class TaskSummary(BaseModel):
@@ -101,6 +129,7 @@ def with_role(*roles: str) -> Any:
     return Depends(check)
 
 
+TASK_STATUSES = "^(unassigned|open|awaiting_answer|on_hold|submitted|returned|withdrawn)$"
 VendorMember = Annotated[Coder, Depends(current_member)]
 CurrentCoder = Annotated[Coder, with_role("coder")]
 VendorManager = Annotated[Coder, with_role("vendor_manager")]
@@ -143,20 +172,95 @@ async def worklist(coder: CurrentCoder, rt: RuntimeDep) -> list[TaskSummary]:
 async def get_task(
     task_id: IdPath, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep, route: RouteName
 ) -> dict[str, Any]:
+    """The chart (answered physician queries appended as addenda) and the encounter's queries;
+    the read is recorded."""
     try:
-        task, chart = await rt.db.run(
+        task, chart, queries = await rt.db.run(
             lambda s: handlers.open_chart(s, settings, coder, task_id, route)
         )
     except handlers.TaskNotFound as exc:
         raise HTTPException(404, f"no task {task_id} on your worklist") from exc
-    return {"task": TaskSummary.of(task).model_dump(mode="json"), "chart": chart}
+    return {
+        "task": TaskSummary.of(task).model_dump(mode="json"),
+        "chart": chart,
+        "queries": [physician_queries.query_view(q) for q in queries],
+    }
+
+
+@router.post(
+    "/v1/tasks/{task_id}/queries",
+    status_code=201,
+    response_model=None,
+    responses={409: problem_response("The task is closed, on hold, or cannot take a query now")},
+)
+async def raise_query(
+    task_id: IdPath, body: QueryIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
+) -> dict[str, Any] | JSONResponse:
+    """Ask the physician; refused (422, with every reason) unless compliant. The task leaves
+    the worklist until the answer arrives (or the query is withdrawn)."""
+    draft = body.draft()
+    try:
+        query = await rt.db.run(
+            lambda s: physician_queries.query_view(
+                physician_queries.raise_query(s, settings, coder, task_id, draft)
+            )
+        )
+    except handlers.TaskNotFound as exc:
+        raise HTTPException(404, f"no task {task_id} on your worklist") from exc
+    except handlers.TaskClosed as exc:
+        raise HTTPException(409, f"task {task_id} was already submitted or returned") from exc
+    except handlers.TaskNotWorkable as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except physician_queries.QueryRefused as exc:
+        first = exc.refusals[0]
+        return problem(
+            422,
+            "Query not compliant",
+            f"{first['field']}: {first['message']}",
+            refusals=exc.refusals,
+        )
+    return query
+
+
+@router.get("/v1/queries")
+async def my_queries(
+    coder: CurrentCoder,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
+    status: Literal["open", "answered", "withdrawn", "cancelled"] | None = None,
+) -> list[dict[str, Any]]:
+    """The queries you raised, newest first, with their answers (each read is recorded)."""
+    return await rt.db.run(
+        lambda s: physician_queries.coder_queries(s, settings, coder, status, route)
+    )
+
+
+@router.post(
+    "/v1/queries/{query_id}/withdraw",
+    responses={409: problem_response("The query was answered or closed already")},
+)
+async def withdraw_query(
+    query_id: IdPath, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Withdraw an unanswered query you raised; the task returns to your worklist."""
+    try:
+        return await rt.db.run(
+            lambda s: physician_queries.query_view(
+                physician_queries.withdraw_query(s, settings, coder, query_id)
+            )
+        )
+    except physician_queries.QueryNotFound as exc:
+        raise HTTPException(404, f"no query {query_id} of yours") from exc
+    except physician_queries.QueryClosed as exc:
+        raise HTTPException(409, str(exc)) from exc
 
 
 @router.post(
     "/v1/tasks/{task_id}/codes",
     status_code=202,
     response_model=TaskSummary,
-    responses={409: problem_response("The task was already submitted or returned")},
+    responses={409: problem_response("The task is submitted, returned, on hold or waiting")},
 )
 async def submit_codes(
     task_id: IdPath, body: CodesIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
@@ -171,6 +275,8 @@ async def submit_codes(
     except (handlers.TaskClosed, IntegrityError) as exc:
         # IntegrityError: a concurrent submission of the same task committed first.
         raise HTTPException(409, f"task {task_id} was already submitted") from exc
+    except handlers.TaskNotWorkable as exc:
+        raise HTTPException(409, f"{exc}: it cannot be submitted now") from exc
     except handlers.CodesRejected as exc:
         errors = [f for f in exc.findings if f["severity"] == "error"]
         detail = (
@@ -186,7 +292,7 @@ async def submit_codes(
     "/v1/tasks/{task_id}/return",
     status_code=202,
     response_model=TaskSummary,
-    responses={409: problem_response("The task was already submitted or returned")},
+    responses={409: problem_response("The task is submitted, returned, on hold or waiting")},
 )
 async def return_task(
     task_id: IdPath, body: ReturnIn, coder: CurrentCoder, rt: RuntimeDep, settings: SettingsDep
@@ -200,6 +306,8 @@ async def return_task(
         raise HTTPException(404, f"no task {task_id} on your worklist") from exc
     except (handlers.TaskClosed, IntegrityError) as exc:
         raise HTTPException(409, f"task {task_id} was already submitted or returned") from exc
+    except handlers.TaskNotWorkable as exc:
+        raise HTTPException(409, f"{exc}: it cannot be returned now") from exc
     return TaskSummary.of(task)
 
 
@@ -227,7 +335,7 @@ async def vendor_coders(manager: VendorManager, rt: RuntimeDep) -> list[dict[str
 async def vendor_tasks(
     member: VendorReviewer,
     rt: RuntimeDep,
-    status: Annotated[str | None, Query(pattern="^(unassigned|open|submitted)$")] = None,
+    status: Annotated[str | None, Query(pattern=TASK_STATUSES)] = None,
     coder_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[VendorTask]:

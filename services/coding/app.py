@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.coding import SERVICE, handlers
+from services.coding import SERVICE, handlers, physician_queries
 from services.coding.api import router
 from services.coding.db import TABLES
 from services.coding.domain import use_codeset_dir
@@ -29,6 +29,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         if "consumer" in roles:
             rt.start_outbox_relay()
             rt.start_consumer(topics.CODING_TASKS, rt.transactional(handlers.take_task))
+            rt.start_consumer(topics.QUERY_ANSWERS, rt.transactional(physician_queries.take_answer))
         yield
         await warming
         await rt.stop()

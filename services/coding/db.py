@@ -1,4 +1,5 @@
-"""Coding's tables: coders (and their vendors' managers and auditors) and their tasks."""
+"""Coding's tables: coders (and their vendors' managers and auditors), their tasks (with the
+chart), and the physician queries coders raise."""
 
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ class CodingTask(SQLModel, table=True):
     vendor_id: str = Field(index=True, max_length=64)
     pool_id: str = Field(index=True, max_length=64)
     coder_id: str | None = Field(default=None, index=True, max_length=64)
-    status: str = Field(default="open", max_length=20)  # unassigned | open | submitted | returned
+    # unassigned | open | awaiting_answer | on_hold | submitted | returned | withdrawn
+    status: str = Field(default="open", max_length=20)
+    held: bool = False  # ops put the encounter on hold
     due_at: datetime
     chart: str = Field(sa_type=EncryptedText)  # CodingChart as JSON (minimum necessary PHI)
     codes: str | None = None  # the submission as JSON
@@ -42,7 +45,29 @@ class CodingTask(SQLModel, table=True):
     submitted_at: datetime | None = None
 
 
-TABLES = (Coder, CodingTask)
+class PhysicianQuery(SQLModel, table=True):
+    """A query a coder raised to the hospital's physician; the answer is an addendum on the
+    chart."""
+
+    __tablename__ = "physician_query"
+
+    id: str = Field(primary_key=True, max_length=64)
+    task_id: str = Field(index=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    hospital_id: str = Field(max_length=64)
+    vendor_id: str = Field(max_length=64)
+    coder_id: str = Field(index=True, max_length=64)
+    format: str = Field(max_length=20)  # open_ended | multiple_choice | yes_no
+    yes_no_use: str | None = Field(default=None, max_length=40)
+    content: str = Field(sa_type=EncryptedText)  # QueryContent as JSON (PHI)
+    status: str = Field(default="open", max_length=20)  # open | answered | withdrawn | cancelled
+    raised_at: datetime = Field(default_factory=_now)
+    closed_at: datetime | None = None
+    answered_by_npi: str | None = Field(default=None, max_length=10)
+    answer: str | None = Field(default=None, sa_type=EncryptedText)  # PhysicianAnswer (PHI)
+
+
+TABLES = (Coder, CodingTask, PhysicianQuery)
 
 
 class CodingRepository:
@@ -54,6 +79,9 @@ class CodingRepository:
 
     def coder_by_key_hash(self, key_hash: str) -> Coder | None:
         return self.session.exec(select(Coder).where(Coder.api_key_hash == key_hash)).first()
+
+    def coder(self, coder_id: str) -> Coder | None:
+        return self.session.get(Coder, coder_id)
 
     def task(self, task_id: str) -> CodingTask | None:
         return self.session.get(CodingTask, task_id)
@@ -87,6 +115,24 @@ class CodingRepository:
             .order_by(col(CodingTask.due_at))
         )
         return list(self.session.exec(query))
+
+    def tasks_of(self, encounter_key: str) -> list[CodingTask]:
+        query = select(CodingTask).where(CodingTask.encounter_key == encounter_key)
+        return list(self.session.exec(query.order_by(col(CodingTask.created_at))))
+
+    def query(self, query_id: str) -> PhysicianQuery | None:
+        return self.session.get(PhysicianQuery, query_id)
+
+    def queries_of(self, encounter_key: str) -> list[PhysicianQuery]:
+        """The encounter's queries, oldest first (the order their addenda join the chart)."""
+        query = select(PhysicianQuery).where(PhysicianQuery.encounter_key == encounter_key)
+        return list(self.session.exec(query.order_by(col(PhysicianQuery.raised_at))))
+
+    def queries_by(self, coder_id: str, status: str | None) -> list[PhysicianQuery]:
+        query = select(PhysicianQuery).where(PhysicianQuery.coder_id == coder_id)
+        if status:
+            query = query.where(PhysicianQuery.status == status)
+        return list(self.session.exec(query.order_by(col(PhysicianQuery.raised_at).desc())))
 
     def unassigned(self, vendor_id: str, pools: list[str]) -> list[CodingTask]:
         query = select(CodingTask).where(

@@ -1,4 +1,5 @@
-"""Coding use cases: take tasks onto worklists, show charts, accept validated codes."""
+"""Coding use cases: take tasks onto worklists (and off them), show charts with their query
+addenda, accept validated codes or return the encounter to the hospital."""
 
 from __future__ import annotations
 
@@ -12,17 +13,27 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.coding import SERVICE
-from services.coding.db import Coder, CodingRepository, CodingTask
+from services.coding.db import Coder, CodingRepository, CodingTask, PhysicianQuery
 from services.coding.domain.encounter import EncounterShapeError
 from services.coding.domain.findings import Rule, error
+from services.coding.domain.queries import addendum
+from services.coding.domain.worklist import task_status
 from shared.access import Reader, record_access
 from shared.events import topics
 from shared.events.access import Role
-from shared.events.assignment import CodingChart, CodingTaskCreated
+from shared.events.assignment import (
+    CodingChart,
+    CodingTaskCreated,
+    CodingTaskHeld,
+    CodingTaskRescheduled,
+    CodingTaskResumed,
+    CodingTaskWithdrawn,
+)
 from shared.events.bounds import MAX_CLAIM_TOTAL, MAX_LINE_CHARGE, line_charge
 from shared.events.codes import DiagnosisCode, ProcedureCode
-from shared.events.coding import CodingReturned, CodingSubmitted, ReturnReason
+from shared.events.coding import CodingReturned, CodingSubmitted, QueryContent, ReturnReason
 from shared.events.envelope import Envelope, EventData
+from shared.events.intake import ClinicalDocument, PhysicianAnswer
 from shared.failures import describe
 from shared.http import hash_secret, new_secret
 from shared.outbox import add_to_outbox, claim_event
@@ -35,6 +46,14 @@ class TaskNotFound(Exception):
 
 class TaskClosed(Exception):
     pass
+
+
+class TaskNotWorkable(Exception):
+    """On hold, or waiting for a physician's answer."""
+
+    def __init__(self, task_id: str, status: str) -> None:
+        super().__init__(f"task {task_id} is {status}")
+        self.status = status
 
 
 class CodesRejected(Exception):
@@ -101,32 +120,97 @@ def assign_waiting_tasks(session: Session, vendor_id: str, pools: list[str]) -> 
             session.flush()
 
 
+TaskChange = CodingTaskWithdrawn | CodingTaskHeld | CodingTaskResumed | CodingTaskRescheduled
+TASK_CHANGES: dict[str, type[TaskChange]] = {
+    kind.event_type: kind
+    for kind in (CodingTaskWithdrawn, CodingTaskHeld, CodingTaskResumed, CodingTaskRescheduled)
+}
+
+
 def take_task(session: Session, envelope: Envelope) -> None:
-    """Put a new coding task on the least-loaded coder's worklist in its pool."""
+    """Every `coding.tasks` event: a new task, or one withdrawn, held, resumed, rescheduled."""
     if not claim_event(session, SERVICE, envelope.id):
         return
-    created = envelope.payload(CodingTaskCreated)
+    if envelope.type == CodingTaskCreated.event_type:
+        _new_task(session, envelope.payload(CodingTaskCreated))
+        return
+    kind = TASK_CHANGES.get(envelope.type)
+    if kind is None:
+        raise ValueError(f"coding.tasks carries no {envelope.type} events")
+    change = envelope.payload(kind)
     repo = CodingRepository(session)
-    coder = repo.least_loaded_coder(created.vendor_id, created.pool_id)
-    repo.add(
-        CodingTask(
-            id=created.task_id,
-            encounter_key=created.encounter_key,
-            hospital_id=created.hospital_id,
-            vendor_id=created.vendor_id,
-            pool_id=created.pool_id,
-            coder_id=coder.id if coder else None,
-            status="open" if coder else "unassigned",
-            due_at=created.due_at,
-            chart=created.chart.model_dump_json(),
-        )
+    task = repo.task(change.task_id)
+    if task is None:
+        return  # never reached this coding deployment
+    if isinstance(change, CodingTaskWithdrawn):
+        task.status = "withdrawn"
+        if change.reason == "cancelled":
+            _close_open_queries(repo, task.encounter_key, "cancelled")
+    elif isinstance(change, CodingTaskHeld):
+        task.held = True
+    elif isinstance(change, CodingTaskResumed):
+        task.held, task.due_at = False, change.due_at
+    else:
+        task.due_at = change.due_at
+    repo.add(task)
+    refresh_tasks(session, task.encounter_key)
+
+
+def _new_task(session: Session, created: CodingTaskCreated) -> None:
+    """On the named coder's worklist (ops reassigned it) or the least-loaded one's in its pool."""
+    repo = CodingRepository(session)
+    named = repo.coder(created.coder_id) if created.coder_id else None
+    if named is None or named.vendor_id != created.vendor_id or named.role != "coder":
+        named = None
+    coder = named or repo.least_loaded_coder(created.vendor_id, created.pool_id)
+    task = CodingTask(
+        id=created.task_id,
+        encounter_key=created.encounter_key,
+        hospital_id=created.hospital_id,
+        vendor_id=created.vendor_id,
+        pool_id=created.pool_id,
+        coder_id=coder.id if coder else None,
+        status="open" if coder else "unassigned",
+        due_at=created.due_at,
+        chart=created.chart.model_dump_json(),
     )
+    repo.add(task)
+    session.flush()
+    refresh_tasks(session, created.encounter_key)  # a query may be open on the encounter
 
 
-def _own_task(repo: CodingRepository, coder: Coder, task_id: str) -> CodingTask:
+def refresh_tasks(session: Session, encounter_key: str) -> None:
+    """Recompute where the encounter's tasks stand (hold, open queries, coder)."""
+    repo = CodingRepository(session)
+    open_queries = sum(q.status == "open" for q in repo.queries_of(encounter_key))
+    for task in repo.tasks_of(encounter_key):
+        status = task_status(
+            task.status,
+            has_coder=task.coder_id is not None,
+            held=task.held,
+            open_queries=open_queries,
+        )
+        if status != task.status:
+            task.status = status
+            repo.add(task)
+
+
+def _close_open_queries(repo: CodingRepository, encounter_key: str, status: str) -> None:
+    for query in repo.queries_of(encounter_key):
+        if query.status == "open":
+            query.status, query.closed_at = status, datetime.now(UTC)
+            repo.add(query)
+
+
+def own_task(repo: CodingRepository, coder: Coder, task_id: str) -> CodingTask:
     task = repo.task(task_id)
-    # A coder sees only tasks assigned to them, within their vendor.
-    if task is None or task.coder_id != coder.id or task.vendor_id != coder.vendor_id:
+    # A coder sees only tasks assigned to them, within their vendor; withdrawn ones are gone.
+    if (
+        task is None
+        or task.coder_id != coder.id
+        or task.vendor_id != coder.vendor_id
+        or task.status == "withdrawn"
+    ):
         raise TaskNotFound(task_id)
     return task
 
@@ -144,10 +228,11 @@ def reader(coder: Coder) -> Reader:
 
 def open_chart(
     session: Session, settings: ChartflowSettings, coder: Coder, task_id: str, route: str
-) -> tuple[CodingTask, dict[str, Any]]:
-    """The chart with the minimum necessary PHI for coding, and the access recorded."""
+) -> tuple[CodingTask, dict[str, Any], list[PhysicianQuery]]:
+    """The chart with the minimum necessary PHI for coding (answered queries as addenda) and
+    the encounter's queries; the access is recorded."""
     repo = CodingRepository(session)
-    task = _own_task(repo, coder, task_id)
+    task = own_task(repo, coder, task_id)
     record_access(
         session,
         settings,
@@ -157,21 +242,46 @@ def open_chart(
         tenant=task.hospital_id,
         encounter_key=task.encounter_key,
     )
-    chart, _problems = read_chart(task)
-    return task, chart
+    queries = repo.queries_of(task.encounter_key)
+    chart, _problems = read_chart(task, queries)
+    return task, chart, queries
 
 
-def read_chart(task: CodingTask) -> tuple[dict[str, Any], list[str]]:
-    """The task's chart, and what makes it uncodable (fields named, never values).
+def read_chart(task: CodingTask, queries: list[PhysicianQuery]) -> tuple[dict[str, Any], list[str]]:
+    """The task's chart with every answered query as an addendum, in the order answered, and
+    what makes it uncodable (fields named, never values).
 
     A chart stored before today's bounds may break them: the coder still sees it and can
     return the task to the hospital.
     """
+    problems: list[str] = []
     try:
-        return CodingChart.model_validate_json(task.chart).model_dump(mode="json"), []
+        chart = CodingChart.model_validate_json(task.chart).model_dump(mode="json")
     except ValidationError as exc:
-        chart: dict[str, Any] = json.loads(task.chart)
-        return chart, [describe(exc)]
+        chart, problems = json.loads(task.chart), [describe(exc)]
+    chart["documents"] = [
+        *chart.get("documents", []),
+        *(document.model_dump(mode="json") for document in addenda(queries)),
+    ]
+    return chart, problems
+
+
+def addenda(queries: list[PhysicianQuery]) -> list[ClinicalDocument]:
+    """The answered queries as chart documents, in the order answered."""
+    answered = sorted(
+        (q for q in queries if q.status == "answered" and q.answer),
+        key=lambda q: (q.closed_at or q.raised_at, q.id),
+    )
+    documents = []
+    for query in answered:
+        content = QueryContent.model_validate_json(query.content)
+        answer = PhysicianAnswer.model_validate_json(query.answer or "{}")
+        on = (query.closed_at or query.raised_at).date().isoformat()
+        text = addendum(
+            content.question, answer.choice, answer.text, query.answered_by_npi or "", on
+        )
+        documents.append(ClinicalDocument(kind="physician_query_addendum", text=text))
+    return documents
 
 
 def not_codable(problems: list[str]) -> list[dict[str, Any]]:
@@ -200,6 +310,17 @@ def amount_findings(chart: dict[str, Any], submission: Submission) -> list[dict[
     return findings
 
 
+def workable_task(repo: CodingRepository, coder: Coder, task_id: str) -> CodingTask:
+    """The coder's task, if it can be coded or returned now (not closed, held or waiting for
+    a physician's answer)."""
+    task = own_task(repo, coder, task_id)
+    if task.status in ("submitted", "returned"):
+        raise TaskClosed(task_id)
+    if task.status != "open":
+        raise TaskNotWorkable(task_id, task.status)
+    return task
+
+
 def validation_document(chart: dict[str, Any], submission: Submission) -> dict[str, Any]:
     return {
         "encounter_class": chart["encounter_class"],
@@ -219,10 +340,8 @@ def submit_codes(
     from services.coding.domain import validate_encounter  # loads the code sets lazily
 
     repo = CodingRepository(session)
-    task = _own_task(repo, coder, task_id)
-    if task.status != "open":
-        raise TaskClosed(task_id)
-    chart, problems = read_chart(task)
+    task = workable_task(repo, coder, task_id)
+    chart, problems = read_chart(task, repo.queries_of(task.encounter_key))
     if problems:
         raise CodesRejected(not_codable(problems))
     try:
@@ -253,10 +372,7 @@ def return_task(
     note: str | None,
 ) -> CodingTask:
     """Hand the encounter back to the hospital uncoded, with a reason (the task closes)."""
-    repo = CodingRepository(session)
-    task = _own_task(repo, coder, task_id)
-    if task.status != "open":
-        raise TaskClosed(task_id)
+    task = workable_task(CodingRepository(session), coder, task_id)
     returned = CodingReturned(
         task_id=task.id,
         encounter_key=task.encounter_key,

@@ -1,20 +1,22 @@
-"""Intake's HTTP API: hospitals push encounters and read their status; admins register hospitals."""
+"""Intake's HTTP API: hospitals push encounters, read their status and answer physician queries;
+admins register hospitals."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, Security
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
-from services.intake import handlers
+from services.intake import handlers, physician_queries
 from services.intake.claims_db import ClaimChain, ClaimVersion
 from services.intake.db import Encounter, Hospital, IntakeRepository
-from shared.events.bounds import PlainName
-from shared.events.intake import Address, EncounterDocument
+from shared.events.bounds import NOTE_TEXT, PlainName
+from shared.events.intake import Address, EncounterDocument, PhysicianAnswer
 from shared.http import (
     AdminOnly,
     IdPath,
@@ -22,6 +24,7 @@ from shared.http import (
     SettingsDep,
     api_key_owner,
     api_key_scheme,
+    problem,
     problem_response,
 )
 from shared.http.access import RouteName
@@ -35,6 +38,20 @@ class HospitalIn(BaseModel):
     npi: str = Field(pattern=r"^\d{10}$")
     tax_id: str = Field(pattern=r"^\d{9}$")
     address: Address
+    cdi_contact: PlainName | None = Field(
+        default=None,
+        max_length=200,
+        description="Who follows up physician queries still unanswered after the reminders.",
+    )
+
+
+class AnswerIn(BaseModel):
+    """The physician's answer: one of the query's options (with words for "Other"), or words
+    alone for an open-ended query."""
+
+    answered_by_npi: str = Field(pattern=r"^\d{10}$")
+    choice: str | None = Field(default=None, max_length=300, pattern=NOTE_TEXT)
+    text: str | None = Field(default=None, max_length=4_000, pattern=NOTE_TEXT)
 
 
 class ClaimView(BaseModel):
@@ -137,7 +154,7 @@ CurrentHospital = Annotated[Hospital, Depends(current_hospital)]
 async def register_hospital(body: HospitalIn, rt: RuntimeDep) -> dict[str, str]:
     api_key = await rt.db.run(
         lambda s: handlers.register_hospital(
-            s, body.id, body.name, body.npi, body.tax_id, body.address
+            s, body.id, body.name, body.npi, body.tax_id, body.address, body.cdi_contact
         )
     )
     return {"hospital_id": body.id, "api_key": api_key}
@@ -208,3 +225,68 @@ async def with_claims(rt: RuntimeDep, rows: list[Encounter]) -> list[EncounterVi
     keys = [r.encounter_key for r in rows]
     chains = await rt.db.run(lambda s: ClaimChain(s).versions(keys))
     return [EncounterView.of(r, chains.get(r.encounter_key, [])) for r in rows]
+
+
+@router.get("/v1/queries")
+async def list_queries(
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
+    status: Literal["open", "answered", "withdrawn", "cancelled"] | None = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Physician queries on your encounters, oldest first (open ones by default); each read
+    is recorded."""
+    rows = await rt.db.run(
+        lambda s: physician_queries.read_queries(s, settings, hospital, route, status, limit)
+    )
+    return [physician_queries.query_view(r) for r in rows]
+
+
+@router.get("/v1/queries/{query_id}")
+async def get_query(
+    query_id: IdPath,
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
+) -> dict[str, Any]:
+    row = await rt.db.run(
+        lambda s: physician_queries.read_query(s, settings, hospital, route, query_id)
+    )
+    if row is None:
+        raise HTTPException(404, f"no query {query_id} for this hospital")
+    return physician_queries.query_view(row)
+
+
+@router.post(
+    "/v1/queries/{query_id}/answer",
+    response_model=None,
+    responses={409: problem_response("The query was answered, withdrawn or cancelled")},
+)
+async def answer_query(
+    query_id: IdPath,
+    body: AnswerIn,
+    hospital: CurrentHospital,
+    rt: RuntimeDep,
+    settings: SettingsDep,
+    route: RouteName,
+) -> dict[str, Any] | JSONResponse:
+    """Answer as the physician (NPI): the answer becomes an addendum on the chart and the
+    coder gets the task back."""
+    answer = PhysicianAnswer(choice=body.choice, text=body.text)
+    try:
+        row = await rt.db.run(
+            lambda s: physician_queries.answer_query(
+                s, settings, hospital, query_id, body.answered_by_npi, answer, route
+            )
+        )
+    except physician_queries.QueryNotFound as exc:
+        raise HTTPException(404, f"no query {query_id} for this hospital") from exc
+    except physician_queries.QueryClosed as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except physician_queries.AnswerDoesNotFit as exc:
+        errors = [{"field": f, "message": m} for f, m in exc.problems]
+        return problem(422, "Answer does not fit the query", str(exc), errors=errors)
+    return physician_queries.query_view(row)

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.intake import SERVICE, handlers
+from services.intake import SERVICE, handlers, physician_queries
 from services.intake.access_api import router as access_router
 from services.intake.api import router
 from services.intake.db import TABLES
@@ -31,6 +31,12 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
                 topics.ENCOUNTERS_RETURNED, rt.transactional(handlers.record_returned)
             )
             rt.start_consumer(topics.ACCESS_LOG, rt.transactional(handlers.store_access))
+            rt.start_consumer(
+                topics.PHYSICIAN_QUERIES, rt.transactional(physician_queries.record_query)
+            )
+            rt.start_consumer(
+                topics.ASSIGNMENT_EVENTS, rt.transactional(physician_queries.record_follow_up)
+            )
         yield
         await rt.stop()
 

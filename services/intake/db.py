@@ -1,4 +1,5 @@
-"""Intake's tables: hospitals (with hashed API keys) and the encounters they pushed."""
+"""Intake's tables: hospitals (with hashed API keys), the encounters they pushed, and the
+physician queries they are asked."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class Hospital(SQLModel, table=True):
     address: str  # JSON of shared.events.intake.Address
     api_key_hash: str = Field(index=True, max_length=64)
     created_at: datetime = Field(default_factory=_now)
+    # Who follows up physician queries left unanswered after the last reminder.
+    cdi_contact: str | None = Field(default=None, max_length=200)
 
 
 class Encounter(SQLModel, table=True):
@@ -57,7 +60,29 @@ class Encounter(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_now)
 
 
-TABLES = (Hospital, Encounter, AccessRecord, ClaimVersion, BillingWorkItem)
+class HospitalQuery(SQLModel, table=True):
+    """A coder's query to the hospital's physician, as the hospital sees and answers it."""
+
+    __tablename__ = "hospital_query"
+
+    id: str = Field(primary_key=True, max_length=64)
+    hospital_id: str = Field(index=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    format: str = Field(max_length=20)  # open_ended | multiple_choice | yes_no
+    yes_no_use: str | None = Field(default=None, max_length=40)
+    content: str = Field(sa_type=EncryptedText)  # QueryContent as JSON (PHI)
+    status: str = Field(default="open", max_length=20)  # open | answered | withdrawn | cancelled
+    raised_at: datetime
+    reminders_sent: int = 0
+    last_reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+    escalated_to: str | None = Field(default=None, max_length=200)  # the CDI contact
+    answered_by_npi: str | None = Field(default=None, max_length=10)
+    answer: str | None = Field(default=None, sa_type=EncryptedText)  # PhysicianAnswer (PHI)
+    closed_at: datetime | None = None
+
+
+TABLES = (Hospital, Encounter, AccessRecord, HospitalQuery, ClaimVersion, BillingWorkItem)
 
 
 class IntakeRepository:
@@ -92,6 +117,26 @@ class IntakeRepository:
             Encounter.hospital_id == hospital_id, Encounter.idempotency_key == key
         )
         return self.session.exec(query).first()
+
+    def query(self, hospital_id: str, query_id: str) -> HospitalQuery | None:
+        row = self.session.get(HospitalQuery, query_id)
+        return row if row is not None and row.hospital_id == hospital_id else None
+
+    def query_by_id(self, query_id: str) -> HospitalQuery | None:
+        return self.session.get(HospitalQuery, query_id)
+
+    def queries(self, hospital_id: str, status: str | None, limit: int) -> list[HospitalQuery]:
+        query = select(HospitalQuery).where(HospitalQuery.hospital_id == hospital_id)
+        if status:
+            query = query.where(HospitalQuery.status == status)
+        query = query.order_by(col(HospitalQuery.raised_at)).limit(limit)
+        return list(self.session.exec(query))
+
+    def open_queries_of(self, encounter_key: str) -> list[HospitalQuery]:
+        query = select(HospitalQuery).where(
+            HospitalQuery.encounter_key == encounter_key, HospitalQuery.status == "open"
+        )
+        return list(self.session.exec(query))
 
     def encounters(self, hospital_id: str, limit: int, status: str | None) -> list[Encounter]:
         query = select(Encounter).where(Encounter.hospital_id == hospital_id)

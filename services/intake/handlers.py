@@ -4,8 +4,10 @@ the platform's PHI access log."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -41,7 +43,13 @@ class Received:
 
 
 def register_hospital(
-    session: Session, hospital_id: str, name: str, npi: str, tax_id: str, address: Address
+    session: Session,
+    hospital_id: str,
+    name: str,
+    npi: str,
+    tax_id: str,
+    address: Address,
+    cdi_contact: str | None = None,
 ) -> str:
     """Create the hospital (or rotate its key) and return its API key, shown only once."""
     api_key = new_secret("hk")
@@ -51,6 +59,7 @@ def register_hospital(
     )
     hospital.name, hospital.npi, hospital.tax_id = name, npi, tax_id
     hospital.address = address.model_dump_json()
+    hospital.cdi_contact = cdi_contact
     hospital.api_key_hash = hash_secret(api_key)
     repo.add(hospital)
     return api_key
@@ -177,18 +186,35 @@ def read_encounters(
         rows = [row] if row is not None else []
     else:
         rows = repo.encounters(hospital.id, limit, status)
+    record_reads(session, settings, hospital, "encounter.read", route, rows)
+    return rows
+
+
+class HasEncounterKey(Protocol):
+    @property
+    def encounter_key(self) -> str: ...
+
+
+def record_reads(
+    session: Session,
+    settings: ChartflowSettings,
+    hospital: Hospital,
+    action: str,
+    route: str,
+    rows: Iterable[HasEncounterKey],
+) -> None:
+    """One access record per row the hospital reads (an encounter, a query on one)."""
     reader = Reader(hospital.id, "hospital", hospital.id)
     for row in rows:
         record_access(
             session,
             settings,
             reader,
-            "encounter.read",
+            action,
             route,
             tenant=hospital.id,
             encounter_key=row.encounter_key,
         )
-    return rows
 
 
 def store_access(session: Session, envelope: Envelope) -> None:

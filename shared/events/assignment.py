@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.events.bounds import age_on
+from shared.events.bounds import NOTE_TEXT, age_on
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.coding import ReturnReason
 from shared.events.envelope import EventData
@@ -20,7 +20,14 @@ from shared.events.intake import (
     EncounterDocument,
     Provider,
 )
-from shared.events.phi import CHART_PHI, ENCOUNTER_PHI, RETURN_NOTE_PHI, under
+from shared.events.phi import (
+    CHART_PHI,
+    ENCOUNTER_PHI,
+    NO_PHI,
+    OPS_REASON_PHI,
+    RETURN_NOTE_PHI,
+    under,
+)
 
 
 class ChartPatient(BaseModel):
@@ -64,6 +71,8 @@ class CodingTaskCreated(EventData):
     pool_id: str
     due_at: datetime
     chart: CodingChart
+    # Ops reassigned the encounter to this coder (of the vendor) by name.
+    coder_id: str | None = None
 
 
 class EncounterCoded(EventData):
@@ -93,3 +102,101 @@ class EncounterReturned(EventData):
     task_id: str
     reason: ReturnReason
     note: str | None = None
+
+
+class CodingTaskWithdrawn(EventData):
+    """Take the task off its worklist: reassigned elsewhere, the encounter cancelled, or coded
+    or returned to the hospital from another task."""
+
+    event_type = "chartflow.assignment.coding_task.withdrawn"
+    phi_paths = NO_PHI
+
+    task_id: str
+    encounter_key: str
+    reason: Literal["reassigned", "cancelled", "coded_elsewhere", "returned"]
+
+
+class CodingTaskHeld(EventData):
+    """Ops put the encounter on hold: the task leaves the worklist until it is released."""
+
+    event_type = "chartflow.assignment.coding_task.held"
+    phi_paths = NO_PHI
+
+    task_id: str
+    encounter_key: str
+
+
+class CodingTaskResumed(EventData):
+    """The hold is over: the task is back on its coder's worklist, due at `due_at`."""
+
+    event_type = "chartflow.assignment.coding_task.resumed"
+    phi_paths = NO_PHI
+
+    task_id: str
+    encounter_key: str
+    due_at: datetime
+
+
+class CodingTaskRescheduled(EventData):
+    """The task's SLA due time moved (a paused clock, or ops extended it)."""
+
+    event_type = "chartflow.assignment.coding_task.rescheduled"
+    phi_paths = NO_PHI
+
+    task_id: str
+    encounter_key: str
+    due_at: datetime
+
+
+class QueryReminded(EventData):
+    """A physician query is still unanswered: reminder `reminder` of the hospital's policy."""
+
+    event_type = "chartflow.assignment.query.reminded"
+    phi_paths = NO_PHI
+
+    query_id: str
+    encounter_key: str
+    hospital_id: str
+    reminder: int
+    raised_at: datetime
+
+
+class QueryEscalated(EventData):
+    """Still unanswered after the last reminder: the hospital's CDI contact must follow up."""
+
+    event_type = "chartflow.assignment.query.escalated"
+    phi_paths = NO_PHI
+
+    query_id: str
+    encounter_key: str
+    hospital_id: str
+    escalation_id: str
+    reminders_sent: int
+    raised_at: datetime
+
+
+class EncounterEscalated(EventData):
+    """The SLA was breached and no other pool can take the encounter (or reassignments are
+    used up): ops must act. Listed at assignment's `GET /v1/escalations`."""
+
+    event_type = "chartflow.assignment.encounter.escalated"
+    phi_paths = NO_PHI
+
+    escalation_id: str
+    encounter_key: str
+    hospital_id: str
+    reason: Literal["no_other_pool", "reassignments_used_up"]
+    pool_id: str | None
+    task_id: str | None
+    due_at: datetime | None
+
+
+class EncounterCancelled(EventData):
+    """Ops cancelled the encounter: it will not be coded or billed."""
+
+    event_type = "chartflow.assignment.encounter.cancelled"
+    phi_paths = OPS_REASON_PHI
+
+    encounter_key: str
+    hospital_id: str
+    reason: str = Field(max_length=500, pattern=NOTE_TEXT)

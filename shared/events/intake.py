@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -18,7 +19,7 @@ from shared.events.bounds import (
     out_of_order,
 )
 from shared.events.envelope import EventData
-from shared.events.phi import ENCOUNTER_PHI, under
+from shared.events.phi import ENCOUNTER_PHI, QUERY_ANSWER_PHI, under
 
 EncounterClass = Literal["inpatient", "outpatient", "emergency", "professional"]
 
@@ -141,3 +142,27 @@ class EncounterReceived(EventData):
     hospital_id: str
     billing_provider: BillingProvider
     encounter: EncounterDocument
+
+
+class PhysicianAnswer(BaseModel):
+    """The physician's answer to a query: PHI."""
+
+    choice: str | None = Field(default=None, max_length=300, pattern=NOTE_TEXT)
+    text: str | None = Field(default=None, max_length=4_000, pattern=NOTE_TEXT)
+
+
+class QueryAnswered(EventData):
+    """The hospital's physician answered a query; the answer becomes an addendum on the chart.
+
+    PHI: `answer`.
+    """
+
+    event_type = "chartflow.intake.query.answered"
+    phi_paths = QUERY_ANSWER_PHI
+
+    query_id: str
+    encounter_key: str
+    hospital_id: str
+    answered_by_npi: str = Field(pattern=r"^\d{10}$")
+    answered_at: datetime
+    answer: PhysicianAnswer

@@ -50,6 +50,19 @@ CLAIM_STATUS_PHI: PhiPaths = {
 #: A coder's free-text note when returning an encounter: it may name what the chart says.
 RETURN_NOTE_PHI: PhiPaths = {"note": CLINICAL}
 
+#: A physician query quotes the chart: its question, its options and its clinical indicators.
+QUERY_PHI: PhiPaths = {
+    "content.question": CLINICAL,
+    "content.options.*.text": CLINICAL,
+    "content.indicators.*.quote": CLINICAL,
+}
+
+#: The physician's answer to a query: the choice made and their own words.
+QUERY_ANSWER_PHI: PhiPaths = {"answer.choice": CLINICAL, "answer.text": CLINICAL}
+
+#: An operator's free-text reason (a cancellation, a hold): it may name what the chart says.
+OPS_REASON_PHI: PhiPaths = {"reason": CLINICAL}
+
 NO_PHI: PhiPaths = {}
 
 

@@ -8,6 +8,13 @@ CLAIMS_STATUS = "claims.status"
 ENCOUNTERS_RETURNED = "encounters.returned"
 # Every service writes its PHI reads here; intake stores and serves them (docs/security.md).
 ACCESS_LOG = "access.log"
+# Physician queries: raised / withdrawn by coding (to intake and assignment), answered by the
+# hospital through intake (to assignment and coding).
+PHYSICIAN_QUERIES = "physician.queries"
+QUERY_ANSWERS = "physician.answers"
+# What the EncounterCoding workflow tells the hospital and ops: query reminders and
+# escalations, SLA escalations, cancellations (to intake).
+ASSIGNMENT_EVENTS = "assignment.events"
 
 
 def dead_letter(topic: str) -> str:

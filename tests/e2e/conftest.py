@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,9 @@ import pytest
 from deploy.demo.driver import Endpoints, Scenario
 from shared.secrets import admin_token_path
 from tests.conftest import REPO, Stack
+from tests.ports import free_ports
 
 SERVICES = ("intake", "assignment", "coding", "claims")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -50,7 +43,7 @@ class Services:
         self.stack = stack
         self.var = var
         self.role = role
-        self.ports = {name: _free_port() for name in SERVICES}
+        self.ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
         self.prefix = f"e2e{uuid.uuid4().hex[:8]}."
         self.env = {
             **os.environ,

@@ -1,11 +1,12 @@
 """An encounter with a marker in every PHI field goes to `paid`; no marker is left in plaintext.
 
 The marked encounter (patient and subscriber: names, address lines, city, birth dates as rare
-dates in ISO and 837 form; member id; note text) runs through the four services over HTTP, its
-837 is read by the admin, and a message carrying the same PHI is dead-lettered by both
-consumers of `encounters.coded`. Then these places are searched, and each is also checked for
-something that must be there in plaintext (the encounter's key), so a search of an empty or
-wrong place cannot pass:
+dates in ISO and 837 form; member id; note text) runs through the four services over HTTP, with
+a physician query on the way (it quotes the marked note; its question and the physician's
+answer carry markers of their own), its 837 is read by the admin, and a message carrying the
+same PHI is dead-lettered by both consumers of `encounters.coded`. Then these places are
+searched, and each is also checked for something that must be there in plaintext (the
+encounter's key), so a search of an empty or wrong place cannot pass:
 
 1. every record of every topic of this platform, dead-letter topics included (keys, values,
    headers), read from the broker: what travels on the wire (every topic of the flow must
@@ -27,7 +28,8 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,10 +73,60 @@ def marked(platform: Scenario) -> Marked:
     encounter, markers = marked_encounter(item["encounter"])
     platform.data["encounters"].append({"encounter": encounter, "coding": item["coding"]})
     pushed = platform.push(encounter)
+    _ask_the_physician(platform, pushed["encounter_key"], markers)
     [view] = platform.run_until_claimed({encounter["external_id"]: pushed}, timeout=90).values()
     assert view["status"] == "claim_paid", view
     [claim] = platform.claims_for(view["encounter_key"])
     return Marked(encounter, markers, view, platform.claim_x12(claim["id"]))
+
+
+def _until(what: str, probe: Callable[[], Any], seconds: float = 30) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (found := probe()):
+        assert time.monotonic() < deadline, f"no {what} within {seconds}s"
+        time.sleep(0.2)
+    return found
+
+
+def _ask_the_physician(platform: Scenario, key: str, markers: dict[str, str]) -> None:
+    """The coder asks about the marked note in a marked question; the physician answers in
+    marked words; the task comes back with the answer on the chart."""
+    c, e = platform.client, platform.endpoints
+    hospital = {"X-API-Key": platform.hospital_key}
+
+    def on_worklist() -> tuple[dict[str, str], dict[str, Any]] | None:
+        for api_key in platform.coder_keys.values():
+            coder = {"X-API-Key": api_key}
+            tasks = platform._ok(c.get(f"{e.coding}/v1/worklist", headers=coder))
+            for task in tasks:
+                if task["encounter_key"] == key:
+                    return coder, task
+        return None
+
+    coder, task = _until("the task on a worklist", on_worklist)
+    chart = platform._ok(c.get(f"{e.coding}/v1/tasks/{task['id']}", headers=coder))["chart"]
+    quote = f"Seen with {markers['documents.0.text']}"
+    markers["query.question"] = asked = f"Qz{uuid.uuid4().hex[:12]}"
+    markers["query.answer"] = said = f"Qz{uuid.uuid4().hex[:12]}"
+    query = {
+        "question": f"Please clarify what the finding {asked} in the visit note represents.",
+        "format": "open_ended",
+        "indicators": [
+            {"document": 0, "start": chart["documents"][0]["text"].index(quote), "quote": quote}
+        ],
+    }
+    raised = c.post(f"{e.coding}/v1/tasks/{task['id']}/queries", json=query, headers=coder)
+    assert raised.status_code == 201, raised.text
+    [seen] = _until(
+        "the query at the hospital",
+        lambda: platform._ok(c.get(f"{e.intake}/v1/queries", headers=hospital)),
+    )
+    answer = {"answered_by_npi": "1112223338", "text": f"Consistent with {said}."}
+    answered = c.post(f"{e.intake}/v1/queries/{seen['id']}/answer", json=answer, headers=hospital)
+    assert answered.status_code == 200, answered.text
+    _until("the task back on its worklist", on_worklist)
+    addendum = platform._ok(c.get(f"{e.coding}/v1/tasks/{task['id']}", headers=coder))
+    assert said in addendum["chart"]["documents"][-1]["text"]  # it did go through
 
 
 def _dead_letter_a_coded_encounter(services: Services, stack: Stack, marked: Marked) -> str:
@@ -117,7 +169,12 @@ def test_the_access_log_shows_the_chart_and_x12_reads_to_the_admin_and_the_hospi
     platform: Scenario, marked: Marked
 ) -> None:
     key = marked.view["encounter_key"]
-    wanted = {("chart.read", "coder"), ("claim.x12.read", "admin"), ("encounter.read", "hospital")}
+    wanted = {
+        ("chart.read", "coder"),
+        ("claim.x12.read", "admin"),
+        ("encounter.read", "hospital"),
+        ("query.read", "hospital"),
+    }
     deadline = time.monotonic() + 30
     while True:  # the records travel through `access.log` to intake
         records = platform.access_log(encounter_key=key)
@@ -153,7 +210,11 @@ async def _every_message(stack: Stack, prefix: str) -> dict[str, list[bytes]]:
     finally:
         await lister.stop()
     reader = AIOKafkaConsumer(
-        *names, bootstrap_servers=stack.kafka, enable_auto_commit=False, **stack.kafka_auth()
+        *names,
+        bootstrap_servers=stack.kafka,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",  # a partition assigned after the seek starts there too
+        **stack.kafka_auth(),
     )
     await reader.start()
     try:
@@ -161,6 +222,9 @@ async def _every_message(stack: Stack, prefix: str) -> dict[str, list[bytes]]:
             while any(not reader.partitions_for_topic(t) for t in names):
                 await asyncio.sleep(0.1)
         parts = [TopicPartition(t, p) for t in names for p in reader.partitions_for_topic(t)]
+        async with asyncio.timeout(30):  # and the partitions are assigned after that
+            while not set(parts) <= reader.assignment():
+                await asyncio.sleep(0.1)
         await reader.seek_to_beginning(*parts)
         ends = await reader.end_offsets(parts)
         found: dict[str, list[bytes]] = {t: [] for t in names}
@@ -223,6 +287,7 @@ def test_no_phi_marker_is_left_in_plaintext_on_the_wire_on_disk_in_logs_or_in_hi
     assert written >= {
         topics.ENCOUNTERS_RECEIVED, topics.CODING_TASKS, topics.CODING_EVENTS,
         topics.ENCOUNTERS_CODED, topics.CLAIMS_STATUS, topics.ACCESS_LOG,
+        topics.PHYSICIAN_QUERIES, topics.QUERY_ANSWERS,
         topics.dead_letter(topics.ENCOUNTERS_CODED),
     }, written  # fmt: skip
     for topic, records in messages.items():

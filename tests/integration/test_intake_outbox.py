@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 import structlog
-from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
-from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived
 from shared.outbox import pending_count
 from tests.conftest import ADMIN_TOKEN, Stack
+from tests.integration.conftest import read_messages
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -75,26 +74,7 @@ async def test_encounter_accepted_while_kafka_is_down_is_published_once_it_is_ba
     assert retry.json()["id"] == answers[0].json()["id"]
     assert pending_during_outage == 2  # the retry and the misuse stored nothing new
     assert relay_tries, "the relay never ran during the outage"
-    received = await _read(stack, settings.topic("encounters.received"), 2)
+    received = await read_messages(stack, settings.topic("encounters.received"), 2)
     external_ids = [e.payload(EncounterReceived).encounter.external_id for e in received]
     assert sorted(external_ids) == sorted(e["external_id"] for e in encounters)  # each once
     assert {e.id for e in received} == {a.json()["id"] for a in answers}
-
-
-async def _read(stack: Stack, topic: str, count: int) -> list[Envelope]:
-    """Every message on the topic: at least `count`, and whatever follows within a second."""
-    reader = AIOKafkaConsumer(
-        topic, bootstrap_servers=stack.kafka, auto_offset_reset="earliest", **stack.kafka_auth()
-    )
-    await reader.start()
-    found: list[Envelope] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < count:
-                for messages in (await reader.getmany(timeout_ms=500)).values():
-                    found += [Envelope.from_bytes(m.value or b"") for m in messages]
-        for messages in (await reader.getmany(timeout_ms=1000)).values():
-            found += [Envelope.from_bytes(m.value or b"") for m in messages]
-    finally:
-        await reader.stop()
-    return found

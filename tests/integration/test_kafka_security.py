@@ -43,27 +43,36 @@ ADMIN_TOKEN = "kafka-security-test-admin-token-0123456789"
 WRITES = {
     "intake": {
         "encounters.received",
+        "physician.answers",
         "encounters.coded.dlq",
         "claims.status.dlq",
         "encounters.returned.dlq",
+        "physician.queries.dlq",
+        "assignment.events.dlq",
     },
     "assignment": {
         "coding.tasks",
         "encounters.coded",
         "encounters.returned",
+        "assignment.events",
         "encounters.received.dlq",
         "coding.events.dlq",
+        "physician.queries.dlq",
+        "physician.answers.dlq",
         "claims.status.dlq",
     },
-    "coding": {"coding.events", "coding.tasks.dlq"},
+    "coding": {"coding.events", "physician.queries", "coding.tasks.dlq", "physician.answers.dlq"},
     "claims": {"claims.status", "encounters.coded.dlq"},
 }
 READS = {
-    "intake": {"encounters.coded", "claims.status", "encounters.returned",
-               "encounters.coded.dlq", "claims.status.dlq", "encounters.returned.dlq"},
-    "assignment": {"encounters.received", "coding.events", "claims.status",
-                   "encounters.received.dlq", "coding.events.dlq", "claims.status.dlq"},
-    "coding": {"coding.tasks", "coding.tasks.dlq"},
+    "intake": {"encounters.coded", "claims.status", "encounters.returned", "physician.queries",
+               "assignment.events", "encounters.coded.dlq", "claims.status.dlq",
+               "encounters.returned.dlq", "physician.queries.dlq", "assignment.events.dlq"},
+    "assignment": {"encounters.received", "coding.events", "physician.queries",
+                   "physician.answers", "claims.status", "encounters.received.dlq",
+                   "coding.events.dlq", "physician.queries.dlq", "physician.answers.dlq",
+                   "claims.status.dlq"},
+    "coding": {"coding.tasks", "physician.answers", "coding.tasks.dlq", "physician.answers.dlq"},
     "claims": {"encounters.coded", "encounters.coded.dlq"},
 }  # fmt: skip
 TOPICS = (
@@ -72,6 +81,9 @@ TOPICS = (
     "coding.events",
     "encounters.coded",
     "encounters.returned",
+    "physician.queries",
+    "physician.answers",
+    "assignment.events",
 )
 ALL_TOPICS = sorted(t for topic in (*TOPICS, "claims.status") for t in (topic, f"{topic}.dlq"))
 

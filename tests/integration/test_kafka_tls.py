@@ -8,7 +8,6 @@ temporary directory (the jars are the session's), for the duration of this modul
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,14 +23,9 @@ from shared.kafka import Publisher
 from shared.kafka_security import kafka_auth
 from shared.settings import ChartflowSettings
 from tests.conftest import REPO
+from tests.ports import free_ports
 
 pytestmark = pytest.mark.kafka
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +33,10 @@ def tls_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Config]:
     jars = REPO / "var/kafka/libs"
     if not (jars / ".pom.sha256").exists():
         pytest.skip("needs deploy/local's Kafka jars (python3 deploy/local/stack.py up)")
+    kafka_port, controller_port = free_ports(2)
     env = {
-        "KAFKA_PORT": str(_free_port()),
-        "KAFKA_CONTROLLER_PORT": str(_free_port()),
+        "KAFKA_PORT": str(kafka_port),
+        "KAFKA_CONTROLLER_PORT": str(controller_port),
         "KAFKA_TLS": "1",
         "KAFKA_HEAP_OPTS": "-Xmx256m -Xms128m",
         "STACK_TIMEOUT": "120",

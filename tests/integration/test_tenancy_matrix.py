@@ -25,15 +25,19 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.assignment.app import create_app as assignment_app
+from services.assignment.db import EscalationEntry
 from services.claims.app import create_app as claims_app
 from services.claims.db import ClaimRow
 from services.coding import handlers as coding_handlers
 from services.coding.app import create_app as coding_app
+from services.coding.db import PhysicianQuery
 from services.intake import handlers as intake_handlers
+from services.intake import physician_queries as intake_queries
 from services.intake.app import create_app as intake_app
 from shared.events.access import PhiAccessed
 from shared.events.assignment import CodingChart, CodingTaskCreated
 from shared.events.claims import ClaimStatusChanged, TriageItem
+from shared.events.coding import QueryContent, QueryIndicator, QueryRaised
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterDocument
 from shared.settings import ChartflowSettings
@@ -60,10 +64,16 @@ class World:
     task_id: str = ""
     coders: tuple[str, ...] = ()
     work_item_id: str = ""
+    query_task_id: str = ""  # a task of its own encounter, with an open physician query
+    query_id: str = ""
 
     @property
     def encounter_key(self) -> str:
         return f"{self.hospital_id}:{self.external_id}"
+
+    @property
+    def query_encounter_key(self) -> str:
+        return f"{self.hospital_id}:{self.external_id}Q"
 
     @property
     def document(self) -> dict[str, Any]:
@@ -80,6 +90,8 @@ class World:
             self.work_item_id,
             *self.coders,
         }
+        if self.query_id:
+            ids |= {self.query_id, self.query_task_id, self.query_encounter_key}
         return {i for i in ids if i}
 
 
@@ -114,6 +126,31 @@ CODER_IN = {"id": "made-by-matrix", "vendor_id": "vend-x", "name": "x", "pools":
 POOL_IN = {**DEMO["pools"][0], "id": "pool-matrix"}
 PAYER_IN = DEMO["payers"][0]
 CODES = DEMO["encounters"][0]["coding"]
+NOTE = DEMO["encounters"][0]["encounter"]["documents"][0]["text"]
+QUOTE = "right knee primary osteoarthritis"
+QUERY_IN = {
+    "question": "Please clarify the type of the right knee osteoarthritis.",
+    "format": "multiple_choice",
+    "indicators": [{"document": 0, "start": NOTE.index(QUOTE), "quote": QUOTE}],
+    "options": ["Primary", "Post-traumatic", "Other (please specify)", "Clinically undetermined"],
+}
+ANSWER_IN = {"answered_by_npi": "1234567893", "text": "Primary osteoarthritis, right knee."}
+OPS_IN = {"by": "ops-matrix", "reason": "tenancy matrix"}
+#: Ops controls on an encounter: the admin's; no workflow runs in this test (404 on one's own).
+OPS_CONTROLS = {
+    "reassign": {**OPS_IN, "pool_id": "pool-matrix"},
+    "hold": OPS_IN,
+    "release": OPS_IN,
+    "cancel": OPS_IN,
+    "extend-sla": {**OPS_IN, "seconds": 60},
+}
+
+
+def _ops_control(name: str, body: dict[str, Any]) -> Entry:
+    return _admin_only(
+        lambda w: Call("POST", f"/v1/encounters/{w.encounter_key}/{name}", json=body)
+    )
+
 
 DOCS = (
     "/openapi.json",
@@ -157,6 +194,30 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ("intake", "GET", "/v1/admin/access-log"): _admin_only(
         lambda w: Call("GET", "/v1/admin/access-log", {"encounter_key": w.encounter_key})
     ),
+    ("intake", "GET", "/v1/queries"): Entry(
+        frozenset({"hospital"}), lambda w: Call("GET", "/v1/queries")
+    ),
+    ("intake", "GET", "/v1/queries/{query_id}"): Entry(
+        frozenset({"hospital"}), lambda w: Call("GET", f"/v1/queries/{w.query_id}")
+    ),
+    ("intake", "POST", "/v1/queries/{query_id}/answer"): Entry(
+        frozenset({"hospital"}),
+        lambda w: Call("POST", f"/v1/queries/{w.query_id}/answer", json=ANSWER_IN),
+    ),
+    **{
+        ("assignment", "POST", f"/v1/encounters/{{encounter_key}}/{name}"): _ops_control(name, body)
+        for name, body in OPS_CONTROLS.items()
+    },
+    ("assignment", "GET", "/v1/escalations"): _admin_only(lambda w: Call("GET", "/v1/escalations")),
+    ("assignment", "POST", "/v1/escalations/{escalation_id}/acknowledge"): _admin_only(
+        lambda w: Call(
+            "POST", f"/v1/escalations/esc-{w.hospital_id}/acknowledge", json={"by": "ops-matrix"}
+        )
+    ),
+    ("assignment", "GET", "/v1/saved-views"): _admin_only(lambda w: Call("GET", "/v1/saved-views")),
+    ("assignment", "GET", "/v1/query-figures"): _admin_only(
+        lambda w: Call("GET", "/v1/query-figures")
+    ),
     ("assignment", "PUT", "/v1/admin/pools/{pool_id}"): _admin_only(
         lambda w: Call("PUT", "/v1/admin/pools/pool-matrix", json=POOL_IN)
     ),
@@ -184,6 +245,16 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
         lambda w: Call(
             "POST", f"/v1/tasks/{w.task_id}/return", json={"reason": "documentation_incomplete"}
         ),
+    ),
+    ("coding", "POST", "/v1/tasks/{task_id}/queries"): Entry(
+        frozenset({"coder"}),
+        lambda w: Call("POST", f"/v1/tasks/{w.query_task_id}/queries", json=QUERY_IN),
+    ),
+    ("coding", "GET", "/v1/queries"): Entry(
+        frozenset({"coder"}), lambda w: Call("GET", "/v1/queries")
+    ),
+    ("coding", "POST", "/v1/queries/{query_id}/withdraw"): Entry(
+        frozenset({"coder"}), lambda w: Call("POST", f"/v1/queries/{w.query_id}/withdraw")
     ),
     ("coding", "GET", "/v1/vendor/coders"): Entry(
         frozenset({"vendor_manager"}), lambda w: Call("GET", "/v1/vendor/coders")
@@ -302,6 +373,36 @@ def _billing_denial(app: FastAPI, world: World) -> str:
     return event_id
 
 
+def _queries(clients: dict[str, TestClient], world: World, coder: str) -> None:
+    """An open, open-ended physician query by `coder` on the world's query task, in coding and
+    intake, and an escalation for ops."""
+    content = QueryContent(
+        question=QUERY_IN["question"],
+        indicators=[QueryIndicator(**i) for i in QUERY_IN["indicators"]],
+    )
+    query = PhysicianQuery(
+        id=world.query_id, task_id=world.query_task_id, encounter_key=world.query_encounter_key,
+        hospital_id=world.hospital_id, vendor_id=world.vendor_id, coder_id=coder,
+        format="open_ended", content=content.model_dump_json(),
+    )  # fmt: skip
+    coding = clients["coding"].app.state.runtime.db
+    coding.run_sync(lambda s: s.add(query))
+    coding.run_sync(lambda s: coding_handlers.refresh_tasks(s, world.query_encounter_key))
+    raised = QueryRaised(
+        query_id=world.query_id, task_id=world.query_task_id,
+        encounter_key=world.query_encounter_key, hospital_id=world.hospital_id, coder_id=coder,
+        format="open_ended", raised_at=datetime.now(UTC), content=content,
+    )  # fmt: skip
+    envelope = Envelope.wrap(raised, source="coding", subject="k", tenant=world.hospital_id)
+    intake = clients["intake"].app.state.runtime.db
+    intake.run_sync(lambda s: intake_queries.record_query(s, envelope))
+    escalation = EscalationEntry(
+        id=f"esc-{world.hospital_id}", encounter_key=world.encounter_key,
+        hospital_id=world.hospital_id, kind="no_other_pool",
+    )  # fmt: skip
+    clients["assignment"].app.state.runtime.db.run_sync(lambda s: s.merge(escalation))
+
+
 def _claim(app: FastAPI, world: World) -> None:
     row = ClaimRow(
         id=world.claim_id, encounter_key=world.encounter_key,
@@ -327,7 +428,7 @@ def _seed(clients: dict[str, TestClient]) -> Platform:
         world = World(
             hospital_id=f"hosp-{name}", external_id=f"ENC-{name.upper()}1",
             vendor_id=f"vend-{name}", pool_id=f"pool-{name}", task_id=f"task-{name}",
-            coders=tuple(staff),
+            coders=tuple(staff), query_task_id=f"{name}-qtask", query_id=f"{name}-query",
         )  # fmt: skip
         body = {**DEMO["hospital"], "id": world.hospital_id}
         keys[name] = _ok(intake.post("/v1/admin/hospitals", json=body, headers=ADMIN))["api_key"]
@@ -346,11 +447,17 @@ def _seed(clients: dict[str, TestClient]) -> Platform:
     a, b = worlds["a"], worlds["b"]
     # Ben's task: same vendor as ava's, another coder's.
     ben = replace(a, external_id="ENC-BEN1", encounter_id="enc-ben", claim_id="claim-ben",
-                  task_id="task-ben", coders=("coder-ben",))  # fmt: skip
+                  task_id="task-ben", coders=("coder-ben",), query_task_id="ben-qtask",
+                  query_id="ben-query")  # fmt: skip
     ava = replace(a, coders=tuple(c for c in a.coders if c != "coder-ben"))
     _task(coding.app, a, a.task_id, a.encounter_key)  # to ava: the least loaded, first by id
     _task(coding.app, a, ben.task_id, ben.encounter_key)  # to ben
     _task(coding.app, b, b.task_id, b.encounter_key)  # to carl
+    _task(coding.app, a, a.query_task_id, a.query_encounter_key)  # to ava
+    _task(coding.app, a, ben.query_task_id, ben.query_encounter_key)  # to ben
+    _task(coding.app, b, b.query_task_id, b.query_encounter_key)  # to carl
+    for world, coder in ((a, "coder-ava"), (ben, "coder-ben"), (b, "coder-carl")):
+        _queries(clients, world, coder)
 
     def key(name: str) -> dict[str, str]:
         return {"X-API-Key": keys[name]}
@@ -393,6 +500,9 @@ def _send(client: TestClient, call: Call, headers: dict[str, str]) -> Any:
     return client.request(
         call.method, call.path, params=call.params, json=call.json, headers=headers
     )
+
+
+WORKFLOW_ROUTES = ("/v1/coding-status/{encounter_key}", "/v1/encounters/{encounter_key}/")
 
 
 def test_every_route_has_a_matrix_entry(platform: Platform) -> None:
@@ -440,7 +550,7 @@ def test_every_role_reaches_its_own_data_on_the_routes_it_may_call(platform: Pla
             made.add(done)
             answer = _send(platform.clients[service], call, principal.headers)
             ok = answer.status_code < 300
-            if principal.role == "admin" and path == "/v1/coding-status/{encounter_key}":
+            if principal.role == "admin" and path.startswith(WORKFLOW_ROUTES):
                 ok = answer.status_code == 404  # allowed; no workflow runs in this test
             if path == "/v1/admin/payers/{payer_id}/remittances":
                 ok = answer.status_code == 422  # reached: an empty 835 is refused as unreadable

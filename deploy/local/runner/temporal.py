@@ -19,6 +19,13 @@ SEARCH_ATTRIBUTES: Mapping[str, str] = MappingProxyType(
         "VendorPool": "Keyword",
         "CodingStatus": "Keyword",
         "SlaDueAt": "Datetime",
+        # Physician queries, holds and escalations (the dev server's SQLite visibility store
+        # has three Bool and three Datetime columns for custom attributes).
+        "QueryPending": "Bool",
+        "QueryOpenSince": "Datetime",
+        "OnHold": "Bool",
+        "Escalated": "Bool",
+        "EscalationStatus": "Keyword",
     }
 )
 

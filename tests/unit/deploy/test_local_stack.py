@@ -37,12 +37,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_search_attributes_are_the_four_custom_ones() -> None:
+def test_search_attributes_are_the_custom_ones() -> None:
     assert dict(SEARCH_ATTRIBUTES) == {
         "HospitalId": "Keyword",
         "VendorPool": "Keyword",
         "CodingStatus": "Keyword",
         "SlaDueAt": "Datetime",
+        "QueryPending": "Bool",
+        "QueryOpenSince": "Datetime",
+        "OnHold": "Bool",
+        "Escalated": "Bool",
+        "EscalationStatus": "Keyword",
     }
 
 
@@ -153,6 +158,11 @@ def test_missing_search_attributes() -> None:
     assert missing_search_attributes(have) == {
         "VendorPool": "Keyword",
         "CodingStatus": "Keyword",
+        "QueryPending": "Bool",
+        "QueryOpenSince": "Datetime",
+        "OnHold": "Bool",
+        "Escalated": "Bool",
+        "EscalationStatus": "Keyword",
     }
     with pytest.raises(StackError, match="HospitalId is registered as"):
         missing_search_attributes({"HospitalId": "INDEXED_VALUE_TYPE_TEXT"})

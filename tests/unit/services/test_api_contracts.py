@@ -13,13 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from services.coding import handlers as coding_handlers
 from services.coding.app import create_app as coding_app
 from services.intake.app import create_app as intake_app
-from shared.events.assignment import CodingChart, CodingTaskCreated
-from shared.events.envelope import Envelope
+from shared.events.assignment import CodingChart
 from shared.events.intake import EncounterDocument
 from shared.settings import ChartflowSettings
+from tests.coding_tasks import deliver_task
 from tests.conftest import ADMIN_TOKEN
 
 DEMO = json.loads((Path(__file__).parents[3] / "deploy/demo/data.json").read_text())
@@ -119,28 +118,13 @@ def test_resending_an_encounter_with_other_content_is_a_conflict(intake: TestCli
     assert "already received" in conflict.json()["detail"]
 
 
-def _deliver_task(app: FastAPI, task_id: str) -> None:
-    """A coding task for pool "pro", as the `coding.tasks` consumer receives it."""
-    created = CodingTaskCreated(
-        task_id=task_id,
-        encounter_key="mercy:DEMO-OV-1001",
-        hospital_id="mercy",
-        vendor_id="northstar",
-        pool_id="pro",
-        due_at=datetime.now(UTC) + timedelta(days=1),
-        chart=CodingChart.of(EncounterDocument.model_validate(ENCOUNTER)),
-    )
-    envelope = Envelope.wrap(created, source="test", subject="k", tenant="mercy")
-    app.state.runtime.db.run_sync(lambda s: coding_handlers.take_task(s, envelope))
-
-
 @pytest.fixture
 def coding(tmp_path: Path) -> Iterator[TestClient]:
     app = coding_app(_settings("coding", tmp_path), frozenset({"api"}))
     with TestClient(app) as client:
         for coder in ("ava", "ben"):
             _coder_key(client, coder)
-        _deliver_task(app, "task-1")
+        deliver_task(app, "task-1")
         yield client
 
 
@@ -191,7 +175,7 @@ def test_a_task_that_arrived_before_any_coder_reaches_the_first_coder_of_its_poo
 ) -> None:
     app = coding_app(_settings("coding", tmp_path), frozenset({"api"}))
     with TestClient(app) as client:
-        _deliver_task(app, "early")
+        deliver_task(app, "early")
 
         ava = _coder_key(client, "ava")
 
@@ -221,7 +205,13 @@ def test_the_workbench_page_calls_only_routes_the_coding_api_has(coding: TestCli
 
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert called == {"/v1/worklist", "/v1/tasks/", "/v1/codes/search"}
+    assert called == {
+        "/v1/worklist",
+        "/v1/tasks/",
+        "/v1/codes/search",
+        "/v1/queries",
+        "/v1/queries/",
+    }
     for path in called:
         assert any(route.startswith(path.rstrip("/")) for route in routes), path
 

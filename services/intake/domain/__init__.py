@@ -1,0 +1,1 @@
+"""Intake's domain as pure code."""
