@@ -1,37 +1,17 @@
-"""Coding-caused denials as coding sees them: one per rework task, counted against the coder
-(and pool) whose codes the payer denied. The figures behind the denial rates of the vendor's
-scorecards (`denial_figures`)."""
+"""Coding-caused denials as coding sees them (`CodingDenial`: one per rework task, counted
+against the coder and pool whose codes the payer denied), and the figures behind the denial
+rates of the vendor's scorecards (`denial_figures`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlmodel import Field, Session, SQLModel, col, func, select
+from sqlmodel import Session, col, func, select
 
+from services.coding.db import CodingDenial, CodingTask
 from services.coding.domain.denial_rates import DenialRate, denial_rates
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class CodingDenial(SQLModel, table=True):
-    """The payer denied or rejected a claim for a coding cause: its rework task came."""
-
-    __tablename__ = "coding_denial"
-
-    rework_task_id: str = Field(primary_key=True, max_length=64)
-    encounter_key: str = Field(index=True, max_length=140)
-    vendor_id: str = Field(index=True, max_length=64)
-    coder_id: str = Field(index=True, max_length=64)  # who coded the denied claim
-    pool_id: str = Field(index=True, max_length=64)  # the pool of the task they coded it in
-    denied_task_id: str = Field(max_length=64)
-    claim_id: str = Field(max_length=64)
-    claim_version: int = 1
-    codes: str = Field(max_length=200)  # the payer's codes, e.g. "CO-11,CO-16 M76"
-    at: datetime = Field(default_factory=_now, index=True)
 
 
 @dataclass(frozen=True)
@@ -54,8 +34,6 @@ def denial_figures(
 ) -> DenialFigures:
     """Claims billed from the vendor's codes (submitted tasks) and the coding-caused denials
     against them, per coder and per pool; `coder_id` narrows it to one coder."""
-    from services.coding.db import CodingTask  # the table lives with the other tasks
-
     billed_query = select(CodingTask.coder_id, CodingTask.pool_id, func.count()).where(
         CodingTask.vendor_id == vendor_id,
         CodingTask.status == "submitted",

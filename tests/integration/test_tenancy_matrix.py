@@ -30,7 +30,7 @@ from services.claims.app import create_app as claims_app
 from services.claims.db import ClaimRow
 from services.coding import handlers as coding_handlers
 from services.coding.app import create_app as coding_app
-from services.coding.db import PhysicianQuery
+from services.coding.db import CodingDenial, PhysicianQuery
 from services.intake import handlers as intake_handlers
 from services.intake import physician_queries as intake_queries
 from services.intake.app import create_app as intake_app
@@ -256,6 +256,12 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ("coding", "POST", "/v1/queries/{query_id}/withdraw"): Entry(
         frozenset({"coder"}), lambda w: Call("POST", f"/v1/queries/{w.query_id}/withdraw")
     ),
+    ("coding", "GET", "/v1/vendor/denial-rates"): Entry(
+        frozenset({"vendor_manager", "auditor"}), lambda w: Call("GET", "/v1/vendor/denial-rates")
+    ),
+    ("coding", "GET", "/v1/denial-rate"): Entry(
+        frozenset({"coder"}), lambda w: Call("GET", "/v1/denial-rate")
+    ),
     ("coding", "GET", "/v1/vendor/coders"): Entry(
         frozenset({"vendor_manager"}), lambda w: Call("GET", "/v1/vendor/coders")
     ),
@@ -403,6 +409,15 @@ def _queries(clients: dict[str, TestClient], world: World, coder: str) -> None:
     clients["assignment"].app.state.runtime.db.run_sync(lambda s: s.merge(escalation))
 
 
+def _coding_denial(app: FastAPI, world: World) -> None:
+    denial = CodingDenial(
+        rework_task_id=f"rework-{world.hospital_id}", encounter_key=world.encounter_key,
+        vendor_id=world.vendor_id, coder_id=world.coders[0], pool_id=world.pool_id,
+        denied_task_id=world.task_id, claim_id=world.claim_id, codes="CO-11",
+    )  # fmt: skip
+    app.state.runtime.db.run_sync(lambda s: s.add(denial))
+
+
 def _claim(app: FastAPI, world: World) -> None:
     row = ClaimRow(
         id=world.claim_id, encounter_key=world.encounter_key,
@@ -453,6 +468,8 @@ def _seed(clients: dict[str, TestClient]) -> Platform:
     _task(coding.app, a, a.task_id, a.encounter_key)  # to ava: the least loaded, first by id
     _task(coding.app, a, ben.task_id, ben.encounter_key)  # to ben
     _task(coding.app, b, b.task_id, b.encounter_key)  # to carl
+    for world in (a, b):  # a coding-caused denial against each vendor's first coder
+        _coding_denial(coding.app, world)
     _task(coding.app, a, a.query_task_id, a.query_encounter_key)  # to ava
     _task(coding.app, a, ben.query_task_id, ben.query_encounter_key)  # to ben
     _task(coding.app, b, b.query_task_id, b.query_encounter_key)  # to carl

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from shared.events.claims import TriageCause, TriagedLine
+from shared.events.claims import ClaimStatusChanged, TriageCause, TriagedLine
 
 
 class ClaimIssue(BaseModel):
@@ -40,6 +40,27 @@ class ClaimStatusSignal(BaseModel):
     total_charge: str = "0"
     paid: str | None = None
     issues: list[ClaimIssue] = []
+
+    @classmethod
+    def of(cls, change: ClaimStatusChanged) -> ClaimStatusSignal:
+        """The step as the workflow keeps it: no reason text, no adjustment amounts."""
+        return cls(
+            claim_id=change.claim_id,
+            version=change.version,
+            step=change.step,
+            status=change.status,
+            frequency=change.frequency,
+            payer_id=change.payer_id,
+            payer_claim_id=change.payer_claim_id,
+            total_charge=str(change.total_charge),
+            paid=str(change.paid) if change.paid is not None else None,
+            issues=[
+                ClaimIssue(
+                    source=t.source, cause=t.cause, code=t.code, meaning=t.meaning, lines=t.lines
+                )
+                for t in change.triage
+            ],
+        )
 
 
 class ReworkOrder(BaseModel):

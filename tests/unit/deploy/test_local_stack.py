@@ -48,6 +48,12 @@ def test_search_attributes_are_the_custom_ones() -> None:
         "OnHold": "Bool",
         "Escalated": "Bool",
         "EscalationStatus": "Keyword",
+        "ClaimStatus": "Keyword",
+        "ClaimPayer": "Keyword",
+        "ClaimVersion": "Int",
+        "ClaimCharge": "Double",
+        "ClaimPaid": "Double",
+        "DenialCause": "Keyword",
     }
 
 
@@ -163,6 +169,12 @@ def test_missing_search_attributes() -> None:
         "OnHold": "Bool",
         "Escalated": "Bool",
         "EscalationStatus": "Keyword",
+        "ClaimStatus": "Keyword",
+        "ClaimPayer": "Keyword",
+        "ClaimVersion": "Int",
+        "ClaimCharge": "Double",
+        "ClaimPaid": "Double",
+        "DenialCause": "Keyword",
     }
     with pytest.raises(StackError, match="HospitalId is registered as"):
         missing_search_attributes({"HospitalId": "INDEXED_VALUE_TYPE_TEXT"})
