@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
-from services.coding import handlers, physician_queries
+from services.coding import handlers, physician_queries, reworks
 from services.coding.db import Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes
 from services.coding.domain.queries import Indicator, QueryDraft, QueryFormat, YesNoUse
@@ -91,10 +91,18 @@ class TaskSummary(BaseModel):
     pool_id: str
     status: str
     due_at: datetime
+    kind: str = Field(
+        default="coding", description="coding, or rework: the payer denied the claim for coding"
+    )
+    rework_reason: str | None = Field(
+        default=None, description="A rework's reason: the payer's codes and the lines concerned"
+    )
 
     @classmethod
     def of(cls, task: CodingTask) -> TaskSummary:
-        return cls.model_validate(task)
+        return cls.model_validate(
+            {**task.model_dump(), "rework_reason": reworks.rework_reason(task)}
+        )
 
 
 CODER_KEY = api_key_scheme("CoderApiKey", "The coder's API key")
@@ -110,7 +118,13 @@ class VendorTask(TaskSummary):
     @classmethod
     def of(cls, task: CodingTask) -> VendorTask:
         codes = json.loads(task.codes) if task.codes else None
-        return cls.model_validate({**task.model_dump(exclude={"codes"}), "codes": codes})
+        return cls.model_validate(
+            {
+                **task.model_dump(exclude={"codes"}),
+                "codes": codes,
+                "rework_reason": reworks.rework_reason(task),
+            }
+        )
 
 
 async def current_member(
@@ -184,6 +198,8 @@ async def get_task(
         "task": TaskSummary.of(task).model_dump(mode="json"),
         "chart": chart,
         "queries": [physician_queries.query_view(q) for q in queries],
+        # a rework: why the payer denied it, the lines concerned, the codes it was billed with
+        "rework": reworks.rework_view(task),
     }
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.coding import SERVICE, handlers, physician_queries
 from services.coding.api import router
 from services.coding.db import TABLES
+from services.coding.denials_api import router as denials_router
 from services.coding.domain import use_codeset_dir
 from shared.events import topics
 from shared.http import service_app
@@ -36,4 +37,5 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
 
     app = service_app(SERVICE, settings, lifespan)
     app.include_router(router)
+    app.include_router(denials_router)
     return app

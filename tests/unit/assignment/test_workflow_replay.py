@@ -36,6 +36,10 @@ def test_histories_exist_and_carry_no_patient_identifiers() -> None:
         "encounter_coding_query_escalated",
         "encounter_coding_escalated",
         "encounter_coding_cancelled",
+        # after release the workflow follows the claim (recorded before audits existed)
+        "encounter_coding_claim_paid",
+        "encounter_coding_claim_denied_billing",
+        "encounter_coding_rework_paid",
     }
     encounter = DEMO["encounters"][0]["encounter"]
     patient = encounter["patient"]
