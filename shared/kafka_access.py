@@ -72,6 +72,7 @@ CONSUMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             topics.CODING_EVENTS,
             topics.PHYSICIAN_QUERIES,
             topics.QUERY_ANSWERS,
+            topics.CLAIMS_STATUS,  # the encounter's workflow follows its claim to an outcome
         ),
         "coding": (topics.CODING_TASKS, topics.QUERY_ANSWERS),
         "claims": (topics.ENCOUNTERS_CODED,),

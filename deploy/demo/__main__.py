@@ -7,7 +7,9 @@ import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import httpx
 from pydantic_settings import BaseSettings
 
 from deploy.demo.driver import Endpoints, Scenario
@@ -20,6 +22,8 @@ class DemoSettings(BaseSettings):
     assignment_port: int = 8002
     coding_port: int = 8003
     claims_port: int = 8004
+    # The HTTP payer simulator (deploy/local's payer-sim); unset: the claims port + 1.
+    payer_sim_port: int | None = None
     temporal_ui_port: int = 8233
     # Unset: the token the services generated into <var>/secrets/admin-token.
     admin_token: str | None = None
@@ -33,6 +37,41 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+FREQUENCY = {"1": "original", "7": "replacement", "8": "void"}
+
+
+def print_chain(scenario: Scenario, view: dict[str, Any]) -> None:
+    """A corrected encounter: each claim version with its history and the payer's verdict
+    classified, then the encounter's workflow from coding to the final outcome."""
+    for claim in view["claims"]:
+        kind = FREQUENCY.get(claim["frequency"], claim["frequency"])
+        ref = f" of payer claim {claim['payer_claim_id']}" if claim["payer_claim_id"] else ""
+        print(f"{'':<16}claim version {claim['version']} ({kind}){ref}: {claim['status']}")
+        for step in claim["history"]:
+            print(f"{'':<18}{step['status']:<14} {step['reason']}")
+        for item in claim["triage"]:
+            lines = ", ".join(f"line {ln['number']} {ln['procedure_code']}" for ln in item["lines"])
+            print(
+                f"{'':<18}> {item['code']} ({item['cause']}-caused): {item['meaning']}"
+                + (f" [{lines}]" if lines else "")
+            )
+    workflow = scenario.coding_status(view["encounter_key"])
+    if workflow:
+        print(f"{'':<16}workflow: {' -> '.join(workflow['history'])}")
+        for rework in workflow.get("reworks", []):
+            print(
+                f"{'':<18}rework of claim version {rework['claim_version']} to coder "
+                f"{rework['coder_id'] or '(pool)'}: {'; '.join(rework['reasons'])}"
+            )
 
 
 def old_default_status(scenario: Scenario) -> int:
@@ -53,7 +92,11 @@ def main() -> int:
     }
     token_file = admin_token_path(settings.chartflow_var)
     token = settings.admin_token or token_file.read_text().strip()
-    scenario = Scenario(Endpoints.local(ports, token))
+    payer_sim = settings.payer_sim_port or settings.claims_port + 1
+    if not _answers(f"http://127.0.0.1:{payer_sim}/health"):
+        print(f"(no payer simulator on port {payer_sim}: claims' in-process simulator answers)")
+        payer_sim = 0
+    scenario = Scenario(Endpoints.local(ports, token, payer_sim or None))
     scenario.seed()
     pushed = scenario.push_all()
     first_claim: float | None = None
@@ -71,6 +114,9 @@ def main() -> int:
             f"{external_id:<14} {view['encounter_class']:<13} {claim['status']:<15} "
             f"{claim['total_charge'] or '-':>9} {claim['paid'] or '-':>9}"
         )
+        if len(view["claims"]) > 1:
+            print_chain(scenario, view)
+            continue
         for step in claim["history"]:
             print(f"{'':<16}{step['status']:<14} {step['reason']}")
         for finding in claim["findings"]:

@@ -13,8 +13,18 @@ import httpx
 
 DATA = Path(__file__).with_name("data.json")
 FINAL_CLAIM_STATUSES = frozenset(
-    {"paid", "partially_paid", "denied", "rejected", "held", "submission_failed"}
+    {"paid", "partially_paid", "denied", "rejected", "held", "submission_failed", "voided"}
 )
+
+
+def claim_settled(view: dict[str, Any]) -> bool:
+    """The encounter's newest claim is final, and no coding-caused denial sends it back to
+    its coder (the workflow then bills a corrected claim)."""
+    claim = view["claim"]
+    if claim["status"] not in FINAL_CLAIM_STATUSES:
+        return False
+    newest = view.get("claims") or [{}]
+    return not any(t["cause"] == "coding" for t in newest[-1].get("triage", []))
 
 
 @dataclass(frozen=True)
@@ -24,12 +34,16 @@ class Endpoints:
     coding: str
     claims: str
     admin_token: str
+    payer_sim: str | None = None  # the HTTP payer simulator; none: claims' in-process one
 
     @classmethod
-    def local(cls, ports: dict[str, int], admin_token: str) -> Endpoints:
+    def local(
+        cls, ports: dict[str, int], admin_token: str, payer_sim_port: int | None = None
+    ) -> Endpoints:
         return cls(
             **{name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
             admin_token=admin_token,
+            payer_sim=f"http://127.0.0.1:{payer_sim_port}" if payer_sim_port else None,
         )
 
 
@@ -73,6 +87,9 @@ class Scenario:
             answer = c.post(f"{e.coding}/v1/admin/coders", json=coder, headers=self._admin)
             self.coder_keys[coder["id"]] = self._ok(answer)["api_key"]
         for payer in self.data["payers"]:
+            if e.payer_sim:  # the same scenarios, scripted on the HTTP payer
+                self._ok(c.put(f"{e.payer_sim}/v1/scenarios", json=payer["simulator"]))
+                payer = {**payer, "endpoint": e.payer_sim}
             url = f"{e.claims}/v1/admin/payers/{payer['payer_id']}"
             self._ok(c.put(url, json=payer, headers=self._admin))
 
@@ -102,10 +119,12 @@ class Scenario:
         result: dict[str, Any] = self._ok(response)
         return result
 
-    def answers(self) -> dict[str, dict[str, Any]]:
+    def answers(self, kind: str = "coding") -> dict[str, dict[str, Any]]:
+        """The codes the simulated coder submits per encounter key: on a first coding task,
+        or (`rework`) when a coding-caused denial brings the encounter back."""
         hospital_id = self.data["hospital"]["id"]
         found = {
-            f"{hospital_id}:{item['encounter']['external_id']}": item["coding"]
+            f"{hospital_id}:{item['encounter']['external_id']}": item.get(kind, item["coding"])
             for item in self.data["encounters"]
         }
         found.update({f"{hospital_id}:{ext}": c for ext, c in self.extra_codes.items()})
@@ -114,11 +133,13 @@ class Scenario:
     def code_worklists(self) -> int:
         """The simulated coder opens each chart on their worklist and submits the codes."""
         e, c = self.endpoints, self.client
-        answers, coded = self.answers(), 0
+        answers = {"coding": self.answers(), "rework": self.answers("rework")}
+        coded = 0
         for key in self.coder_keys.values():
             headers = {"X-API-Key": key}
             for task in self._ok(c.get(f"{e.coding}/v1/worklist", headers=headers)):
-                codes = answers.get(task["encounter_key"])
+                kind = "rework" if task.get("kind") == "rework" else "coding"
+                codes = answers[kind].get(task["encounter_key"])
                 if codes is None:
                     continue
                 self._ok(c.get(f"{e.coding}/v1/tasks/{task['id']}", headers=headers))
@@ -142,6 +163,12 @@ class Scenario:
         )
         result: list[dict[str, Any]] = self._ok(response)
         return result
+
+    def coding_status(self, encounter_key: str) -> dict[str, Any] | None:
+        """The encounter's workflow as ops see it (assignment's admin API), if it answers."""
+        url = f"{self.endpoints.assignment}/v1/coding-status/{encounter_key}"
+        answer = self.client.get(url, headers=self._admin)
+        return answer.json() if answer.status_code == 200 else None
 
     def claim_x12(self, claim_id: str) -> str:
         """The claim's 837 (an admin's read of PHI: it lands in the access log)."""
@@ -172,7 +199,7 @@ class Scenario:
             views = {ext: self.encounter(view["id"]) for ext, view in pushed.items()}
             if on_first_claim and any(v["claim"]["status"] for v in views.values()):
                 on_first_claim()
-            claimed = [v for v in views.values() if v["claim"]["status"] in FINAL_CLAIM_STATUSES]
+            claimed = [v for v in views.values() if claim_settled(v)]
             if len(claimed) == len(views):
                 return views
             if time.monotonic() > deadline:

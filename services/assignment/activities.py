@@ -11,7 +11,13 @@ from temporalio.exceptions import ApplicationError
 
 from services.assignment import SERVICE
 from services.assignment.audit_db import AuditRecords
-from services.assignment.db import AssignmentRepository, EscalationEntry, PoolTask, RoutedEncounter
+from services.assignment.db import (
+    AssignmentRepository,
+    EscalationEntry,
+    PoolTask,
+    RoutedEncounter,
+    VendorPool,
+)
 from services.assignment.domain.models import (
     CancelRequest,
     CodingTaskRequest,
@@ -24,6 +30,7 @@ from services.assignment.domain.models import (
     WithdrawRequest,
 )
 from services.assignment.domain.routing import route_to_pool
+from services.assignment.reworks import rework_details
 from shared.db import Database
 from shared.events import topics
 from shared.events.assignment import (
@@ -56,6 +63,15 @@ def _routed(repo: AssignmentRepository, encounter_key: str) -> RoutedEncounter:
     return routed
 
 
+def _assignment(pool: VendorPool) -> PoolAssignment:
+    return PoolAssignment(
+        pool_id=pool.id,
+        vendor_id=pool.vendor_id,
+        sla_seconds=pool.sla_seconds,
+        rework_sla_seconds=pool.rework_sla_seconds,
+    )
+
+
 def _close_tasks(repo: AssignmentRepository, task_ids: list[str]) -> None:
     for task in repo.tasks(task_ids):
         task.open = False  # frees the pool's capacity
@@ -77,18 +93,29 @@ class AssignmentActivities:
         if pool is None:
             return None
         return PoolAssignment(
-            pool_id=pool.pool_id, vendor_id=pool.vendor_id, sla_seconds=pool.sla_seconds
+            pool_id=pool.pool_id,
+            vendor_id=pool.vendor_id,
+            sla_seconds=pool.sla_seconds,
+            rework_sla_seconds=pool.rework_sla_seconds,
         )
 
     @activity.defn
     async def pool_assignment(self, pool_id: str) -> PoolAssignment | None:
         """The pool ops named, whatever its capacity (an ops decision overrides routing)."""
         pool = await self.db.run(lambda s: AssignmentRepository(s).pool(pool_id))
-        if pool is None:
-            return None
-        return PoolAssignment(
-            pool_id=pool.id, vendor_id=pool.vendor_id, sla_seconds=pool.sla_seconds
-        )
+        return _assignment(pool) if pool is not None else None
+
+    @activity.defn
+    async def pool_of_task(self, task_id: str) -> PoolAssignment | None:
+        """The pool a task was given to (a rework goes back to it), if it still exists."""
+
+        def find(session: Session) -> PoolAssignment | None:
+            repo = AssignmentRepository(session)
+            task = session.get(PoolTask, task_id)
+            pool = repo.pool(task.pool_id) if task is not None else None
+            return _assignment(pool) if pool is not None else None
+
+        return await self.db.run(find)
 
     @activity.defn
     async def publish_coding_task(self, request: CodingTaskRequest) -> None:
@@ -108,6 +135,10 @@ class AssignmentActivities:
             return EncounterReceived.model_validate_json(routed.received)
 
         received = await self.db.run(assign)
+        rework = None
+        if request.rework is not None:
+            order = request.rework
+            rework = await self.db.run(lambda s: rework_details(s, order))
         task = CodingTaskCreated(
             task_id=request.task_id,
             encounter_key=request.encounter_key,
@@ -117,6 +148,7 @@ class AssignmentActivities:
             due_at=request.due_at,
             chart=CodingChart.of(received.encounter),
             coder_id=request.coder_id,
+            rework=rework,
         )
         await self._publish(
             topics.CODING_TASKS,
@@ -272,6 +304,7 @@ class AssignmentActivities:
             diagnoses=submitted.diagnoses,
             procedures=submitted.procedures,
             coder_id=submitted.coder_id,
+            claim_version=request.claim_version,
         )
         await self._publish(
             topics.ENCOUNTERS_CODED,

@@ -39,6 +39,13 @@ class PoolIn(BaseModel):
     hospitals: list[PoolId] = Field(default_factory=list, max_length=1000)
     capacity: int = Field(default=100, ge=1, le=100_000)
     sla_seconds: int = Field(default=86_400, ge=1, le=365 * 86_400)
+    rework_sla_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=365 * 86_400,
+        description="How long the coder has to rework a coding-caused denial (default: "
+        "sla_seconds)",
+    )
 
 
 class OpsActionView(BaseModel):
@@ -102,6 +109,7 @@ async def put_pool(pool_id: IdPath, body: PoolIn, rt: RuntimeDep) -> PoolIn:
         hospitals=",".join(body.hospitals),
         capacity=body.capacity,
         sla_seconds=body.sla_seconds,
+        rework_sla_seconds=body.rework_sla_seconds,
     )
     await rt.db.run(lambda s: s.merge(row))
     return body

@@ -43,6 +43,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
                 (topics.CODING_EVENTS, handlers.on_coding_submitted),
                 (topics.PHYSICIAN_QUERIES, handlers.on_physician_query),
                 (topics.QUERY_ANSWERS, handlers.on_query_answered),
+                (topics.CLAIMS_STATUS, handlers.on_claim_status),
             ):
                 rt.start_consumer(topic, handle, probes=temporal_up)
         if "worker" in roles:

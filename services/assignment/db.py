@@ -26,6 +26,8 @@ class VendorPool(SQLModel, table=True):
     hospitals: str = ""  # comma-separated; empty means every hospital
     capacity: int = 100
     sla_seconds: int = 86_400
+    # How long the pool's coder has to rework a coding-caused denial (none: sla_seconds).
+    rework_sla_seconds: int | None = None
 
 
 class RoutedEncounter(SQLModel, table=True):
@@ -213,6 +215,7 @@ class AssignmentRepository:
                 capacity=p.capacity,
                 open_tasks=int(open_counts.get(p.id, 0)),
                 sla_seconds=p.sla_seconds,
+                rework_sla_seconds=p.rework_sla_seconds,
             )
             for p in self.session.exec(select(VendorPool))
         ]

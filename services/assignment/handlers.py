@@ -26,6 +26,7 @@ from services.assignment.db import (
     RoutedEncounter,
 )
 from services.assignment.domain.audit_models import AuditCompletedSignal
+from services.assignment.domain.claim_models import ClaimStatusSignal
 from services.assignment.domain.details import static_details, static_summary
 from services.assignment.domain.models import (
     CodingReturnedSignal,
@@ -43,6 +44,7 @@ from services.assignment.workflows import (
     workflow_id,
 )
 from shared.db import Database
+from shared.events.claims import ClaimStatusChanged
 from shared.events.coding import (
     AuditCompleted,
     CodingReturned,
@@ -239,6 +241,12 @@ class AssignmentHandlers:
             EncounterCoding.query_answered,
             QuerySignal(query_id=answered.query_id),
         )
+
+    async def on_claim_status(self, envelope: Envelope) -> None:
+        """`claims.status`: a step of the encounter's claim, which its workflow follows."""
+        change = envelope.payload(ClaimStatusChanged)
+        signal = ClaimStatusSignal.of(change)
+        await self._signal(change.encounter_key, EncounterCoding.claim_status, signal)
 
     async def _signal(self, encounter_key: str, signal: Any, arg: Any) -> None:
         handle = self.client.get_workflow_handle(workflow_id(encounter_key, self.namespace))

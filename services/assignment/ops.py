@@ -146,7 +146,8 @@ class EncounterOps:
 
     async def _running(self, encounter_key: str) -> CodingStatus:
         status = await self.status(encounter_key)
-        if status.status in FINISHED:
+        # claim_*: the claim reached its outcome (the workflow ended at it)
+        if status.status in FINISHED or status.status.startswith("claim_"):
             raise OpsRefused(409, f"the encounter is {status.status}: nothing to steer")
         return status
 

@@ -26,6 +26,7 @@ def build_worker(
         activities=[
             activities.route_to_pool,
             activities.pool_assignment,
+            activities.pool_of_task,
             activities.publish_coding_task,
             activities.notify_tasks,
             activities.withdraw_tasks,

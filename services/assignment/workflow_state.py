@@ -11,6 +11,7 @@ from temporalio.common import SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
     from services.assignment.activities import AssignmentActivities
+    from services.assignment.domain.claim_models import ClaimStatusSignal, ReworkOrder
     from services.assignment.domain.details import current_details
     from services.assignment.domain.models import (
         CodingReturnedSignal,
@@ -35,6 +36,13 @@ QUERY_OPEN_SINCE = SearchAttributeKey.for_datetime("QueryOpenSince")
 ON_HOLD = SearchAttributeKey.for_bool("OnHold")
 ESCALATED = SearchAttributeKey.for_bool("Escalated")
 ESCALATION_STATUS = SearchAttributeKey.for_keyword("EscalationStatus")
+# The claim after release (no PHI: status, payer, version, amounts, what caused a denial).
+CLAIM_STATUS = SearchAttributeKey.for_keyword("ClaimStatus")
+CLAIM_PAYER = SearchAttributeKey.for_keyword("ClaimPayer")
+CLAIM_VERSION = SearchAttributeKey.for_int("ClaimVersion")
+CLAIM_CHARGE = SearchAttributeKey.for_float("ClaimCharge")
+CLAIM_PAID = SearchAttributeKey.for_float("ClaimPaid")
+DENIAL_CAUSE = SearchAttributeKey.for_keyword("DenialCause")
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 SHORTEST_TIMER = timedelta(milliseconds=10)
@@ -61,6 +69,8 @@ class EncounterState:
         self._tasks_held = False  # what coding was last told
         self._resume_status = "assigned"
         self._notices = 0
+        self._claims: dict[int, ClaimStatusSignal] = {}  # each claim version's last step
+        self._rework_order: ReworkOrder | None = None  # while a rework is being coded
 
     def _settled(self) -> bool:
         """Codes arrived, or a coder returned the encounter: coding is over either way."""

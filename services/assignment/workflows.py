@@ -3,8 +3,9 @@ or return the encounter to the hospital when a coder cannot code it.
 
 Its parts, one idea each: the state it keeps (`workflow_state`), the SLA clock that physician
 queries and holds stop (`workflow_sla`), each query's reminders and escalation
-(`workflow_queries`), the ops controls (`workflow_ops`) and the pre-bill audit of a sampled
-encounter between "coded" and "released" (`workflow_audit`).
+(`workflow_queries`), the ops controls (`workflow_ops`), the pre-bill audit of a sampled
+encounter between "coded" and "released" (`workflow_audit`), and following the claim after
+release, with the rework of coding-caused denials (`workflow_claims`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Literal
 from temporalio import workflow
 
 from services.assignment.workflow_audit import PreBillAudit
+from services.assignment.workflow_claims import ClaimFollowing
 from services.assignment.workflow_ops import OpsControls
 from services.assignment.workflow_queries import PhysicianQueries
 from services.assignment.workflow_sla import SlaClock
@@ -66,6 +68,7 @@ NO_POOL_RETRY = timedelta(minutes=5)
 # Patches: a running workflow that reached these points under the old code keeps its path.
 ESCALATE_AT_ONCE = "escalate-breach-at-once"
 WITHDRAW_REASSIGNED = "withdraw-reassigned-task"
+FOLLOW_CLAIM = "follow-claim-after-release"
 
 
 def workflow_id(encounter_key: str, namespace: str = "") -> str:
@@ -74,7 +77,7 @@ def workflow_id(encounter_key: str, namespace: str = "") -> str:
 
 
 @workflow.defn
-class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit):
+class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, ClaimFollowing):
     @workflow.init
     def __init__(self, request: EncounterCodingInput) -> None:
         super().__init__(request)
@@ -82,19 +85,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit):
     @workflow.run
     async def run(self, request: EncounterCodingInput) -> CodingStatus:
         self._status.encounter_key = request.encounter_key
-        tried: list[str] = []
-        while self._interruption() not in ("submitted", "returned", "cancelled"):
-            pool = await self._next_pool(request, tried)
-            if pool is None:
-                await self._wait_without_new_pool(request)
-                continue
-            if await self._assign(request, pool) is not None:
-                continue  # coded, returned, cancelled, or ops reassigned it
-            # SLA breached: another pool is asked (the breached task is withdrawn then), or
-            # the task stays open when none can take it (late work still counts).
-            tried.append(pool.pool_id)
-            self._status.reassignments += 1
-            self._set_status("sla_breached")
+        await self._code(request, [])
         if self._returned is not None:
             return await self._return_to_hospital(request, self._returned)
         if self._submitted is None:
@@ -116,7 +107,24 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit):
             summary="release the coded encounter to claims",
         )
         self._set_status("released")
+        if workflow.patched(FOLLOW_CLAIM):  # histories from before it ended at release
+            await self._follow_claim(request)
         return self._status
+
+    async def _code(self, request: EncounterCodingInput, tried: list[str]) -> None:
+        """Route and assign until codes arrive, a coder returns the encounter or ops cancel."""
+        while self._interruption() not in ("submitted", "returned", "cancelled"):
+            pool = await self._next_pool(request, tried)
+            if pool is None:
+                await self._wait_without_new_pool(request)
+                continue
+            if await self._assign(request, pool) is not None:
+                continue  # coded, returned, cancelled, or ops reassigned it
+            # SLA breached: another pool is asked (the breached task is withdrawn then), or
+            # the task stays open when none can take it (late work still counts).
+            tried.append(pool.pool_id)
+            self._status.reassignments += 1
+            self._set_status("sla_breached")
 
     async def _return_to_hospital(
         self, request: EncounterCodingInput, returned: CodingReturnedSignal
@@ -175,7 +183,9 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit):
     async def _assign(self, request: EncounterCodingInput, pool: PoolAssignment) -> Outcome | None:
         """Publish a coding task to the pool and wait on it; None when its SLA is breached."""
         task_id = str(workflow.uuid4())
-        due_at = workflow.now() + timedelta(seconds=pool.sla_seconds)
+        rework = self._rework_order
+        sla = (pool.rework_sla_seconds if rework else None) or pool.sla_seconds
+        due_at = workflow.now() + timedelta(seconds=sla)
         self._pool = pool
         self._status.pool_id, self._status.task_id, self._status.due_at = (
             pool.pool_id,
@@ -186,7 +196,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit):
         workflow.upsert_search_attributes(
             [VENDOR_POOL.value_set(pool.pool_id), SLA_DUE_AT.value_set(due_at)]
         )
-        self._set_status("assigned")
+        self._set_status("rework_assigned" if rework else "assigned")
         coder_id, self._named_coder = self._named_coder, None
         await workflow.execute_activity_method(
             AssignmentActivities.publish_coding_task,
@@ -197,9 +207,10 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit):
                 vendor_id=pool.vendor_id,
                 due_at=due_at,
                 coder_id=coder_id,
+                rework=rework,
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
-            summary=f"coding task to pool {pool.pool_id}"
+            summary=f"{'rework' if rework else 'coding'} task to pool {pool.pool_id}"
             + (f", coder {coder_id}" if coder_id else ""),
         )
         return await self._wait_on_task(sla_clock=True)

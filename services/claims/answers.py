@@ -13,7 +13,14 @@ from services.claims.domain.exchange import BatchAnswers, PayerAnswers
 from services.claims.remittances import apply_outcome, new_remittances
 from services.claims.repository import ClaimsRepository
 from services.claims.settings import ClaimsSettings
-from services.claims.status_events import Moves, move, states_in_batch, write_states
+from services.claims.status_events import (
+    Moves,
+    move,
+    states_in_batch,
+    verdict_of,
+    write_states,
+)
+from services.claims.voids import VOID, void_accepted
 
 
 def _keep_responses(session: Session, batch_id: str, answers: PayerAnswers) -> None:
@@ -56,9 +63,12 @@ def record_answers(
                 if step.evidence.removeprefix("835 TRN ") not in fresh:
                     continue  # a remittance applied before (an 835 read twice)
                 apply_outcome(state, outcome)
-            moves.add(state, step.target.value, step.reason, step.evidence)
+            moves.add(state, step.target.value, step.reason, step.evidence, triage=verdict_of(step))
     moves.write(session)
     write_states(session, list(states.values()))
+    for state in states.values():
+        if state.status == "voided" and state.frequency == VOID:
+            void_accepted(session, settings, state)
     batch.status, batch.answered_at = "answered", now
     repo.add(batch)
     return len(states)

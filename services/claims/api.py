@@ -16,8 +16,16 @@ from services.claims.reads import read_claim, read_claims_for
 from services.claims.remittances import receive_remittance
 from services.claims.repository import ClaimsRepository
 from services.claims.views import claim_837
+from services.claims.voids import ClaimNotFound, NotVoidable, void_claim
 from shared.events.bounds import PlainName
-from shared.http import AdminOnly, EncounterKeyQuery, IdPath, RuntimeDep, SettingsDep
+from shared.http import (
+    AdminOnly,
+    EncounterKeyQuery,
+    IdPath,
+    RuntimeDep,
+    SettingsDep,
+    problem_response,
+)
 from shared.http.access import RouteName
 
 router = APIRouter()
@@ -31,7 +39,14 @@ class PayerIn(BaseModel):
     simulator: dict[str, Any] = Field(
         default_factory=dict,
         description="How the simulated payer adjudicates: "
-        '{"default": {"action": "pay|deny|reduce", "carc": "50", "percent": 20}}',
+        '{"default": {"action": "pay|deny|reduce", "carc": "50", "percent": 20}, '
+        '"scenarios": [{"match": {"member_id": "..."}, "action": "deny", "carc": "11"}]}',
+    )
+    endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]{0,200})?$",
+        description="The payer's HTTP endpoint (e.g. the HTTP payer simulator); "
+        "none: the simulator above, in process",
     )
 
 
@@ -49,6 +64,7 @@ async def put_payer(payer_id: IdPath, body: PayerIn, rt: RuntimeDep) -> PayerIn:
         claim_types=",".join(body.claim_types),
         receiver_id=body.receiver_id,
         simulator=json.dumps(body.simulator),
+        endpoint=body.endpoint,
     )
     await rt.db.run(lambda s: s.merge(row))
     return body
@@ -68,8 +84,10 @@ async def list_claims(
     encounter_key: EncounterKeyQuery, rt: RuntimeDep, settings: SettingsDep, route: RouteName
 ) -> list[dict[str, Any]]:
     rows = await rt.db.run(lambda s: read_claims_for(s, settings, encounter_key, route))
-    summary = {"x12", "findings", "document", "remittance"}
-    return [r.model_dump(mode="json", exclude=summary) for r in rows]
+    summary = {"x12", "findings", "document", "remittance", "triage"}
+    return [
+        {**r.model_dump(mode="json", exclude=summary), "triage": json.loads(r.triage)} for r in rows
+    ]
 
 
 @router.get("/v1/claims/{claim_id}", dependencies=[AdminOnly])
@@ -77,9 +95,12 @@ async def get_claim(
     claim_id: IdPath, rt: RuntimeDep, settings: SettingsDep, route: RouteName
 ) -> dict[str, Any]:
     row, steps = await load(rt, settings, route, claim_id, "claim.read")
-    view = row.model_dump(mode="json", exclude={"x12", "findings", "document", "remittance"})
+    view = row.model_dump(
+        mode="json", exclude={"x12", "findings", "document", "remittance", "triage"}
+    )
     return {
         **view,
+        "triage": json.loads(row.triage),
         "findings": json.loads(row.findings),
         "remittance": json.loads(row.remittance or "{}"),
         "history": [t.model_dump(mode="json", exclude={"id", "claim_id"}) for t in steps],
@@ -93,6 +114,37 @@ async def get_claim_x12(
     row, _ = await load(rt, settings, route, claim_id, "claim.x12.read")
     text = await rt.db.run(lambda s: claim_837(s, row))
     return PlainTextResponse(text, media_type="application/edi-x12")
+
+
+class VoidOut(BaseModel):
+    claim_id: str = Field(description="the void: a new version of the claim, frequency 8")
+    version: int
+    voids_claim_id: str
+    status: str = Field(description="built (it goes in the payer's next batch) or held")
+    reason: str
+
+
+@router.post(
+    "/v1/admin/claims/{claim_id}/void",
+    status_code=202,
+    dependencies=[AdminOnly],
+    responses={409: problem_response("The claim cannot be voided (the answer says why)")},
+)
+async def post_void(claim_id: IdPath, rt: RuntimeDep) -> VoidOut:
+    """Void a claim the payer adjudicated: a new version with frequency 8 and REF*F8."""
+    try:
+        row = await rt.db.run(lambda s: void_claim(s, rt.settings, claim_id))
+    except ClaimNotFound as exc:
+        raise HTTPException(404, f"no claim {claim_id}") from exc
+    except NotVoidable as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return VoidOut(
+        claim_id=row.id,
+        version=row.version,
+        voids_claim_id=row.replaces_claim_id or "",
+        status=row.status,
+        reason=row.reason,
+    )
 
 
 class RemittanceOut(BaseModel):

@@ -12,7 +12,7 @@ from services.claims import SERVICE
 from services.claims.api import router
 from services.claims.db import TABLES
 from services.claims.handlers import ClaimsHandlers
-from services.claims.payers import PayerLedger, simulated_payer
+from services.claims.payers import PayerLedger, payer_adapter
 from services.claims.settings import ClaimsSettings
 from services.claims.submission import ClaimSubmitter
 from shared.events import topics
@@ -35,7 +35,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             rt.start_consumer(topics.ENCOUNTERS_CODED, handlers.on_encounter_coded)
         if "worker" in roles:
             ledger = PayerLedger(claims.payer_sim_ledger) if claims.payer_sim_ledger else None
-            submitter = ClaimSubmitter(rt.db, claims, partial(simulated_payer, ledger=ledger))
+            submitter = ClaimSubmitter(rt.db, claims, partial(payer_adapter, ledger=ledger))
             rt.loops.start("payer-submission", submitter.run_forever)
         yield
         await rt.stop()

@@ -26,10 +26,13 @@ class PayerSnapshot:
     receiver_id: str
     claim_types: str
     simulator: str
+    endpoint: str | None = None
 
     @classmethod
     def of(cls, row: PayerRow) -> PayerSnapshot:
-        return cls(row.payer_id, row.name, row.receiver_id, row.claim_types, row.simulator)
+        return cls(
+            row.payer_id, row.name, row.receiver_id, row.claim_types, row.simulator, row.endpoint
+        )
 
 
 @dataclass(frozen=True)

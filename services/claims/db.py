@@ -30,6 +30,9 @@ class PayerRow(SQLModel, table=True):
     receiver_id: str = Field(max_length=15)
     # Adjudication rules of the simulated payer (services.claims.payer_sim), as JSON.
     simulator: str = "{}"
+    # Where the payer takes interchanges over HTTP (the HTTP payer simulator, a
+    # clearinghouse); none: the simulator above, in process.
+    endpoint: str | None = Field(default=None, max_length=300)
 
 
 class ClaimRow(SQLModel, table=True):
@@ -43,6 +46,9 @@ class ClaimRow(SQLModel, table=True):
     encounter_key: str = Field(index=True, max_length=140)
     hospital_id: str = Field(index=True, max_length=64)
     version: int = 1
+    # CLM05-3: 1 original (also a corrected claim after a rejection), 7 replacement, 8 void
+    frequency: str = Field(default="1", max_length=1)
+    replaces_claim_id: str | None = Field(default=None, max_length=64)  # the version before
     patient_control_number: str = Field(unique=True, max_length=20)
     claim_type: str = Field(max_length=20)
     payer_id: str = Field(max_length=80)
@@ -60,6 +66,8 @@ class ClaimRow(SQLModel, table=True):
     paid: str | None = None  # sum of the 835's CLP04 for it (a reversal takes it back)
     remittance: str | None = None  # JSON per line id: paid, adjustments (CARC), remarks (RARC)
     payer_claim_id: str | None = Field(default=None, max_length=50)  # 277CA 1K / 835 CLP07
+    # The payer's last answer classified (TriageItem JSON list): CARC/RARC, cause, lines.
+    triage: str = "[]"
     created_at: datetime = Field(default_factory=_now)
     # Submission: the batch it is in (and its GS06/ST02 there), failed attempts so far, when
     # it may go next, and whether it must go alone (a batch it was in was refused).

@@ -38,7 +38,31 @@ from shared.outbox import claim_event
 from shared.settings import ChartflowSettings
 
 SENDER_ID = "CHARTFLOW"
-VERSION = 1
+VERSION = 1  # the first claim of an encounter; corrected claims are the next versions
+
+
+@dataclass(frozen=True)
+class Correction:
+    """How a claim version relates to the one before it (none for version 1)."""
+
+    frequency: str = "1"  # CLM05-3
+    original_reference: str = ""  # REF*F8: the payer's number of the claim it replaces
+    replaces_claim_id: str | None = None
+
+    @classmethod
+    def of(cls, previous: ClaimRow | None) -> Correction:
+        """A claim the payer adjudicated (it has the payer's number) is replaced (7); one it
+        never took in (rejected, held, not sent) is billed again as an original (1)."""
+        if previous is None:
+            return cls()
+        if previous.payer_claim_id and previous.status != "rejected":
+            return cls("7", previous.payer_claim_id, previous.id)
+        return cls("1", "", previous.id)
+
+    def describe(self, version: int) -> str:
+        if self.frequency == "7":
+            return f" (version {version}: replaces payer claim {self.original_reference})"
+        return f" (version {version}: a corrected original)" if self.replaces_claim_id else ""
 
 
 @dataclass
@@ -53,17 +77,28 @@ def _not_built(document: dict[str, Any] | None, rule: str, message: str) -> Buil
     return BuiltClaim(document, None, [ClaimFinding(rule=rule, message=message)])
 
 
-def build_claim(coded: EncounterCoded, pcn: str, payer: PayerRow | None) -> BuiltClaim:
+def build_claim(
+    coded: EncounterCoded, pcn: str, payer: PayerRow | None, correction: Correction | None = None
+) -> BuiltClaim:
     """The claim and the scrubber's rule findings. Never raises: a claim that cannot be
     built is held with a finding that says why (and quotes no value)."""
+    correction = correction or Correction()
     try:
         document = coded_document(coded, pcn)
+        document["frequency"] = correction.frequency
+        if correction.original_reference:
+            document["original_reference"] = correction.original_reference
     except Exception as exc:
         return _not_built(
             None,
             "CLAIM_NOT_BUILT",
             f"The coded encounter could not become a claim document ({type(exc).__name__}).",
         )
+    return checked_claim(document, payer)
+
+
+def checked_claim(document: dict[str, Any], payer: PayerRow | None) -> BuiltClaim:
+    """The claim of a claim document and the scrubber's rule findings (never raises)."""
     try:
         claim = claim_from_coded_encounter(document)
     except EncounterDocumentError as exc:
@@ -111,18 +146,16 @@ def record_coded(session: Session, settings: ChartflowSettings, envelope: Envelo
     encounter version: a redelivered event changes nothing)."""
     coded = envelope.payload(EncounterCoded)
     repo = ClaimsRepository(session)
+    version = coded.claim_version
     if not claim_event(session, SERVICE, envelope.id) or repo.has_claim(
-        coded.encounter_key, VERSION
+        coded.encounter_key, version
     ):
         return
-    pcn = patient_control_number(coded.encounter_key, VERSION)
-    built = build_claim(coded, pcn, repo.payer(coded.encounter.coverage.payer_id))
+    pcn = patient_control_number(coded.encounter_key, version)
+    correction = Correction.of(repo.latest_before(coded.encounter_key, version))
+    payer = repo.payer(coded.encounter.coverage.payer_id)
+    built = build_claim(coded, pcn, payer, correction)
     claim = built.claim
-    if built.held:
-        status, reason = "held", f"held by the scrubber: {len(built.findings)} finding(s)"
-    else:
-        kind = "837P" if claim and claim.claim_type is ClaimType.PROFESSIONAL else "837I"
-        status, reason = "built", f"{kind} built; the scrubber's rules found no error"
     state = ClaimState(
         id=str(uuid.uuid4()),
         encounter_key=coded.encounter_key,
@@ -136,7 +169,24 @@ def record_coded(session: Session, settings: ChartflowSettings, envelope: Envelo
         paid=None,
         remittance=None,
         payer_claim_id=None,
+        version=version,
+        frequency=correction.frequency,
+        replaces_claim_id=correction.replaces_claim_id,
+        payer_id=coded.encounter.coverage.payer_id,
     )
+    store_claim(session, settings, state, built, correction.describe(version))
+
+
+def store_claim(
+    session: Session, settings: ChartflowSettings, state: ClaimState, built: BuiltClaim, note: str
+) -> None:
+    """Insert the new claim `built` or `held` and announce it."""
+    if built.held:
+        status, reason = "held", f"held by the scrubber: {len(built.findings)} finding(s)"
+    else:
+        claim = built.claim
+        kind = "837P" if claim and claim.claim_type is ClaimType.PROFESSIONAL else "837I"
+        status, reason = "built", f"{kind} built{note}; the scrubber's rules found no error"
     moves = Moves(settings)
     moves.add(state, status, reason, "scrubber", built.findings)
     session.execute(
@@ -144,8 +194,6 @@ def record_coded(session: Session, settings: ChartflowSettings, envelope: Envelo
         [
             {
                 **vars(state),
-                "version": VERSION,
-                "payer_id": coded.encounter.coverage.payer_id,
                 "findings": json.dumps([f.model_dump() for f in built.findings]),
                 "document": json.dumps(built.document or {}),
                 "next_attempt_at": None if built.held else utc_now(),  # ready to send from now
@@ -156,4 +204,13 @@ def record_coded(session: Session, settings: ChartflowSettings, envelope: Envelo
     moves.write(session)
 
 
-__all__ = ["SENDER_ID", "BuiltClaim", "ClaimsHandlers", "build_claim", "record_coded"]
+__all__ = [
+    "SENDER_ID",
+    "BuiltClaim",
+    "ClaimsHandlers",
+    "Correction",
+    "build_claim",
+    "checked_claim",
+    "record_coded",
+    "store_claim",
+]

@@ -1,12 +1,16 @@
-"""Which adapter talks to a configured payer: today the payer simulator, in process."""
+"""Which adapter talks to a configured payer: the payer simulator in process, or a payer over
+HTTP (the HTTP payer simulator, `python -m services.claims.payer_sim serve`)."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import httpx
 
 from services.claims.batching import PayerSnapshot
 from services.claims.domain.exchange import PayerAdapter, PayerAnswers, PayerRefused
@@ -58,5 +62,50 @@ class SimulatedPayer:
         return answers
 
 
-def simulated_payer(payer: PayerSnapshot, ledger: PayerLedger | None = None) -> PayerAdapter:
+class AnswersPending(Exception):
+    """The payer took the interchange and will answer later: ask again (the same ISA13)."""
+
+
+@dataclass
+class HttpAnswers:
+    ack_999: str
+    ack_277ca: str | None
+    remit_835: str | None
+
+
+class HttpPayer:
+    """A payer over HTTP. Refused means nothing was delivered (no connection, or the payer
+    said the file is not an interchange); any other failure leaves delivery uncertain, and an
+    answer still pending is asked for again later: the same interchange is sent again, which
+    the payer answers from what it kept."""
+
+    def __init__(self, endpoint: str, timeout: float = 30.0) -> None:
+        self.url = endpoint.rstrip("/") + "/v1/interchanges"
+        self.timeout = timeout
+
+    def receive(self, x12_837: str, when: datetime) -> PayerAnswers:
+        try:
+            response = httpx.post(
+                self.url,
+                content=x12_837.encode("ascii"),
+                headers={"Content-Type": "application/edi-x12"},
+                timeout=self.timeout,
+            )
+        except httpx.ConnectError as exc:
+            raise PayerRefused(f"no connection to the payer ({type(exc).__name__})") from exc
+        if response.status_code == 202:
+            wait = response.headers.get("Retry-After", "?")
+            raise AnswersPending(f"the payer answers later (Retry-After {wait} s)")
+        if 400 <= response.status_code < 500:
+            raise PayerRefused(f"the payer refused the interchange (HTTP {response.status_code})")
+        response.raise_for_status()  # 5xx: delivery uncertain
+        body = response.json()
+        return HttpAnswers(body["ack_999"], body.get("ack_277ca"), body.get("remit_835"))
+
+
+def payer_adapter(payer: PayerSnapshot, ledger: PayerLedger | None = None) -> PayerAdapter:
+    """The payer's HTTP endpoint when it has one, else the in-process simulator (which, with a
+    ledger, records each interchange it took: the chaos run's double-billing check)."""
+    if payer.endpoint:
+        return HttpPayer(payer.endpoint)
     return SimulatedPayer(payer.simulator, ledger, payer.payer_id)

@@ -27,7 +27,7 @@ from services.claims.domain import (
 )
 from services.claims.domain.claim_rules import cents
 from services.claims.repository import ClaimsRepository
-from services.claims.status_events import ClaimState, move
+from services.claims.status_events import ClaimState, move, verdict_of
 from shared.settings import ChartflowSettings
 
 
@@ -126,6 +126,14 @@ def receive_remittance(
     for pcn, life in lives.items():
         for step in life.history:
             apply_outcome(rows[pcn], outcomes[pcn].pop(0))
-            move(session, settings, rows[pcn], step.target.value, step.reason, step.evidence)
+            move(
+                session,
+                settings,
+                rows[pcn],
+                step.target.value,
+                step.reason,
+                step.evidence,
+                triage=verdict_of(step),
+            )
     plb = sum(len(r.provider_adjustments) for r in fresh)
     return RemittanceReceipt(len(fresh), sum(len(v.history) for v in lives.values()), plb)

@@ -31,6 +31,13 @@ class ClaimsRepository:
         )
         return self.session.exec(query).first() is not None
 
+    def latest_before(self, encounter_key: str, version: int) -> ClaimRow | None:
+        """The encounter's newest claim version below `version`."""
+        query = select(ClaimRow).where(
+            ClaimRow.encounter_key == encounter_key, col(ClaimRow.version) < version
+        )
+        return self.session.exec(query.order_by(col(ClaimRow.version).desc())).first()
+
     def claims_for(self, encounter_key: str) -> list[ClaimRow]:
         query = select(ClaimRow).where(ClaimRow.encounter_key == encounter_key)
         return list(self.session.exec(query.order_by(col(ClaimRow.version))))

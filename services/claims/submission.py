@@ -27,7 +27,7 @@ from services.claims.batching import BatchPlan, BatchWindow, form_batches, take_
 from services.claims.db import utc_now
 from services.claims.domain import claim_from_coded_encounter
 from services.claims.domain.exchange import BatchAnswers, PayerAnswers, PayerRefused, read_answers
-from services.claims.payers import PayerFactory, simulated_payer
+from services.claims.payers import PayerFactory, payer_adapter
 from services.claims.retries import record_refused, record_uncertain
 from services.claims.settings import ClaimsSettings
 from shared.db import Database
@@ -38,7 +38,7 @@ _Retry = Callable[[Session, ClaimsSettings, str, str, datetime], None]
 
 class ClaimSubmitter:
     def __init__(
-        self, db: Database, settings: ClaimsSettings, payers: PayerFactory = simulated_payer
+        self, db: Database, settings: ClaimsSettings, payers: PayerFactory = payer_adapter
     ) -> None:
         self.db = db
         self.settings = settings

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
-from services.coding import handlers, physician_queries
+from services.coding import handlers, physician_queries, reworks
 from services.coding.audit_db import AuditRepository
 from services.coding.db import Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes
@@ -92,10 +92,18 @@ class TaskSummary(BaseModel):
     pool_id: str
     status: str
     due_at: datetime
+    kind: str = Field(
+        default="coding", description="coding, or rework: the payer denied the claim for coding"
+    )
+    rework_reason: str | None = Field(
+        default=None, description="A rework's reason: the payer's codes and the lines concerned"
+    )
 
     @classmethod
     def of(cls, task: CodingTask) -> TaskSummary:
-        return cls.model_validate(task)
+        return cls.model_validate(
+            {**task.model_dump(), "rework_reason": reworks.rework_reason(task)}
+        )
 
 
 CODER_KEY = api_key_scheme("CoderApiKey", "The coder's API key")
@@ -111,7 +119,13 @@ class VendorTask(TaskSummary):
     @classmethod
     def of(cls, task: CodingTask, blind: bool = False) -> VendorTask:
         codes = json.loads(task.codes) if task.codes and not blind else None
-        return cls.model_validate({**task.model_dump(exclude={"codes"}), "codes": codes})
+        return cls.model_validate(
+            {
+                **task.model_dump(exclude={"codes"}),
+                "codes": codes,
+                "rework_reason": reworks.rework_reason(task),
+            }
+        )
 
 
 async def current_member(
@@ -185,6 +199,8 @@ async def get_task(
         "task": TaskSummary.of(task).model_dump(mode="json"),
         "chart": chart,
         "queries": [physician_queries.query_view(q) for q in queries],
+        # a rework: why the payer denied it, the lines concerned, the codes it was billed with
+        "rework": reworks.rework_view(task),
     }
 
 

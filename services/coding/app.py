@@ -13,6 +13,7 @@ from services.coding import SERVICE, audits, handlers, physician_queries, scorec
 from services.coding.api import router
 from services.coding.audit_api import router as audit_router
 from services.coding.db import TABLES
+from services.coding.denials_api import router as denials_router
 from services.coding.domain import use_codeset_dir
 from shared.events import topics
 from shared.events.assignment import AuditTaskCreated
@@ -44,6 +45,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     app = service_app(SERVICE, settings, lifespan)
     app.include_router(router)
     app.include_router(audit_router)
+    app.include_router(denials_router)
     return app
 
 

@@ -44,6 +44,8 @@ class CodingTask(SQLModel, table=True):
     codes: str | None = None  # the submission as JSON
     created_at: datetime = Field(default_factory=_now)
     submitted_at: datetime | None = None
+    kind: str = Field(default="coding", max_length=10)  # coding | rework (a coding denial)
+    rework: str | None = None  # ReworkDetails JSON: the payer's reasons, the denied codes
 
 
 class PhysicianQuery(SQLModel, table=True):
@@ -117,7 +119,24 @@ class ScorecardMark(SQLModel, table=True):
     marked_at: datetime = Field(default_factory=_now)
 
 
-TABLES = (Coder, CodingTask, PhysicianQuery, Audit, ScorecardMark)
+class CodingDenial(SQLModel, table=True):
+    """The payer denied or rejected a claim for a coding cause: its rework task came."""
+
+    __tablename__ = "coding_denial"
+
+    rework_task_id: str = Field(primary_key=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    vendor_id: str = Field(index=True, max_length=64)
+    coder_id: str = Field(index=True, max_length=64)  # who coded the denied claim
+    pool_id: str = Field(index=True, max_length=64)  # the pool of the task they coded it in
+    denied_task_id: str = Field(max_length=64)
+    claim_id: str = Field(max_length=64)
+    claim_version: int = 1
+    codes: str = Field(max_length=200)  # the payer's codes, e.g. "CO-11,CO-16 M76"
+    at: datetime = Field(default_factory=_now, index=True)
+
+
+TABLES = (Coder, CodingTask, PhysicianQuery, Audit, ScorecardMark, CodingDenial)
 
 
 class CodingRepository:

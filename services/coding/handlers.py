@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from services.coding import SERVICE
+from services.coding import SERVICE, reworks
 from services.coding.audit_db import AuditRepository
 from services.coding.auditors import assign_waiting_audits
 from services.coding.db import Coder, CodingRepository, CodingTask, PhysicianQuery
@@ -166,6 +166,8 @@ def _new_task(session: Session, created: CodingTaskCreated) -> None:
     named = repo.coder(created.coder_id) if created.coder_id else None
     if named is None or named.vendor_id != created.vendor_id or named.role != "coder":
         named = None
+    if named is not None and not reworks.may_rework(named, created):
+        named = None
     coder = named or repo.least_loaded_coder(created.vendor_id, created.pool_id)
     task = CodingTask(
         id=created.task_id,
@@ -177,8 +179,10 @@ def _new_task(session: Session, created: CodingTaskCreated) -> None:
         status="open" if coder else "unassigned",
         due_at=created.due_at,
         chart=created.chart.model_dump_json(),
+        **reworks.rework_fields(created),
     )
     repo.add(task)
+    reworks.record_rework(session, created)
     session.flush()
     refresh_tasks(session, created.encounter_key)  # a query may be open on the encounter
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import handlers, physician_queries
+from services.intake.claims_db import ClaimChain, ClaimVersion
 from services.intake.db import Encounter, Hospital, IntakeRepository
 from shared.events.bounds import NOTE_TEXT, PlainName
 from shared.events.intake import Address, EncounterDocument, PhysicianAnswer
@@ -54,6 +55,8 @@ class AnswerIn(BaseModel):
 
 
 class ClaimView(BaseModel):
+    """The encounter's newest claim (see `claims` for every version)."""
+
     claim_id: str | None
     status: str | None
     reason: str | None
@@ -61,6 +64,33 @@ class ClaimView(BaseModel):
     total_charge: str | None
     paid: str | None
     history: list[dict[str, str]]
+
+
+class ClaimVersionView(BaseModel):
+    """One claim of the encounter: the original, a replacement (frequency 7) or a void (8),
+    each with its own history and the payer's last verdict classified (`triage`)."""
+
+    claim_id: str
+    version: int
+    frequency: str
+    replaces_claim_id: str | None
+    payer_claim_id: str | None
+    status: str
+    reason: str
+    total_charge: str | None
+    paid: str | None
+    triage: list[dict[str, Any]]
+    history: list[dict[str, str]]
+
+    @classmethod
+    def of(cls, row: ClaimVersion) -> ClaimVersionView:
+        return cls(
+            **row.model_dump(exclude={"triage", "history", "encounter_key", "hospital_id"}),
+            triage=json.loads(row.triage),
+            history=[
+                {k: v for k, v in step.items() if k != "event"} for step in json.loads(row.history)
+            ],
+        )
 
 
 class EncounterView(BaseModel):
@@ -73,11 +103,17 @@ class EncounterView(BaseModel):
         default=None, description="Why a coder returned the encounter uncoded (status returned)."
     )
     claim: ClaimView
+    claims: list[ClaimVersionView] = Field(
+        default_factory=list, description="Every claim version of the encounter, oldest first."
+    )
     received_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: Encounter) -> EncounterView:
+    def of(cls, row: Encounter, versions: list[ClaimVersion] | None = None) -> EncounterView:
+        chain = [ClaimVersionView.of(v) for v in versions or []]
+        # `claim` is the newest version; its history is that version's (each keeps its own)
+        history = chain[-1].history if chain else json.loads(row.claim_history)
         return cls(
             id=row.id,
             external_id=row.external_id,
@@ -92,8 +128,9 @@ class EncounterView(BaseModel):
                 findings=json.loads(row.claim_findings or "[]"),
                 total_charge=row.claim_total,
                 paid=row.claim_paid,
-                history=json.loads(row.claim_history),
+                history=history,
             ),
+            claims=chain,
             received_at=row.received_at,
             updated_at=row.updated_at,
         )
@@ -165,7 +202,7 @@ async def get_encounter(
     )
     if not rows:
         raise HTTPException(404, f"no encounter {encounter_id} for this hospital")
-    return EncounterView.of(rows[0])
+    return (await with_claims(rt, rows))[0]
 
 
 @router.get("/v1/encounters")
@@ -180,7 +217,14 @@ async def list_encounters(
     rows = await rt.db.run(
         lambda s: handlers.read_encounters(s, settings, hospital, route, status=status, limit=limit)
     )
-    return [EncounterView.of(r) for r in rows]
+    return await with_claims(rt, rows)
+
+
+async def with_claims(rt: RuntimeDep, rows: list[Encounter]) -> list[EncounterView]:
+    """The encounters' views with their claim versions."""
+    keys = [r.encounter_key for r in rows]
+    chains = await rt.db.run(lambda s: ClaimChain(s).versions(keys))
+    return [EncounterView.of(r, chains.get(r.encounter_key, [])) for r in rows]
 
 
 @router.get("/v1/queries")

@@ -25,6 +25,7 @@ from services.intake.fhir_http import install_fhir_errors
 from services.intake.hl7_listener import MllpListener
 from services.intake.scorecard_api import router as scorecard_router
 from services.intake.settings import intake_settings
+from services.intake.work_queue_api import router as work_queue_router
 from shared.events import topics
 from shared.http import service_app
 from shared.service import Runtime
@@ -72,4 +73,5 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     app.include_router(fhir_read_api.router)
     app.include_router(webhooks_api.router)
     install_fhir_errors(app)
+    app.include_router(work_queue_router)
     return app

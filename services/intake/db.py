@@ -12,6 +12,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from services.intake.access_db import AccessRecord
 from services.intake.bulk_db import BULK_TABLES
+from services.intake.claims_db import BillingWorkItem, ClaimVersion
 from services.intake.inbound_db import INBOUND_TABLES, EncounterIdentifier
 from services.intake.outbound_db import OUTBOUND_TABLES
 from services.intake.scorecard_db import HospitalScorecard
@@ -96,6 +97,8 @@ TABLES = (
     *INBOUND_TABLES,
     *BULK_TABLES,
     *OUTBOUND_TABLES,
+    ClaimVersion,
+    BillingWorkItem,
 )
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from services.intake import SERVICE, results
 from services.intake.access_db import AccessLog, AccessRecord
+from services.intake.claim_chain import follow_claim
 from services.intake.db import Encounter, Hospital, IntakeRepository
 from services.intake.scorecard_db import HospitalScorecard, ScorecardRepository
 from shared.access import Reader, record_access
@@ -220,6 +221,7 @@ def record_claim_status(session: Session, envelope: Envelope) -> None:
     encounter = _update(session, envelope, change.encounter_key, history_step=step, **fields)
     if encounter is not None:
         results.on_claim_status(session, encounter, change, envelope.time)
+    follow_claim(session, envelope, change)
 
 
 def _update(

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from shared.events.bounds import NOTE_TEXT, age_on
+from shared.events.claims import TriagedLine
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.coding import ReturnReason
 from shared.events.envelope import EventData
@@ -58,6 +59,29 @@ class CodingChart(BaseModel):
         )
 
 
+class ReworkReason(BaseModel):
+    """What the payer said about the claim, classified coding-caused (no amount, no PHI)."""
+
+    source: str  # 835 | 277CA | 999
+    code: str  # CO-11, CO-16 M76, A7:255
+    meaning: str
+    lines: list[TriagedLine] = []  # the lines concerned, with the codes billed on them
+
+
+class ReworkDetails(BaseModel):
+    """A coding task that reworks a coding-caused denial or rejection: which claim, why, and
+    the codes the payer saw (the denied version's)."""
+
+    claim_id: str
+    claim_version: int
+    denied_task_id: str
+    denied_coder_id: str  # whose codes were denied: the denial counts on their scorecard
+    denied_pool_id: str
+    reasons: list[ReworkReason]
+    diagnoses: list[DiagnosisCode]
+    procedures: list[ProcedureCode]
+
+
 class CodingTaskCreated(EventData):
     """A coding task for a vendor pool; carries the chart the coder needs, nothing more."""
 
@@ -71,8 +95,10 @@ class CodingTaskCreated(EventData):
     pool_id: str
     due_at: datetime
     chart: CodingChart
-    # Ops reassigned the encounter to this coder (of the vendor) by name.
+    # Ops reassigned the encounter to this coder (of the vendor) by name, or a rework goes
+    # back to the coder who coded the denied claim.
     coder_id: str | None = None
+    rework: ReworkDetails | None = None
 
 
 class EncounterCoded(EventData):
@@ -86,6 +112,9 @@ class EncounterCoded(EventData):
     diagnoses: list[DiagnosisCode]
     procedures: list[ProcedureCode]
     coder_id: str
+    # 1 for the first claim; a rework of a denied or rejected claim is billed as the next
+    # version (claims makes it a replacement of the one before).
+    claim_version: int = Field(default=1, ge=1, le=99)
 
 
 class EncounterReturned(EventData):

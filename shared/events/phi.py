@@ -44,6 +44,7 @@ CLAIM_STATUS_PHI: PhiPaths = {
     "paid": CLINICAL,
     "reason": CLINICAL,
     "findings.*.message": CLINICAL,
+    "triage.*.amount": CLINICAL,
 }
 
 #: A coder's free-text note when returning an encounter: it may name what the chart says.

@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from services.coding.db import CodingRepository
 from shared import migrations
 from shared.db import Database
 from shared.events import topics
+from shared.events.claims import ClaimStatusChanged, TriageItem
 from shared.events.codes import DiagnosisCode
 from shared.events.coding import CodingSubmitted
 from shared.events.envelope import Envelope, EventData
@@ -100,6 +102,39 @@ class Assignment:
         async with asyncio.timeout(30):
             while await self.worklists() != expected:
                 await asyncio.sleep(0.2)
+
+    async def claim_comes_back(
+        self,
+        encounter_key: str,
+        status: str = "paid",
+        version: int = 1,
+        step: int = 4,
+        triage: list[TriageItem] | None = None,
+    ) -> None:
+        """A step of the encounter's claim `version`, as claims announces it on claims.status."""
+        change = ClaimStatusChanged(
+            encounter_key=encounter_key,
+            claim_id=f"claim-{version}",
+            patient_control_number=f"PCN{version}",
+            claim_type="professional",
+            status=status,
+            total_charge=Decimal("330.00"),
+            reason=f"835: {status}",
+            paid=Decimal("280.50") if status in ("paid", "partially_paid") else None,
+            version=version,
+            frequency="1" if version == 1 else "7",
+            payer_id="ACMEHLTH",
+            payer_claim_id=f"PAYER{version}",
+            triage=triage or [],
+            step=step,
+        )
+        await self.handlers.on_claim_status(wrap(change, encounter_key))
+
+    async def result_once_paid(self, encounter_key: str) -> CodingStatus:
+        """The workflow's result: it waits at `released` until its claim is paid."""
+        await self.wait_for(encounter_key, lambda s: s.status == "released")
+        await self.claim_comes_back(encounter_key)
+        return await self.handle(encounter_key).result()
 
     async def submit(self, task_id: str, encounter_key: str) -> None:
         submitted = CodingSubmitted(

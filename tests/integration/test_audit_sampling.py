@@ -48,8 +48,7 @@ async def test_a_new_coders_first_encounters_are_audited_then_the_pools_rate_app
         decisions.append((status.audit.decision.rule, status.audit.decision.reason))
         if status.audit.decision.audit:
             await _audit(assignment, key, status, audited_codes)
-        handle = assignment.handle(key)
-        assert (await handle.result()).status == "released"
+        assert (await assignment.result_once_paid(key)).status == "claim_paid"
         [coded] = [
             c
             for c in of_type(
@@ -60,7 +59,7 @@ async def test_a_new_coders_first_encounters_are_audited_then_the_pools_rate_app
         expected = audited_codes if n < NEW_CODER_AUDITS else [DiagnosisCode(code="E11.9")]
         assert coded.diagnoses == expected  # an audited claim carries the auditor's codes
         if n == 0:
-            await replay_and_save(handle, "encounter_coding_audited")
+            await replay_and_save(assignment.handle(key), "encounter_coding_audited_claim_paid")
 
     assert [rule for rule, _ in decisions] == ["new_coder", "new_coder", None]
     assert [why for _, why in decisions[:2]] == ["0 of 2 audits done", "1 of 2 audits done"]
@@ -137,6 +136,6 @@ async def test_an_overdue_audit_escalates_to_ops_and_the_claim_still_waits_for_i
     assert [e.kind for e in status.escalations] == ["audit_overdue"]
     assert await assignment.messages(topics.ENCOUNTERS_CODED, 0) == []  # no claim yet
     await _audit(assignment, key, status, [DiagnosisCode(code="E11.65")])
-    assert (await assignment.handle(key).result()).status == "released"
+    assert (await assignment.result_once_paid(key)).status == "claim_paid"
     [coded] = of_type(await assignment.messages(topics.ENCOUNTERS_CODED, 1), EncounterCoded)
     assert coded.diagnoses == [DiagnosisCode(code="E11.65")]

@@ -44,10 +44,10 @@ async def test_duplicate_message_starts_one_workflow_that_releases_the_coded_enc
     handle = assignment.client.get_workflow_handle_for(
         EncounterCoding.run, workflow_id(encounter.subject, unique)
     )
-    result = await handle.result()
+    result = await assignment.result_once_paid(encounter.subject)
     await assignment.handlers.on_encounter_received(encounter)  # redelivered after it closed
 
-    assert result.status == "released"
+    assert result.status == "claim_paid"
     profiles = await assignment.db.run(lambda s: AssignmentRepository(s).pool_profiles())
     assert [p.open_tasks for p in profiles] == [0]  # coded: the pool's capacity is free again
     tasks = of_type(await assignment.messages(topics.CODING_TASKS, 1), CodingTaskCreated)
@@ -102,13 +102,20 @@ async def test_sla_breach_with_no_other_pool_keeps_the_task_and_late_codes_still
     await assignment.wait_for(encounter.subject, lambda s: s.status == "escalated")
 
     await assignment.submit(task.task_id, task.encounter_key)  # late, but good work
-    result = await assignment.handle(encounter.subject).result()
+    result = await assignment.result_once_paid(encounter.subject)
 
     tasks = of_type(await assignment.messages(topics.CODING_TASKS, 1), CodingTaskCreated)
     assert len(tasks) == 1  # the same pool was not handed a second task
-    assert result.status == "released"
+    assert result.status == "claim_paid"
     assert result.reassignments == 1
-    assert result.history == ["assigned", "sla_breached", "escalated", "coded", "released"]
+    assert result.history == [
+        "assigned",
+        "sla_breached",
+        "escalated",
+        "coded",
+        "released",
+        "claim_paid",
+    ]
 
 
 async def test_a_returned_encounter_goes_back_to_the_hospital_and_the_workflow_ends(

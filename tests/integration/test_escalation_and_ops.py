@@ -102,8 +102,15 @@ async def test_a_breach_with_no_other_pool_escalates_within_seconds_and_ops_ackn
         await assignment.ops.acknowledge(listed.id, "ops-joe", "")
     [task] = await _tasks(assignment, 1)
     await assignment.submit(task.task_id, key)  # late work still counts
-    result = await assignment.handle(key).result()
-    assert result.history == ["assigned", "sla_breached", "escalated", "coded", "released"]
+    result = await assignment.result_once_paid(key)
+    assert result.history == [
+        "assigned",
+        "sla_breached",
+        "escalated",
+        "coded",
+        "released",
+        "claim_paid",
+    ]
     await replay_and_save(assignment.handle(key), "encounter_coding_escalated")
 
 
@@ -178,11 +185,14 @@ async def test_ops_reassign_to_a_pool_then_a_coder_withdraws_each_task_from_its_
     assert {p.pool_id: p.open_tasks for p in profiles} == {"fast": 0, "slow": 1}
     await assignment.submit(first.task_id, key)  # a withdrawn task's codes no longer count
     await assignment.submit(third.task_id, key)
-    result = await assignment.handle(key).result()
-    assert result.status == "released"
+    await assignment.wait_for(key, lambda s: s.status == "released")
+    with pytest.raises(OpsRefused, match="released"):  # the claim is out of coding's hands
+        await assignment.ops.hold(key, OpsRequest(**OPS))
+    result = await assignment.result_once_paid(key)
+    assert result.status == "claim_paid"
     [coded] = await assignment.messages(topics.ENCOUNTERS_CODED, 1)
     assert coded.id == f"coded-{third.task_id}"  # released with the codes of the open task
-    with pytest.raises(OpsRefused, match="released"):
+    with pytest.raises(OpsRefused, match="claim_paid"):
         await assignment.ops.hold(key, OpsRequest(**OPS))
 
 

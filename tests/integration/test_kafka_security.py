@@ -60,6 +60,7 @@ WRITES = {
         "coding.events.dlq",
         "physician.queries.dlq",
         "physician.answers.dlq",
+        "claims.status.dlq",
     },
     "coding": {
         "coding.events",
@@ -76,8 +77,9 @@ READS = {
                "claims.status.dlq", "encounters.returned.dlq", "physician.queries.dlq",
                "assignment.events.dlq", "coding.scorecards.dlq"},
     "assignment": {"encounters.received", "coding.events", "physician.queries",
-                   "physician.answers", "encounters.received.dlq", "coding.events.dlq",
-                   "physician.queries.dlq", "physician.answers.dlq"},
+                   "physician.answers", "claims.status", "encounters.received.dlq",
+                   "coding.events.dlq", "physician.queries.dlq", "physician.answers.dlq",
+                   "claims.status.dlq"},
     "coding": {"coding.tasks", "physician.answers", "coding.tasks.dlq", "physician.answers.dlq"},
     "claims": {"encounters.coded", "encounters.coded.dlq"},
 }  # fmt: skip

@@ -116,9 +116,16 @@ async def test_an_answered_query_pauses_the_sla_and_gives_the_task_back_to_its_c
     coding_task = await assignment.coding_db.run(lambda s: CodingRepository(s).task(task.task_id))
     assert coding_task is not None and coding_task.due_at.replace(tzinfo=UTC) == answered.due_at
     await assignment.submit(task.task_id, key)
-    result = await assignment.handle(key).result()
-    assert result.status == "released"
-    assert result.history == ["assigned", "query_pending", "assigned", "coded", "released"]
+    result = await assignment.result_once_paid(key)
+    assert result.status == "claim_paid"
+    assert result.history == [
+        "assigned",
+        "query_pending",
+        "assigned",
+        "coded",
+        "released",
+        "claim_paid",
+    ]
     records = await assignment.db.run(lambda s: AssignmentRepository(s).query_records())
     assert [(r.status, r.coder_id) for r in records] == [("answered", "coder-ava")]
     await replay_and_save(assignment.handle(key), "encounter_coding_query_answered")
@@ -156,5 +163,5 @@ async def test_an_unanswered_query_is_reminded_then_escalated_to_the_hospital(
     await _answer(assignment, query_id, key)  # late, but answered
     await assignment.wait_for(key, lambda s: s.status == "assigned")
     await assignment.submit(task.task_id, key)
-    assert (await assignment.handle(key).result()).status == "released"
+    assert (await assignment.result_once_paid(key)).status == "claim_paid"
     await replay_and_save(assignment.handle(key), "encounter_coding_query_escalated")

@@ -31,13 +31,13 @@ from services.claims.db import ClaimRow
 from services.coding import audits as coding_audits
 from services.coding import handlers as coding_handlers
 from services.coding.app import create_app as coding_app
-from services.coding.db import Coder, CodingTask, PhysicianQuery
+from services.coding.db import Coder, CodingDenial, CodingTask, PhysicianQuery
 from services.intake import handlers as intake_handlers
 from services.intake import physician_queries as intake_queries
 from services.intake.app import create_app as intake_app
 from shared.events.access import PhiAccessed
 from shared.events.assignment import AuditTaskCreated, CodingChart, CodingTaskCreated
-from shared.events.claims import ClaimStatusChanged
+from shared.events.claims import ClaimStatusChanged, TriageItem
 from shared.events.codes import DiagnosisCode, ProcedureCode
 from shared.events.coding import (
     HospitalScorecardPublished,
@@ -72,6 +72,7 @@ class World:
     task_id: str = ""
     audit_id: str = ""
     coders: tuple[str, ...] = ()
+    work_item_id: str = ""
     query_task_id: str = ""  # a task of its own encounter, with an open physician query
     query_id: str = ""
     bulk_job_id: str = ""
@@ -97,7 +98,7 @@ class World:
         """What names this tenant's data (an external id alone does not: each hospital has its
         own, and may reuse another's)."""
         ids = {self.encounter_key, self.encounter_id, self.claim_id, self.task_id, *self.coders,
-               self.bulk_job_id, self.webhook_id}  # fmt: skip
+               self.bulk_job_id, self.webhook_id, self.work_item_id}  # fmt: skip
         ids |= {self.audit_id, f"{self.task_id}-done", f"{self.audit_id}-done", self.vendor_id}
         if self.claim_id:
             ids.add(self.patient_control_number)
@@ -250,6 +251,13 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
         frozenset({"hospital"}),
         lambda w: Call("GET", "/v1/access-log", {"encounter_key": w.encounter_key}),
     ),
+    ("intake", "GET", "/v1/work-queue"): Entry(
+        frozenset({"hospital"}), lambda w: Call("GET", "/v1/work-queue")
+    ),
+    ("intake", "POST", "/v1/work-queue/{item_id}/resolve"): Entry(
+        frozenset({"hospital"}),
+        lambda w: Call("POST", f"/v1/work-queue/{w.work_item_id}/resolve"),
+    ),
     ("intake", "GET", "/v1/admin/access-log"): _admin_only(
         lambda w: Call("GET", "/v1/admin/access-log", {"encounter_key": w.encounter_key})
     ),
@@ -382,6 +390,12 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ("coding", "POST", "/v1/queries/{query_id}/withdraw"): Entry(
         frozenset({"coder"}), lambda w: Call("POST", f"/v1/queries/{w.query_id}/withdraw")
     ),
+    ("coding", "GET", "/v1/vendor/denial-rates"): Entry(
+        frozenset({"vendor_manager", "auditor"}), lambda w: Call("GET", "/v1/vendor/denial-rates")
+    ),
+    ("coding", "GET", "/v1/denial-rate"): Entry(
+        frozenset({"coder"}), lambda w: Call("GET", "/v1/denial-rate")
+    ),
     ("coding", "GET", "/v1/vendor/coders"): Entry(
         frozenset({"vendor_manager"}), lambda w: Call("GET", "/v1/vendor/coders")
     ),
@@ -435,6 +449,9 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ),
     ("claims", "GET", "/v1/claims/{claim_id}/x12"): _admin_only(
         lambda w: Call("GET", f"/v1/claims/{w.claim_id}/x12")
+    ),
+    ("claims", "POST", "/v1/admin/claims/{claim_id}/void"): _admin_only(
+        lambda w: Call("POST", f"/v1/admin/claims/{w.claim_id}/void")
     ),
 }
 
@@ -557,6 +574,23 @@ def _scorecard(app: FastAPI, world: World) -> None:
     app.state.runtime.db.run_sync(lambda s: intake_handlers.store_scorecard(s, envelope))
 
 
+def _billing_denial(app: FastAPI, world: World) -> str:
+    """A claim of the world denied for a registration reason: its hospital's work item."""
+    change = ClaimStatusChanged(
+        encounter_key=world.encounter_key, claim_id=world.claim_id,
+        patient_control_number=f"PCN-{world.hospital_id}", claim_type="professional",
+        status="denied", total_charge=Decimal("330.00"), reason="835: denied (CO-31)",
+        triage=[TriageItem(source="835", cause="billing", code="CO-31", meaning="not insured")],
+    )  # fmt: skip
+    event_id = f"claim-{world.hospital_id}-3-denied"
+    envelope = Envelope.wrap(
+        change, source="claims", subject=world.encounter_key, tenant=world.hospital_id,
+        id=event_id,
+    )  # fmt: skip
+    app.state.runtime.db.run_sync(lambda s: intake_handlers.record_claim_status(s, envelope))
+    return event_id
+
+
 def _queries(clients: dict[str, TestClient], world: World, coder: str) -> None:
     """An open, open-ended physician query by `coder` on the world's query task, in coding and
     intake, and an escalation for ops."""
@@ -585,6 +619,15 @@ def _queries(clients: dict[str, TestClient], world: World, coder: str) -> None:
         hospital_id=world.hospital_id, kind="no_other_pool",
     )  # fmt: skip
     clients["assignment"].app.state.runtime.db.run_sync(lambda s: s.merge(escalation))
+
+
+def _coding_denial(app: FastAPI, world: World) -> None:
+    denial = CodingDenial(
+        rework_task_id=f"rework-{world.hospital_id}", encounter_key=world.encounter_key,
+        vendor_id=world.vendor_id, coder_id=world.coders[0], pool_id=world.pool_id,
+        denied_task_id=world.task_id, claim_id=world.claim_id, codes="CO-11",
+    )  # fmt: skip
+    app.state.runtime.db.run_sync(lambda s: s.add(denial))
 
 
 def _claim(app: FastAPI, world: World) -> None:
@@ -635,6 +678,7 @@ def _seed(clients: dict[str, TestClient]) -> Platform:
         )
         world = replace(world, encounter_id=_ok(pushed)["id"], claim_id=f"claim-{name}")
         _access(intake.app, world)
+        world = replace(world, work_item_id=_billing_denial(intake.app, world))
         _claim(clients["claims"].app, world)
         hospital = {"X-API-Key": keys[name]}
         webhook = _ok(intake.post("/v1/webhooks", json=WEBHOOK_IN, headers=hospital))
@@ -656,6 +700,8 @@ def _seed(clients: dict[str, TestClient]) -> Platform:
     _task(coding.app, a, a.task_id, a.encounter_key)  # to ava: the least loaded, first by id
     _task(coding.app, a, ben.task_id, ben.encounter_key)  # to ben
     _task(coding.app, b, b.task_id, b.encounter_key)  # to carl
+    for world in (a, b):  # a coding-caused denial against each vendor's first coder
+        _coding_denial(coding.app, world)
     _task(coding.app, a, a.query_task_id, a.query_encounter_key)  # to ava
     _task(coding.app, a, ben.query_task_id, ben.query_encounter_key)  # to ben
     _task(coding.app, b, b.query_task_id, b.query_encounter_key)  # to carl
@@ -767,6 +813,8 @@ def test_every_role_reaches_its_own_data_on_the_routes_it_may_call(platform: Pla
                 ok = answer.status_code == 404  # allowed; no workflow runs in this test
             if path == "/v1/admin/payers/{payer_id}/remittances":
                 ok = answer.status_code == 422  # reached: an empty 835 is refused as unreadable
+            if path == "/v1/admin/claims/{claim_id}/void":
+                ok = answer.status_code == 409  # reached: a claim still `built` cannot be voided
             if path == "/v1/tasks/{task_id}/return":
                 ok = answer.status_code == 409  # reached: the coder submitted this task's codes
             if not ok:

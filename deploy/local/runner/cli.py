@@ -11,7 +11,7 @@ import shlex
 import sys
 from collections.abc import Iterator, Sequence
 
-from .config import COMPONENTS, SERVICES, Config
+from .config import COMPONENTS, PAYER_SIM, SERVICES, Config
 from .kafka_tls import ca_file
 from .lifecycle import down, up
 from .logs import show_all_logs, show_logs
@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="start what is not running and wait for health")
     p_up.add_argument("--postgres", action="store_true", help="also PostgreSQL")
-    p_up.add_argument("--services", action="store_true", help="also the four services")
+    p_up.add_argument(
+        "--services", action="store_true", help="also the four services and the payer simulator"
+    )
     p_up.add_argument("--only", action="append", metavar="NAME", help="just these components")
     p_up.add_argument("--timeout", type=float, help="seconds to wait for each component")
     p_down = sub.add_parser("down", help="stop every process of the stack")
@@ -107,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.postgres or cfg.wants_postgres_from_env(os.environ):
                     names.append("postgres")
                 if args.services:
-                    names += SERVICES
+                    names += [*SERVICES, PAYER_SIM]
             with stack_lock(cfg):
                 up(cfg, names)
         elif args.command == "down":

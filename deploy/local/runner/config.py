@@ -17,7 +17,9 @@ REPO = LOCAL.parents[1]
 
 SERVICES: tuple[str, ...] = ("intake", "assignment", "coding", "claims")
 INFRA: tuple[str, ...] = ("kafka", "temporal", "postgres")
-COMPONENTS: tuple[str, ...] = INFRA + SERVICES
+#: The HTTP payer simulator (`python -m services.claims.payer_sim serve`): the demo's payer.
+PAYER_SIM = "payer-sim"
+COMPONENTS: tuple[str, ...] = INFRA + SERVICES + (PAYER_SIM,)
 
 PG_ROLE = "chartflow"
 
@@ -35,6 +37,7 @@ DEFAULT_PORTS: Mapping[str, int] = MappingProxyType(
         "HL7_PORT": 2575,  # intake's HL7 v2 MLLP listener (HL7's registered port)
     }
 )
+PAYER_SIM_PORT = "PAYER_SIM_PORT"  # unset: the claims port + 1 (8005)
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_KAFKA_HEAP = "-Xmx512m -Xms256m"
 
@@ -46,6 +49,12 @@ def _port(env: Mapping[str, str], name: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise StackError("config", f"{name} must be a TCP port number (1-65535), got {raw!r}")
     return int(raw)
+
+
+def _payer_sim_port(env: Mapping[str, str]) -> int:
+    if env.get(PAYER_SIM_PORT, "").strip():
+        return _port(env, PAYER_SIM_PORT)
+    return _port(env, "CLAIMS_PORT") + 1
 
 
 class _VarPath:
@@ -71,6 +80,7 @@ class Config:
     pg_port: int
     service_ports: Mapping[str, int]
     hl7_port: int
+    payer_sim_port: int
     timeout: float
     kafka_heap: str
     python: Path
@@ -114,6 +124,7 @@ class Config:
             pg_port=_port(env, "PG_PORT"),
             service_ports=MappingProxyType({s: _port(env, f"{s.upper()}_PORT") for s in SERVICES}),
             hl7_port=_port(env, "HL7_PORT"),
+            payer_sim_port=_payer_sim_port(env),
             timeout=timeout,
             kafka_heap=env.get("KAFKA_HEAP_OPTS", "").strip() or DEFAULT_KAFKA_HEAP,
             python=repo / ".venv" / "bin" / "python",
@@ -163,6 +174,8 @@ class Config:
             return (self.pg_port,)
         if name == "intake":
             return (self.service_ports[name], self.hl7_port)
+        if name == PAYER_SIM:
+            return (self.payer_sim_port,)
         return (self.service_ports[name],)
 
     def rel(self, path: Path) -> str:

@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
-from .config import SERVICES, Config
+from .config import PAYER_SIM, SERVICES, Config
 from .kafka import kafka_healthy, provision_topics_and_acls, start_kafka
 from .logs import log_tail
 from .postgres import ensure_databases, postgres_healthy, start_postgres
 from .process import exit_code, find_processes, pid_alive, pid_from_file, running_pid, terminate
 from .report import StackError, say
-from .services import service_healthy, start_service
+from .services import payer_sim_healthy, service_healthy, start_payer_sim, start_service
 from .temporal import ensure_search_attributes, start_temporal, temporal_healthy
 
 
@@ -45,6 +45,7 @@ _INFRA: Mapping[str, Component] = MappingProxyType(
             "dev server", start_temporal, temporal_healthy, ensure_search_attributes
         ),
         "postgres": Component("server", start_postgres, postgres_healthy, ensure_databases),
+        PAYER_SIM: Component("payer simulator", start_payer_sim, payer_sim_healthy),
     }
 )
 
@@ -144,7 +145,7 @@ def _start_wave(cfg: Config, names: Sequence[str]) -> None:
 def up(cfg: Config, names: Sequence[str]) -> None:
     # Kafka last: its first start downloads jars, while the others boot.
     infra = [n for n in ("temporal", "postgres", "kafka") if n in names]
-    services = [n for n in SERVICES if n in names]
+    services = [n for n in (*SERVICES, PAYER_SIM) if n in names]
     cfg = dataclasses.replace(cfg, services_on_postgres="postgres" in names)
     if infra:
         _start_wave(cfg, infra)
@@ -174,7 +175,7 @@ def stop(cfg: Config, name: str, quiet: bool = False) -> bool:
 
 
 def down(cfg: Config, names: Sequence[str]) -> None:
-    order = [n for n in (*SERVICES, "kafka", "temporal", "postgres") if n in names]
+    order = [n for n in (*SERVICES, PAYER_SIM, "kafka", "temporal", "postgres") if n in names]
     for name in order:
         if not stop(cfg, name):
             say(name, "not running")

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from .config import SERVICES, Config
+from .config import PAYER_SIM, SERVICES, Config
 
 # Processes this invocation started, so that their exit status is seen (and they are reaped).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
@@ -81,6 +81,12 @@ def matches(cfg: Config, name: str, argv: Sequence[str]) -> bool:
         return "start-dev" in argv and str(cfg.temporal_db) in argv
     if name == "postgres":
         return Path(argv[0]).name == "postgres" and str(cfg.pg_data) in argv
+    if name == PAYER_SIM:
+        return (
+            argv[0] == str(cfg.python)
+            and argv[1:4] == ["-m", "services.claims.payer_sim", "serve"]
+            and str(cfg.payer_sim_port) in argv
+        )
     if name in SERVICES:
         return (
             argv[0] == str(cfg.python)

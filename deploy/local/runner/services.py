@@ -1,10 +1,11 @@
-"""The four Chartflow services: `python -m services.NAME run`, healthy on GET /health."""
+"""The four Chartflow services (`python -m services.NAME run`) and the HTTP payer simulator
+(`python -m services.claims.payer_sim serve`), healthy on GET /health."""
 
 from __future__ import annotations
 
 import os
 
-from .config import Config
+from .config import PAYER_SIM, Config
 from .kafka import kafka_client_env
 from .net import check_ports_free, http_ok
 from .process import running_pid, spawn
@@ -50,3 +51,15 @@ def start_service(cfg: Config, name: str) -> int:
 
 def service_healthy(cfg: Config, name: str) -> bool:
     return http_ok(f"http://127.0.0.1:{cfg.service_ports[name]}/health")
+
+
+def start_payer_sim(cfg: Config) -> int:
+    check_ports_free(cfg, PAYER_SIM)
+    module = "services.claims.payer_sim"
+    argv = [str(cfg.python), "-m", module, "serve", "--port", str(cfg.payer_sim_port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return spawn(cfg, PAYER_SIM, argv, env=env)
+
+
+def payer_sim_healthy(cfg: Config) -> bool:
+    return http_ok(f"http://127.0.0.1:{cfg.payer_sim_port}/health")

@@ -26,6 +26,13 @@ SEARCH_ATTRIBUTES: Mapping[str, str] = MappingProxyType(
         "OnHold": "Bool",
         "Escalated": "Bool",
         "EscalationStatus": "Keyword",
+        # The claim the workflow follows after release (no PHI: status, payer, amounts).
+        "ClaimStatus": "Keyword",
+        "ClaimPayer": "Keyword",
+        "ClaimVersion": "Int",
+        "ClaimCharge": "Double",
+        "ClaimPaid": "Double",
+        "DenialCause": "Keyword",
     }
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.assignment.domain.claim_details import claim_lines
 from services.assignment.domain.models import CodingStatus, EncounterCodingInput
 from services.assignment.domain.routing import REQUIRED_CREDENTIALS
 
@@ -55,7 +56,8 @@ def current_details(status: CodingStatus, now: datetime) -> str:
     pool = f"pool `{status.pool_id}` · task `{status.task_id}`" if status.pool_id else "no pool yet"
     lines.append(f"**Assigned** {pool}")
     if status.due_at:
-        late = " (**past due**)" if status.due_at < now and status.status not in SETTLED else ""
+        settled = status.status in SETTLED or status.status.startswith("claim_")
+        late = " (**past due**)" if status.due_at < now and not settled else ""
         paused, extended = status.sla_paused_seconds, status.sla_extended_seconds
         lines.append(
             f"**SLA due** {_time(status.due_at)}{late} · paused {_duration(paused)}"
@@ -79,6 +81,7 @@ def current_details(status: CodingStatus, now: datetime) -> str:
         lines.append(
             f"**Escalation** {escalation.kind.replace('_', ' ')} at {_time(escalation.at)}, {ack}"
         )
+    lines += claim_lines(status.claim, status.reworks)
     for action in status.ops_actions[-5:]:
         lines.append(
             f"**Ops** {action.action} by {action.by} at {_time(action.at)}"

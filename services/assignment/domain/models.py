@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.assignment.domain.audit_models import AuditStatus
+from services.assignment.domain.claim_models import ClaimStatusSignal, Rework, ReworkOrder
 from shared.events.bounds import IDENTIFIER, NOTE_TEXT, PoolId
 
 DAY = 86_400
@@ -28,6 +29,8 @@ class EncounterCodingInput(BaseModel):
     # Re-route to another pool when an SLA is breached at most this many times.
     max_reassignments: int = 3
     query_policy: QueryPolicy = QueryPolicy()
+    # Coding-caused denials sent back to coding at most this many times; then final.
+    max_reworks: int = 2
 
 
 class RouteRequest(BaseModel):
@@ -41,6 +44,7 @@ class PoolAssignment(BaseModel):
     pool_id: str
     vendor_id: str
     sla_seconds: int
+    rework_sla_seconds: int | None = None  # a coding-caused denial's rework (none: sla_seconds)
 
 
 class CodingTaskRequest(BaseModel):
@@ -49,7 +53,8 @@ class CodingTaskRequest(BaseModel):
     pool_id: str
     vendor_id: str
     due_at: datetime
-    coder_id: str | None = None  # ops named the coder
+    coder_id: str | None = None  # ops named the coder, or the rework's coder
+    rework: ReworkOrder | None = None  # a coding-caused denial sent back to coding
 
 
 class CodingSubmittedSignal(BaseModel):
@@ -66,6 +71,7 @@ class ReleaseRequest(BaseModel):
     encounter_key: str
     task_id: str
     audit_id: str | None = None  # released with this audit's final codes
+    claim_version: int = 1  # a rework's codes are billed as the next claim version
 
 
 class QuerySignal(BaseModel):
@@ -203,6 +209,10 @@ class CodingStatus(BaseModel):
     due_at: datetime | None = None
     reassignments: int = 0
     history: list[str] = []
+    # The claim the encounter was billed as (its newest version's last step) and reworks.
+    claim_version: int = 1
+    claim: ClaimStatusSignal | None = None
+    reworks: list[Rework] = []
     sla_running: bool = False  # the due time counts (not breached, not between tasks)
     sla_paused_seconds: float = 0.0
     sla_extended_seconds: float = 0.0

@@ -25,6 +25,7 @@ class PoolProfile:
     capacity: int
     open_tasks: int
     sla_seconds: int
+    rework_sla_seconds: int | None = None  # a coding-caused denial's rework
 
 
 def route_to_pool(

@@ -53,7 +53,8 @@ def claim_from_coded_encounter(doc: dict[str, Any]) -> Claim:
           "patient"?: {same as subscriber without member_id, "relationship": "19"},
           "place_of_service"?: "11",                # 837P; default from encounter_class
           "facility_type"?: "11",                   # 837I type of bill digits 2-3
-          "frequency"?: "1",
+          "frequency"?: "1",                        # CLM05-3: 7 replacement, 8 void
+          "original_reference"?: str,               # REF*F8, the payer's claim number
           "diagnoses": [{"code": "E11.9", "poa"?: "Y"}],   # first is principal
           "admitting_diagnosis"?: "R07.9",          # 837I inpatient; default principal
           "procedures": [{"code": "99214", "modifiers"?: ["25"], "units"?: 1,
@@ -152,6 +153,7 @@ def _build(doc: dict[str, Any]) -> Claim:
         ),
         facility_type=str(doc.get("facility_type") or _DEFAULT_FACILITY.get(encounter_class, "13")),
         frequency=str(doc.get("frequency", "1")),
+        original_reference=str(doc.get("original_reference", "")),
         admitting_diagnosis=str(admitting),
         procedures=tuple(pcs),
         inpatient=stay,

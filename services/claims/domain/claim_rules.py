@@ -48,6 +48,13 @@ def check_claim(claim: Claim, payers: Mapping[str, PayerConfig]) -> list[Finding
 
     _check_diagnoses(claim, add)
     _check_npis(claim, add)
+    if claim.frequency in ("7", "8") and not claim.original_reference:
+        kind = "replacement" if claim.frequency == "7" else "void"
+        add(
+            Rule.FREQUENCY_REFERENCE,
+            f"A {kind} claim (CLM05-3 {claim.frequency}) needs the payer's claim control "
+            "number of the claim it corrects (REF*F8).",
+        )
     if not claim.lines:
         add(Rule.NO_SERVICE_LINES, "The claim has no service lines.")
     amounts_ok = all(_check_amounts(ln, add) for ln in claim.lines)

@@ -28,6 +28,7 @@ def _professional(w: SegmentWriter, claim: Claim) -> None:
         "Y",  # benefits assigned
         "Y",  # release of information
     )
+    _original_reference(w, claim)
     if claim.diagnoses:
         codes = [no_dot(d.code) for d in claim.diagnoses]
         w.add(
@@ -77,6 +78,7 @@ def _institutional(w: SegmentWriter, claim: Claim) -> None:
     else:
         # Outpatient and ED: priority of the visit and point of origin (NUBC), discharged home.
         w.add("CL1", claim.visit_type, claim.visit_source, "01")
+    _original_reference(w, claim)
     if claim.diagnoses:
         first, *others = claim.diagnoses
         w.add("HI", _dx(w, "ABK", first.code, first.poa))
@@ -120,6 +122,13 @@ def _institutional(w: SegmentWriter, claim: Claim) -> None:
         )
         w.add("DTP", "472", "D8", d8(line.service_date))
         w.add("REF", "6R", line.line_id)
+
+
+def _original_reference(w: SegmentWriter, claim: Claim) -> None:
+    # Loop 2300 REF*F8 (payer claim control number) follows the claim's DTP/CL1 and comes
+    # before its HI: a replacement (7) or void (8) names the claim it corrects.
+    if claim.original_reference:
+        w.add("REF", "F8", claim.original_reference)
 
 
 def _dx(w: SegmentWriter, qualifier: str, code: str, poa: str) -> str:

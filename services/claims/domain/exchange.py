@@ -12,7 +12,14 @@ from .readers import ClaimAck, read_277ca, read_999
 from .remittance import Remittance, read_835
 from .segment_index import index_837
 from .status import ClaimLifecycle
-from .tracking import ClaimOutcome, apply_277ca, apply_835, apply_999, mark_submitted
+from .tracking import (
+    ClaimOutcome,
+    apply_277ca,
+    apply_835,
+    apply_999,
+    apply_voids,
+    mark_submitted,
+)
 
 
 class PayerAnswers(Protocol):
@@ -66,6 +73,7 @@ def read_answers(
     if answers.ack_277ca:
         out.acks = read_277ca(answers.ack_277ca)
         apply_277ca(lives, out.acks)
+        apply_voids(lives, out.acks, claims)
     if answers.remit_835:
         out.remittances = read_835(answers.remit_835)
         out.outcomes = apply_835(lives, out.remittances, claims)

@@ -30,6 +30,7 @@ class Rule(StrEnum):
     LINE_CODE = "LINE_CODE"
     DATE_ORDER = "DATE_ORDER"
     PAYER_CLAIM_TYPE = "PAYER_CLAIM_TYPE"
+    FREQUENCY_REFERENCE = "FREQUENCY_REFERENCE"  # a replacement or void without REF*F8
 
 
 class Severity(StrEnum):

@@ -122,6 +122,8 @@ class Claim:
     place_of_service: str = ""  # 837P: CMS place of service code
     facility_type: str = ""  # 837I: first two digits of the type of bill, e.g. 11, 13
     frequency: str = "1"  # claim frequency code: 1 original, 7 replacement, 8 void
+    # REF*F8: the payer's claim control number of the claim a replacement or void corrects
+    original_reference: str = ""
     admitting_diagnosis: str = ""  # 837I inpatient (ABJ)
     procedures: tuple[ProcedureCode, ...] = ()  # 837I inpatient ICD-10-PCS
     inpatient: InpatientStay | None = None

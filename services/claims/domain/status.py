@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .triage import Triage
+
 
 class ClaimStatus(StrEnum):
     BUILT = "built"
@@ -18,6 +20,7 @@ class ClaimStatus(StrEnum):
     DENIED = "denied"
     SUBMISSION_FAILED = "submission_failed"  # not sent within the retry budget; fix, resubmit
     REVERSED = "reversed"  # 835 CLP02 22: the payer took its payment back
+    VOIDED = "voided"  # a void (frequency 8) the payer accepted, and the claim it voided
 
 
 ALLOWED: dict[ClaimStatus, frozenset[ClaimStatus]] = {
@@ -27,6 +30,7 @@ ALLOWED: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     ClaimStatus.SUBMISSION_FAILED: frozenset({ClaimStatus.BUILT}),
     ClaimStatus.HELD: frozenset({ClaimStatus.BUILT}),
     ClaimStatus.SUBMITTED: frozenset({ClaimStatus.ACCEPTED, ClaimStatus.REJECTED}),
+    # ... -> voided: a void claim once the payer accepts it, and the claim it voids.
     # Not every payer sends a 277CA: an 835 may follow the 999 directly.
     ClaimStatus.ACCEPTED: frozenset(
         {
@@ -35,19 +39,22 @@ ALLOWED: dict[ClaimStatus, frozenset[ClaimStatus]] = {
             ClaimStatus.PAID,
             ClaimStatus.PARTIALLY_PAID,
             ClaimStatus.DENIED,
+            ClaimStatus.VOIDED,
         }
     ),
     ClaimStatus.REJECTED: frozenset({ClaimStatus.BUILT}),
     ClaimStatus.ACKNOWLEDGED: frozenset(
-        {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED}
+        {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED, ClaimStatus.VOIDED}
     ),
-    # Final unless the payer reverses its payment (and usually pays again, corrected).
-    ClaimStatus.PAID: frozenset({ClaimStatus.REVERSED}),
-    ClaimStatus.PARTIALLY_PAID: frozenset({ClaimStatus.REVERSED}),
-    ClaimStatus.DENIED: frozenset({ClaimStatus.REVERSED}),
+    # Final unless the payer reverses its payment (and usually pays again, corrected), or
+    # the claim is voided.
+    ClaimStatus.PAID: frozenset({ClaimStatus.REVERSED, ClaimStatus.VOIDED}),
+    ClaimStatus.PARTIALLY_PAID: frozenset({ClaimStatus.REVERSED, ClaimStatus.VOIDED}),
+    ClaimStatus.DENIED: frozenset({ClaimStatus.REVERSED, ClaimStatus.VOIDED}),
     ClaimStatus.REVERSED: frozenset(
-        {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED}
+        {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED, ClaimStatus.VOIDED}
     ),
+    ClaimStatus.VOIDED: frozenset(),
 }
 
 
@@ -68,6 +75,7 @@ class Transition:
     target: ClaimStatus
     reason: str
     evidence: str = ""  # which document moved it: "999 ST 0001", "277CA", "835 TRN 123"
+    triage: tuple[Triage, ...] = ()  # what the answer said, classified (denial triage)
 
 
 @dataclass
@@ -76,10 +84,12 @@ class ClaimLifecycle:
     status: ClaimStatus = ClaimStatus.BUILT
     history: list[Transition] = field(default_factory=list)
 
-    def move(self, target: ClaimStatus, reason: str, evidence: str = "") -> Transition:
+    def move(
+        self, target: ClaimStatus, reason: str, evidence: str = "", triage: tuple[Triage, ...] = ()
+    ) -> Transition:
         if target not in ALLOWED[self.status]:
             raise IllegalTransition(self.patient_control_number, self.status, target, reason)
-        step = Transition(self.status, target, reason, evidence)
+        step = Transition(self.status, target, reason, evidence, triage)
         self.history.append(step)
         self.status = target
         return step

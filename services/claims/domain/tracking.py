@@ -12,6 +12,9 @@ from .remittance import ClaimPayment, LinePayment, Remittance
 from .scrubber import Finding, Severity
 from .segment_index import Index837
 from .status import ClaimLifecycle, ClaimStatus, Transition
+from .triage import triage_999, triage_ack, triage_payment
+
+VOID = "8"  # CLM05-3: void or cancel a prior claim
 
 Lifecycles = MutableMapping[str, ClaimLifecycle]
 
@@ -69,8 +72,9 @@ def apply_999(lifecycles: Lifecycles, acks: Sequence[Ack999], index: Index837) -
                 ]
                 detail = "; ".join(errors + [f"set error {c}" for c in t.set_errors])
                 target, reason = ClaimStatus.REJECTED, f"999 {t.code}: rejected: {detail}"
+            triage = tuple(triage_999()) if target is ClaimStatus.REJECTED else ()
             for pcn in pcns:
-                moved.append(_life(lifecycles, pcn).move(target, reason, evidence))
+                moved.append(_life(lifecycles, pcn).move(target, reason, evidence, triage))
     return moved
 
 
@@ -86,7 +90,26 @@ def apply_277ca(lifecycles: Lifecycles, acks: Sequence[ClaimAck]) -> list[Transi
         else:
             target = ClaimStatus.REJECTED
             reason = f"277CA {code}: rejected" + (f": {ack.free_text}" if ack.free_text else "")
-        moved.append(_life(lifecycles, ack.patient_control_number).move(target, reason, "277CA"))
+        life = _life(lifecycles, ack.patient_control_number)
+        moved.append(life.move(target, reason, "277CA", tuple(triage_ack(ack))))
+    return moved
+
+
+def apply_voids(
+    lifecycles: Lifecycles, acks: Sequence[ClaimAck], claims: Mapping[str, Claim]
+) -> list[Transition]:
+    """A void (frequency 8) the 277CA accepted is done: the payer takes back what it paid
+    for the claim it names (REF*F8) in a later 835."""
+    moved = []
+    for ack in acks:
+        claim = claims.get(ack.patient_control_number)
+        if ack.accepted and claim is not None and claim.frequency == VOID:
+            reason = f"the payer accepted the void of its claim {claim.original_reference}"
+            moved.append(
+                _life(lifecycles, ack.patient_control_number).move(
+                    ClaimStatus.VOIDED, reason, "277CA"
+                )
+            )
     return moved
 
 
@@ -130,7 +153,8 @@ def apply_835(
     for remit, payment, lines in matched:
         pcn = payment.patient_control_number
         status, reason = _outcome(payment)
-        lifecycles[pcn].move(status, reason, f"835 TRN {remit.trace_number}")
+        triage = tuple(triage_payment(payment, claims.get(pcn)))
+        lifecycles[pcn].move(status, reason, f"835 TRN {remit.trace_number}", triage)
         outcomes.append(ClaimOutcome(pcn, status, payment.paid, payment, lines))
     return outcomes
 

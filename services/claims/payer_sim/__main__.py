@@ -1,13 +1,16 @@
 """python -m services.claims.payer_sim --in DIR --out DIR [--config adjudication.json]
+python -m services.claims.payer_sim serve [--host H] [--port P] [--config adjudication.json]
 
-Answers every 837 file in --in (``*.x12``, ``*.837``, ``*.txt``) with ``<name>.999``,
-``<name>.277ca`` and ``<name>.835`` in --out. With --watch it keeps polling --in.
+The directory form answers every 837 file in --in (``*.x12``, ``*.837``, ``*.txt``) with
+``<name>.999``, ``<name>.277ca`` and ``<name>.835`` in --out; with --watch it keeps polling
+--in. The HTTP form (`serve`) is a payer you script per claim: see `service.py`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +40,26 @@ def answer_directory(sim: PayerSimulator, src: Path, dest: Path, done: set[str])
     return answered
 
 
+def serve(argv: list[str]) -> None:
+    import uvicorn
+
+    from .service import PayerDesk, create_app
+
+    parser = argparse.ArgumentParser(prog="python -m services.claims.payer_sim serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8005)
+    parser.add_argument("--config", type=Path, help="scenarios JSON to start with")
+    args = parser.parse_args(argv)
+    config = json.loads(args.config.read_text()) if args.config else {}
+    app = create_app(PayerDesk(config))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        serve(argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m services.claims.payer_sim")
     parser.add_argument("--in", dest="src", type=Path, required=True)
     parser.add_argument("--out", dest="dest", type=Path, required=True)

@@ -39,6 +39,8 @@ class InboundClaim:
     statement_to: str = ""
     filing_indicator: str = "CI"
     lines: list[InboundLine] = field(default_factory=list)
+    diagnoses: list[str] = field(default_factory=list)  # HI codes, without dots
+    original_reference: str = ""  # REF*F8: the payer's number of the claim this one corrects
 
 
 @dataclass
@@ -110,6 +112,7 @@ def read_837(text: str) -> Inbound837:
                 filing_indicator=payer[2],
             )
             claims.append(claim)
+            line = None
         elif sid == "DTP" and claim is not None:
             if g(1) == "434":
                 claim.statement_from, _, claim.statement_to = g(3).partition("-")
@@ -130,6 +133,10 @@ def read_837(text: str) -> Inbound837:
             claim.lines.append(line)
         elif sid == "REF" and g(1) == "6R" and line is not None:
             line.line_id = g(2)
+        elif sid == "REF" and g(1) == "F8" and claim is not None and line is None:
+            claim.original_reference = g(2)
+        elif sid == "HI" and claim is not None:
+            claim.diagnoses += _diagnoses(el[1:], seps.sub_element)
         elif sid in ("LX", "HL", "SE"):
             line = None
             if sid != "LX":
@@ -147,6 +154,20 @@ def read_837(text: str) -> Inbound837:
         submitter[1],
         claims,
     )
+
+
+# HI qualifiers of diagnosis codes (837P ABK/ABF, 837I also ABJ admitting, APR reason for
+# visit, ABN external cause); procedure (BBR/BBQ) and other HI qualifiers are not diagnoses.
+_DX_QUALIFIERS = frozenset({"ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF"})
+
+
+def _diagnoses(composites: list[str], sub: str) -> list[str]:
+    codes = []
+    for composite in composites:
+        parts = composite.split(sub)
+        if len(parts) > 1 and parts[0] in _DX_QUALIFIERS:
+            codes.append(parts[1])
+    return codes
 
 
 def _getter(elements: list[str]) -> Callable[[int], str]:

@@ -14,6 +14,7 @@ from .adjudication import Adjudication
 from .inbound import Inbound837, InboundClaim
 
 PAYER_TAX_ID = "1999999999"  # TRN03: "1" + the payer's (fictional) EIN
+VOID = "8"  # CLM05-3 claim frequency: void or cancel a prior claim
 
 
 class _Envelope:
@@ -134,7 +135,7 @@ def write_277ca(
     w.add("NM1", "41", "2", inbound.submitter_name, "", "", "", "", "46", inbound.submitter_id)
     w.add("TRN", "2", f"{inbound.group_controls[0][0] if inbound.group_controls else '0'}")
     total = sum((c.charge for c in claims), Decimal(0))
-    rejected = [c for c in claims if c.patient_control_number in adjudication.reject]
+    rejected = [c for c in claims if adjudication.rejection(c)]
     rejected_total = sum((c.charge for c in rejected), Decimal(0))
     w.add("STC", w.composite("A1", "19", "PR"), d8(when), "WQ", money(total))
     if len(claims) > len(rejected):
@@ -162,7 +163,7 @@ def write_277ca(
             w.add("HL", str(hl), str(provider_hl), "PT")
             w.add("NM1", "QC", "1", c.patient_last, c.patient_first, "", "", "", "MI", c.member_id)
             w.add("TRN", "2", c.patient_control_number)
-            reason = adjudication.reject.get(c.patient_control_number)
+            reason = adjudication.rejection(c)
             if reason:
                 category, _, status = reason.partition(":")
                 w.add("STC", w.composite(category, status or "21"), d8(when), "U", money(c.charge))
@@ -185,14 +186,16 @@ def write_835(
     when: datetime,
     claims: Sequence[InboundClaim] | None = None,
 ) -> str:
-    """One remittance paying the claims the 277CA accepted, line by line."""
+    """One remittance paying the claims the 277CA accepted, line by line. A void (frequency 8)
+    is not in it: the payer takes its payment back in a later 835 (a reversal)."""
     claims = inbound.claims if claims is None else claims
-    claims = [c for c in claims if c.patient_control_number not in adjudication.reject]
+    claims = [c for c in claims if adjudication.rejection(c) is None and c.frequency != VOID]
     env = _Envelope(inbound, control, when, "HP", "005010X221A1")
     w = env.w
     st, start = env.open("835")
     decided = [
-        (c, [_decide(c, ln.line_id, ln.charge, adjudication) for ln in c.lines]) for c in claims
+        (c, [_decide(c, n, ln.line_id, ln.charge, adjudication) for n, ln in enumerate(c.lines, 1)])
+        for c in claims
     ]
     total = sum((paid for _, lines in decided for paid, _ in lines), Decimal(0))
     method = ("I", "CHK") if total > 0 else ("H", "NON")
@@ -232,7 +235,9 @@ def write_835(
         if c.statement_from:
             w.add("DTM", "232", c.statement_from)
             w.add("DTM", "233", c.statement_to)
-        for ln, (line_paid, adjustments) in zip(c.lines, lines, strict=True):
+        for number, (ln, (line_paid, adjustments)) in enumerate(
+            zip(c.lines, lines, strict=True), 1
+        ):
             if ln.procedure:
                 code = w.composite("HC", ln.procedure, *ln.modifiers)
                 revenue = ln.revenue_code
@@ -244,14 +249,16 @@ def write_835(
             for group, carc, amount in adjustments:
                 w.add("CAS", group, carc, money(amount))
             w.add("REF", "6R", ln.line_id)
+            for rarc in adjudication.for_line(c, ln.line_id, number).rarcs if adjustments else ():
+                w.add("LQ", "HE", rarc)
     env.close(st, start)
     return env.text()
 
 
 def _decide(
-    c: InboundClaim, line_id: str, charge: Decimal, adjudication: Adjudication
+    c: InboundClaim, number: int, line_id: str, charge: Decimal, adjudication: Adjudication
 ) -> tuple[Decimal, list[tuple[str, str, Decimal]]]:
-    return adjudication.for_line(c.patient_control_number, line_id).adjust(charge)
+    return adjudication.for_line(c, line_id, number).adjust(charge)
 
 
 def _clp06(filing_indicator: str) -> str:

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from services.claims.domain.control import ControlNumbers, InMemoryControlNumbers
 from services.claims.domain.pyx12_check import X12Error, validate_x12
-from services.claims.domain.segment_index import index_837
+from services.claims.domain.segment_index import Index837, index_837
 
 from .adjudication import Adjudication
-from .inbound import read_837
-from .responses import write_277ca, write_835, write_999
+from .inbound import Inbound837, InboundClaim, read_837
+from .responses import VOID, write_277ca, write_835, write_999
 
 
 @dataclass
@@ -44,7 +44,12 @@ class PayerSimulator:
         inbound = read_837(x12_837)
         index = index_837(x12_837)
         _, errors = validate_x12(x12_837)
-        if self.adjudication.reject_sets:
+        refused = {
+            (g, st)
+            for g, st, _ in inbound.transactions
+            if any(self.adjudication.rejects_set(c) for c in _claims_in(inbound, index, g, st))
+        }
+        if refused:
             errors = errors + [
                 X12Error(
                     "transaction",
@@ -55,7 +60,7 @@ class PayerSimulator:
                     group_control=g,
                     transaction_control=st,
                 )
-                for g, st, _ in inbound.transactions
+                for g, st in sorted(refused)
             ]
         control = self._numbers(x12_837)
         ack = write_999(inbound, errors, control, when)
@@ -70,6 +75,12 @@ class PayerSimulator:
         if not claims:
             return PayerResponses(ack, None, None, errors)
         ack277 = write_277ca(inbound, self.adjudication, control, when, claims)
-        paid = [c for c in claims if c.patient_control_number not in self.adjudication.reject]
+        # a void (frequency 8) is acknowledged; its payment comes back in a later 835
+        paid = [c for c in claims if self.adjudication.rejection(c) is None and c.frequency != VOID]
         remit = write_835(inbound, self.adjudication, control, when, paid) if paid else None
         return PayerResponses(ack, ack277, remit, errors)
+
+
+def _claims_in(inbound: Inbound837, index: Index837, group: str, st: str) -> list[InboundClaim]:
+    pcns = set(index.claims_in(group, st))
+    return [c for c in inbound.claims if c.patient_control_number in pcns]

@@ -83,6 +83,11 @@ class ClaimsDb:
             query = select(ClaimTransition).where(ClaimTransition.claim_id == claim_id)
             return [t.target for t in s.exec(query.order_by(ClaimTransition.id))]  # type: ignore[arg-type]
 
+    def history_reasons(self, claim_id: str) -> list[str]:
+        with self.db.session() as s:
+            query = select(ClaimTransition).where(ClaimTransition.claim_id == claim_id)
+            return [t.reason for t in s.exec(query.order_by(ClaimTransition.id))]  # type: ignore[arg-type]
+
     def batches(self) -> list[ClaimBatch]:
         with self.db.session() as s:
             return list(s.exec(select(ClaimBatch).order_by(ClaimBatch.interchange_control_number)))  # type: ignore[arg-type]

@@ -48,6 +48,12 @@ def test_search_attributes_are_the_custom_ones() -> None:
         "OnHold": "Bool",
         "Escalated": "Bool",
         "EscalationStatus": "Keyword",
+        "ClaimStatus": "Keyword",
+        "ClaimPayer": "Keyword",
+        "ClaimVersion": "Int",
+        "ClaimCharge": "Double",
+        "ClaimPaid": "Double",
+        "DenialCause": "Keyword",
     }
 
 
@@ -70,6 +76,18 @@ def test_ports_come_from_the_environment(tmp_path: Path) -> None:
     cfg = Config.from_env({"KAFKA_PORT": "19092", "PG_PORT": "15432"}, repo=tmp_path)
     assert cfg.kafka_bootstrap == "127.0.0.1:19092"
     assert cfg.database_url.endswith("@127.0.0.1:15432/chartflow")
+
+
+def test_the_payer_simulator_listens_next_to_claims_unless_told(tmp_path: Path) -> None:
+    assert Config.from_env({}, repo=tmp_path).ports("payer-sim") == (8005,)
+    assert Config.from_env({"CLAIMS_PORT": "11004"}, repo=tmp_path).ports("payer-sim") == (11005,)
+    told = Config.from_env({"PAYER_SIM_PORT": "18999"}, repo=tmp_path)
+    assert told.ports("payer-sim") == (18999,)
+    serve = [str(told.python), "-m", "services.claims.payer_sim", "serve", "--port", "18999"]
+    assert matches(told, "payer-sim", serve)
+    assert not matches(Config.from_env({}, repo=tmp_path), "payer-sim", serve)  # another port
+    lines = status_lines(make_cfg(tmp_path, PAYER_SIM_PORT="18999"))
+    assert lines[-1].split()[:2] == ["payer-sim", "stopped"] and "port 18999" in lines[-1]
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "70000", "-1"])
@@ -152,6 +170,12 @@ def test_missing_search_attributes() -> None:
         "OnHold": "Bool",
         "Escalated": "Bool",
         "EscalationStatus": "Keyword",
+        "ClaimStatus": "Keyword",
+        "ClaimPayer": "Keyword",
+        "ClaimVersion": "Int",
+        "ClaimCharge": "Double",
+        "ClaimPaid": "Double",
+        "DenialCause": "Keyword",
     }
     with pytest.raises(StackError, match="HospitalId is registered as"):
         missing_search_attributes({"HospitalId": "INDEXED_VALUE_TYPE_TEXT"})
