@@ -4,10 +4,11 @@ scorecards sum."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, SQLModel, col, func, select
 
-from services.coding.db import Audit, CodingTask, PhysicianQuery, ScorecardMark
+from services.coding.db import Audit, CodingDenial, CodingTask, PhysicianQuery, ScorecardMark
 
 
 class AuditRepository:
@@ -69,12 +70,17 @@ class AuditRepository:
 
     def query_counts(self, task_ids: list[str]) -> dict[str, int]:
         """Physician queries raised on each of these tasks (withdrawn ones too: they were asked)."""
+        return self._rows_per_task(col(PhysicianQuery.task_id), task_ids)
+
+    def denials(self, task_ids: list[str]) -> dict[str, int]:
+        """Coding-caused denials of the claims billed from each of these tasks' codes."""
+        return self._rows_per_task(col(CodingDenial.denied_task_id), task_ids)
+
+    def _rows_per_task(self, task_column: Any, task_ids: list[str]) -> dict[str, int]:
         if not task_ids:
             return {}
         query = (
-            select(PhysicianQuery.task_id, func.count())
-            .where(col(PhysicianQuery.task_id).in_(task_ids))
-            .group_by(col(PhysicianQuery.task_id))
+            select(task_column, func.count()).where(task_column.in_(task_ids)).group_by(task_column)
         )
         return {task: int(n) for task, n in self.session.exec(query).all()}
 

@@ -51,11 +51,14 @@ def coded_encounters(session: Session, period: str, **filters: str | None) -> li
     repo = AuditRepository(session)
     tasks = repo.coded_tasks(since, until, **filters)
     ids = [t.id for t in tasks]
-    audits, queries = repo.of_tasks(ids), repo.query_counts(ids)
-    return [_coded(task, audits.get(task.id), queries.get(task.id, 0)) for task in tasks]
+    audits, queries, denials = repo.of_tasks(ids), repo.query_counts(ids), repo.denials(ids)
+    return [
+        _coded(task, audits.get(task.id), queries.get(task.id, 0), denials.get(task.id, 0))
+        for task in tasks
+    ]
 
 
-def _coded(task: CodingTask, audit: Audit | None, queries: int) -> CodedEncounter:
+def _coded(task: CodingTask, audit: Audit | None, queries: int, denials: int) -> CodedEncounter:
     finished = task.submitted_at or task.created_at
     return CodedEncounter(
         coder_id=task.coder_id or "",
@@ -65,6 +68,7 @@ def _coded(task: CodingTask, audit: Audit | None, queries: int) -> CodedEncounte
         turnaround_seconds=(finished - task.created_at).total_seconds(),
         queries=queries,
         audit=_figures(audit) if audit else None,
+        coding_denials=denials,
     )
 
 

@@ -140,6 +140,10 @@ class ScorecardFigures(BaseModel):
     turnaround_p50_seconds: float | None
     turnaround_p90_seconds: float | None
     query_rate: float | None = Field(description="Physician queries per coded encounter")
+    coding_denials: int = Field(
+        default=0, description="Claims billed from these codes denied for a coding cause"
+    )
+    denial_rate: float | None = Field(default=None, description="coding_denials / volume, 0..1")
 
 
 class HospitalScorecardPublished(EventData):

@@ -4,7 +4,8 @@ Accuracy is pooled over the group's audits (the sum of matched codes over the su
 codes and weighted errors, `accuracy.percent`), so a large audited encounter weighs more than a
 small one, exactly as if the group's audits were one record. Record accuracy is the share of
 audited encounters with no difference. Turnaround runs from the task reaching coding to its
-codes being submitted; p50 / p90 are nearest-rank percentiles.
+codes being submitted; p50 / p90 are nearest-rank percentiles. The denial rate is the one
+definition of `denial_rates`: coding-caused denials over claims billed from the group's codes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from services.coding.domain.accuracy import percent
+from services.coding.domain.denial_rates import DenialRate
 from services.coding.domain.differences import Kind
 
 GroupBy = Literal["coder", "pool", "vendor", "hospital"]
@@ -42,6 +44,7 @@ class CodedEncounter:
     turnaround_seconds: float
     queries: int | None = None  # physician queries raised on it; None when not counted
     audit: AuditFigures | None = None
+    coding_denials: int = 0  # the payer denied or rejected the claim of these codes for coding
 
     def group(self, by: GroupBy) -> str:
         return {
@@ -65,6 +68,8 @@ class Scorecard:
     turnaround_p50_seconds: float | None
     turnaround_p90_seconds: float | None
     query_rate: float | None  # physician queries per coded encounter; None when not counted
+    coding_denials: int  # claims billed from these codes denied or rejected for a coding cause
+    denial_rate: float | None  # coding_denials / volume, 0..1
 
 
 def scorecards(encounters: Iterable[CodedEncounter], by: GroupBy) -> list[Scorecard]:
@@ -87,6 +92,7 @@ def scorecard(group: str, encounters: list[CodedEncounter]) -> Scorecard:
     turnaround = sorted(e.turnaround_seconds for e in encounters)
     counted = [e.queries for e in encounters if e.queries is not None]
     accurate = sum(a.record_accurate for a in audits)
+    denied = DenialRate(group, len(encounters), sum(e.coding_denials for e in encounters))
     return Scorecard(
         group=group,
         volume=len(encounters),
@@ -101,6 +107,8 @@ def scorecard(group: str, encounters: list[CodedEncounter]) -> Scorecard:
         turnaround_p50_seconds=nearest_rank(turnaround, 50),
         turnaround_p90_seconds=nearest_rank(turnaround, 90),
         query_rate=round(sum(counted) / len(counted), 4) if counted else None,
+        coding_denials=denied.coding_denials,
+        denial_rate=denied.rate,
     )
 
 

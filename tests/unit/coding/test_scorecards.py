@@ -44,3 +44,13 @@ def test_nearest_rank_percentiles() -> None:
     values = [float(v) for v in range(1, 11)]
     assert nearest_rank(values, 50) == 5 and nearest_rank(values, 90) == 9
     assert nearest_rank([7.0], 90) == 7 and nearest_rank([], 50) is None
+
+
+def test_the_denial_rate_is_coding_denials_over_the_coded_encounters() -> None:
+    denied = CodedEncounter("ava", "pro", "northstar", "mercy", 60, coding_denials=1)
+    encounters = [denied, _coded("ava", 60), _coded("ava", 60), _coded("ben", 60)]
+
+    ava, ben = scorecards(encounters, "coder")
+
+    assert (ava.coding_denials, ava.denial_rate) == (1, round(1 / 3, 4))
+    assert (ben.coding_denials, ben.denial_rate) == (0, 0.0)

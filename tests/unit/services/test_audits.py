@@ -17,7 +17,13 @@ from sqlmodel import select
 
 from services.coding import audits, handlers, scorecards
 from services.coding.app import create_app
-from shared.events.assignment import AuditTaskCreated, CodingChart, CodingTaskCreated
+from shared.events.assignment import (
+    AuditTaskCreated,
+    CodingChart,
+    CodingTaskCreated,
+    ReworkDetails,
+    ReworkReason,
+)
 from shared.events.coding import AuditCompleted, HospitalScorecardPublished
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterDocument
@@ -227,6 +233,36 @@ def test_the_query_rate_counts_the_physician_queries_raised_on_the_coded_work(
 
     [figures] = card.json()["scorecards"]
     assert (figures["volume"], figures["query_rate"]) == (2, 0.5)  # 1 query, 2 encounters
+
+
+def test_the_coder_scorecard_counts_coding_denials_as_the_denial_rates_do(
+    coding: TestClient,
+) -> None:
+    keys = _keys(coding)
+    ava = keys["coder-ava"]
+    _coded_and_sampled(coding, keys)  # Ava coded task-1 (its audit stays open)
+    reason = ReworkReason(source="835", code="CO-11", meaning="inconsistent with the procedure")
+    _deliver(coding.app, CodingTaskCreated(  # type: ignore[arg-type]
+        task_id="task-2", encounter_key="mercy:ENC-1", hospital_id="mercy", vendor_id="northstar",
+        pool_id="pro", due_at=datetime.now(UTC) + timedelta(days=1), coder_id="coder-ava",
+        chart=CodingChart.of(EncounterDocument.model_validate(DEMO["encounters"][0]["encounter"])),
+        rework=ReworkDetails(
+            claim_id="claim-1", claim_version=1, denied_task_id="task-1",
+            denied_coder_id="coder-ava", denied_pool_id="pro", reasons=[reason],
+            diagnoses=CODES["diagnoses"], procedures=CODES["procedures"],
+        ),
+    ))  # fmt: skip
+
+    def figures() -> tuple[tuple[int, int, float | None], tuple[int, int, float | None]]:
+        [card] = coding.get("/v1/scorecards", headers=ava).json()["scorecards"]
+        [rate] = coding.get("/v1/denial-rate", headers=ava).json()["coders"]
+        return (card["volume"], card["coding_denials"], card["denial_rate"]), (
+            rate["billed"], rate["coding_denials"], rate["rate"]
+        )  # fmt: skip
+
+    assert figures() == ((1, 1, 1.0), (1, 1, 1.0))  # the claim of her only codes was denied
+    assert coding.post("/v1/tasks/task-2/codes", json=RECODE, headers=ava).is_success
+    assert figures() == ((2, 1, 0.5), (2, 1, 0.5))  # her rework is billed and not denied
 
 
 def test_another_vendors_auditor_when_the_contract_prefers_one(coding: TestClient) -> None:
