@@ -35,8 +35,11 @@ class PipelineObserver:
         self.stack = stack
         self.prefix = prefix
         self.past: dict[str, set[str]] = {stage: set() for stage in STAGES}
-        self.claim_ids: dict[str, set[str]] = {}  # encounter key -> claim ids announced
-        self.final_at: dict[str, float] = {}  # encounter key -> first final status (monotonic)
+        # encounter key -> claim ids announced, with each claim's version in the chain
+        self.claim_ids: dict[str, dict[str, int]] = {}
+        # encounter key -> when its newest claim reached a final status that sends nothing
+        # back to a coder (monotonic); a coding-caused denial clears it until the replacement
+        self.final_at: dict[str, float] = {}
         self._stage_of = {prefix + topic: stage for stage, topic in STAGES.items()}
         self._task: asyncio.Task[None] | None = None
 
@@ -84,6 +87,9 @@ class PipelineObserver:
             return
         data: dict[str, Any] = json.loads(value or b"{}").get("data", {})
         if claim_id := data.get("claim_id"):
-            self.claim_ids.setdefault(key, set()).add(claim_id)
-        if data.get("status") in FINAL_CLAIM_STATUSES:
+            self.claim_ids.setdefault(key, {})[claim_id] = int(data.get("version", 1))
+        reworked = any(t.get("cause") == "coding" for t in data.get("triage", []))
+        if data.get("status") in FINAL_CLAIM_STATUSES and not reworked:
             self.final_at.setdefault(key, time.monotonic())
+        else:
+            self.final_at.pop(key, None)

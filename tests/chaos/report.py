@@ -24,13 +24,31 @@ def at_kill_table(results: list[RoundResult]) -> str:
 
 
 def verdict_table(results: list[RoundResult], expected: int) -> str:
-    counts = ("pushed", "accepted", "claims", "duplicates", "lost", "stuck", "dead-lettered")
+    counts = (
+        "pushed",
+        "accepted",
+        "claims",
+        "corrected",
+        "duplicates",
+        "lost",
+        "stuck",
+        "dead-lettered",
+    )
     columns = (*counts, "restart-s", "settle-s", "drain-s")
     lines = [f"{'round':<6}{'fault':<14}" + "".join(f"{c:>14}" for c in columns) + "  result"]
     for r in results:
         v = r.verdict
         numbers = (
-            [v.pushed, v.accepted, v.claims, v.duplicates, v.lost, v.stuck, v.dead_lettered]
+            [
+                v.pushed,
+                v.accepted,
+                v.claims,
+                v.corrected,
+                v.duplicates,
+                v.lost,
+                v.stuck,
+                v.dead_lettered,
+            ]
             if v is not None
             else ["-"] * 7
         )

@@ -1,9 +1,12 @@
 """A round's verdict, from what the hospital, the claims service, the payer and the DLQs say.
 
-- claims: claims the claims service holds for the round's encounters (an admin's view);
-- duplicates: encounters with more than one claim (in the claims service or announced on
-  claims.status), or billed to the payer in more than one interchange (the payer's ledger;
-  the same interchange resent, same ISA13, is one bill: payers drop it as a duplicate);
+- claims: the round's encounters the claims service holds a claim for (an admin's view);
+- corrected: claims beyond an encounter's first, each a new version of its claim after a
+  coding-caused denial or rejection (a replacement, frequency 7, or a new original);
+- duplicates: encounters with two claims for one version (in the claims service or announced
+  on claims.status), a version that does not follow the one before, or a claim billed to the
+  payer in more than one interchange (the payer's ledger; the same interchange resent, same
+  ISA13, is one bill: payers drop it as a duplicate);
 - lost: accepted, but no final claim status for the hospital and no claim at all;
 - stuck: accepted, with a claim, but no final claim status for the hospital;
 - dead-lettered: entries on the namespace's dead-letter topics, read as the admin principal.
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deploy.demo.driver import FINAL_CLAIM_STATUSES, Scenario
+from deploy.demo.driver import Scenario, claim_settled
 from shared.dlq import CONSUMED_TOPICS, DeadLetter, list_entries
 from shared.settings import ChartflowSettings
 from tests.chaos.observer import PipelineObserver
@@ -71,6 +74,7 @@ class Verdict:
     pushed: int
     accepted: int
     claims: int = 0
+    corrected: int = 0
     duplicates: int = 0
     lost: int = 0
     stuck: int = 0
@@ -91,8 +95,22 @@ def final_for_hospital(scenario: Scenario, accepted: dict[str, dict[str, Any]]) 
     return {
         external_id
         for external_id, answer in accepted.items()
-        if scenario.encounter(answer["id"])["claim"]["status"] in FINAL_CLAIM_STATUSES
+        if claim_settled(scenario.encounter(answer["id"]))
     }
+
+
+def duplicated(
+    claims: list[dict[str, Any]], announced: dict[str, int], billed: dict[str, set[str]]
+) -> bool:
+    """Two claims for one version of the encounter's claim, a gap in its versions, or one
+    claim billed in two interchanges."""
+    versions = {c["id"]: int(c.get("version", 1)) for c in claims} | announced
+    per_version = Counter(versions.values())
+    if any(n > 1 for n in per_version.values()):
+        return True
+    if sorted(per_version) != list(range(1, len(per_version) + 1)):
+        return True
+    return any(len(billed.get(c["patient_control_number"], set())) > 1 for c in claims)
 
 
 async def dead_letters(stack: Stack, prefix: str) -> list[DeadLetter]:
@@ -113,13 +131,12 @@ def judge(
         key = answer["encounter_key"]
         view = scenario.encounter(answer["id"])
         claims = scenario.claims_for(key)
-        verdict.claims += len(claims)
-        claim_ids = {c["id"] for c in claims} | observer.claim_ids.get(key, set())
-        bills = {i for c in claims for i in billed.get(c["patient_control_number"], set())}
-        if len(claim_ids) > 1 or len(bills) > 1:
+        verdict.claims += bool(claims)
+        verdict.corrected += max(len(claims) - 1, 0)
+        if duplicated(claims, observer.claim_ids.get(key, {}), billed):
             verdict.duplicates += 1
         status = view["claim"]["status"]
-        if status in FINAL_CLAIM_STATUSES:
+        if claim_settled(view):
             verdict.outcomes[status] += 1
             continue
         if claims:

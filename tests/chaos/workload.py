@@ -21,11 +21,8 @@ def chaos_data(encounters: int, label: str) -> dict[str, Any]:
     a full pool's five-minute recheck would measure capacity, not recovery."""
     data: dict[str, Any] = json.loads(DATA.read_text())
     samples = data["encounters"]
-    data["encounters"] = [
-        {
-            "encounter": {**sample["encounter"], "external_id": f"{label}-{i + 1:05d}"},
-            "coding": sample["coding"],
-        }
+    data["encounters"] = [  # with the sample's rework codes, if the payer denies its first
+        {**sample, "encounter": {**sample["encounter"], "external_id": f"{label}-{i + 1:05d}"}}
         for i, sample in ((i, samples[i % len(samples)]) for i in range(encounters))
     ]
     for pool in data["pools"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deploy.demo.driver import Scenario
+from tests.e2e.claim_chains import assert_one_claim_per_version
 from tests.e2e.conftest import Services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.temporal]
@@ -24,9 +25,7 @@ def test_services_killed_mid_stream_still_give_one_claim_per_encounter(
     views = platform.run_until_claimed(pushed, timeout=60)
 
     assert {v["claim"]["status"] for v in views.values()} == {"paid"}
-    for view in views.values():
-        claims = platform.claims_for(view["encounter_key"])
-        assert [c["id"] for c in claims] == [view["claim"]["claim_id"]]
+    assert_one_claim_per_version(platform, views)
 
 
 def test_every_service_restarted_keeps_the_encounters_and_processes_nothing_twice(
@@ -41,5 +40,4 @@ def test_every_service_restarted_keeps_the_encounters_and_processes_nothing_twic
 
     assert {k: v["id"] for k, v in again.items()} == {k: v["id"] for k, v in first.items()}
     assert platform.code_worklists() == 0
-    for view in platform.run_until_claimed(again, timeout=10).values():
-        assert len(platform.claims_for(view["encounter_key"])) == 1
+    assert_one_claim_per_version(platform, platform.run_until_claimed(again, timeout=10))

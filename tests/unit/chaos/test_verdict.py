@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -34,8 +35,8 @@ class FakeScenario:
         return self.claims.get(encounter_key, [])
 
 
-def _claim(claim_id: str, pcn: str, status: str = "paid") -> dict[str, Any]:
-    return {"id": claim_id, "patient_control_number": pcn, "status": status}
+def _claim(claim_id: str, pcn: str, status: str = "paid", version: int = 1) -> dict[str, Any]:
+    return {"id": claim_id, "patient_control_number": pcn, "status": status, "version": version}
 
 
 def _observer() -> PipelineObserver:
@@ -75,19 +76,23 @@ def test_duplicates_lost_and_stuck_are_told_apart(tmp_path: Path) -> None:
         "k-billed-twice": [_claim("c4", "PCN-TWICE")],
         "k-resent": [_claim("c5", "PCN-RESENT")],
         "k-stuck": [_claim("c6", "PCN-S", status="submitted")],
+        "k-corrected": [_claim("c7", "PCN-C1", "denied"), _claim("c8", "PCN-C2", version=2)],
+        "k-gap": [_claim("c9", "PCN-G1", "denied"), _claim("c10", "PCN-G3", version=3)],
     }
     statuses = {key: "paid" for key in claims} | {"k-stuck": "submitted", "k-lost": None}
     accepted = {key: {"id": key, "encounter_key": key} for key in [*claims, "k-lost"]}
     observer = _observer()
-    observer.claim_ids["k-ok"] = {"c1", "c-announced-too"}  # a second claim seen on Kafka
+    observer.claim_ids["k-ok"] = {"c1": 1, "c-announced-too": 1}  # a second claim on Kafka
+    observer.claim_ids["k-corrected"] = {"c7": 1, "c8": 2}  # the replacement, announced
 
-    verdict = judge(cast(Scenario, FakeScenario(claims, statuses)), 7, accepted, observer, ledger)
+    verdict = judge(cast(Scenario, FakeScenario(claims, statuses)), 9, accepted, observer, ledger)
 
-    assert (verdict.pushed, verdict.accepted, verdict.claims) == (7, 6, 6)
-    assert verdict.duplicates == 3  # two claims; billed in two interchanges; announced twice
+    assert (verdict.pushed, verdict.accepted, verdict.claims, verdict.corrected) == (9, 8, 7, 3)
+    # two claims of one version; billed in two interchanges; announced twice; version 2 missing
+    assert verdict.duplicates == 4
     assert (verdict.lost, verdict.stuck) == (1, 1)
     assert verdict.unfinished == {"received": 1, "claim submitted": 1}
-    assert not verdict.passed(6)
+    assert not verdict.passed(7)
 
 
 def test_the_payer_tally_shows_batches_taken_over_after_a_crash(tmp_path: Path) -> None:
@@ -96,3 +101,21 @@ def test_the_payer_tally_shows_batches_taken_over_after_a_crash(tmp_path: Path) 
     ledger.write_text("".join(f'{{"payer": "P", "isa13": "{n}", "claims": []}}\n' for n in isa13s))
 
     assert PayerTally.of(ledger) == PayerTally(interchanges=5, resent=1, late=1)
+
+
+def test_a_coding_caused_denial_is_not_final_until_its_replacement_is(tmp_path: Path) -> None:
+    observer = _observer()
+    topic = "t.claims.status"
+
+    def announce(claim_id: str, version: int, status: str, cause: str | None = None) -> None:
+        triage = [{"cause": cause}] if cause else []
+        data = {"claim_id": claim_id, "version": version, "status": status, "triage": triage}
+        observer._see(topic, "k", json.dumps({"data": data}).encode())
+
+    announce("c1", 1, "denied", cause="coding")
+    assert "k" not in observer.final_at
+    announce("c2", 2, "submitted")
+    assert "k" not in observer.final_at
+    announce("c2", 2, "paid")
+    assert "k" in observer.final_at
+    assert observer.claim_ids["k"] == {"c1": 1, "c2": 2}
