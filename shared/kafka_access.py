@@ -46,7 +46,12 @@ OWNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             topics.ASSIGNMENT_EVENTS,
             topics.ACCESS_LOG,
         ),
-        "coding": (topics.CODING_EVENTS, topics.PHYSICIAN_QUERIES, topics.ACCESS_LOG),
+        "coding": (
+            topics.CODING_EVENTS,
+            topics.PHYSICIAN_QUERIES,
+            topics.CODING_SCORECARDS,
+            topics.ACCESS_LOG,
+        ),
         "claims": (topics.CLAIMS_STATUS, topics.ACCESS_LOG),
     }
 )
@@ -60,6 +65,7 @@ CONSUMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             topics.PHYSICIAN_QUERIES,
             topics.ASSIGNMENT_EVENTS,
             topics.ACCESS_LOG,
+            topics.CODING_SCORECARDS,
         ),
         "assignment": (
             topics.ENCOUNTERS_RECEIVED,

@@ -10,6 +10,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from services.assignment import SERVICE
+from services.assignment.audit_db import AuditRecords
 from services.assignment.db import (
     AssignmentRepository,
     EscalationEntry,
@@ -46,7 +47,7 @@ from shared.events.assignment import (
     QueryEscalated,
     QueryReminded,
 )
-from shared.events.coding import CodingReturned, CodingSubmitted
+from shared.events.coding import AuditCompleted, CodingReturned, CodingSubmitted
 from shared.events.envelope import Envelope, EventData
 from shared.events.intake import EncounterReceived
 from shared.kafka import Publisher
@@ -280,13 +281,18 @@ class AssignmentActivities:
 
     @activity.defn
     async def release_coded_encounter(self, request: ReleaseRequest) -> None:
-        def load(session: Session) -> tuple[EncounterReceived, CodingSubmitted, list[str]]:
+        def load(
+            session: Session,
+        ) -> tuple[EncounterReceived, CodingSubmitted | AuditCompleted, list[str]]:
             repo = AssignmentRepository(session)
             submission = repo.submission(request.task_id)
-            if submission is None:
+            audit = AuditRecords(session).result(request.audit_id) if request.audit_id else None
+            if submission is None or (request.audit_id and audit is None):
                 raise ApplicationError("coded encounter not found", non_retryable=True)
             received, closed = _settle(repo, request.encounter_key, "coded")
             others = [task_id for task_id in closed if task_id != request.task_id]
+            if audit is not None:  # the audit's final codes, still credited to the coder
+                return received, AuditCompleted.model_validate_json(audit.completed), others
             return received, CodingSubmitted.model_validate_json(submission.submitted), others
 
         received, submitted, others = await self.db.run(load)

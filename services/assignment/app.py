@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from services.assignment import SERVICE
 from services.assignment.api import router
+from services.assignment.audit_api import router as audit_router
 from services.assignment.db import TABLES
 from services.assignment.handlers import AssignmentHandlers
 from services.assignment.ops import EncounterOps
@@ -60,4 +61,5 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
 
     app = service_app(SERVICE, settings, lifespan)
     app.include_router(router)
+    app.include_router(audit_router)
     return app

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
+from services.assignment.audit_db import AuditPolicy, AuditResult
 from services.assignment.domain.routing import PoolProfile
 from shared.crypto import EncryptedText
 
@@ -89,7 +90,7 @@ class EscalationEntry(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     encounter_key: str = Field(index=True, max_length=140)
     hospital_id: str = Field(index=True, max_length=64)
-    kind: str = Field(max_length=30)  # no_other_pool | reassignments_used_up | query_unanswered
+    kind: str = Field(max_length=30)  # no_other_pool | ... | query_unanswered | audit_overdue
     pool_id: str | None = Field(default=None, max_length=64)
     task_id: str | None = Field(default=None, max_length=64)
     query_id: str | None = Field(default=None, max_length=64)
@@ -134,6 +135,8 @@ TABLES = (
     QueryRecord,
     EscalationEntry,
     OpsActionEntry,
+    AuditPolicy,
+    AuditResult,
 )
 
 

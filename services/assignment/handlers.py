@@ -17,6 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.assignment import TASK_QUEUE
+from services.assignment.audit_db import AuditRecords, AuditResult
 from services.assignment.db import (
     AssignmentRepository,
     CodingReturn,
@@ -24,6 +25,7 @@ from services.assignment.db import (
     QueryRecord,
     RoutedEncounter,
 )
+from services.assignment.domain.audit_models import AuditCompletedSignal
 from services.assignment.domain.claim_models import ClaimStatusSignal
 from services.assignment.domain.details import static_details, static_summary
 from services.assignment.domain.models import (
@@ -43,7 +45,13 @@ from services.assignment.workflows import (
 )
 from shared.db import Database
 from shared.events.claims import ClaimStatusChanged
-from shared.events.coding import CodingReturned, CodingSubmitted, QueryRaised, QueryWithdrawn
+from shared.events.coding import (
+    AuditCompleted,
+    CodingReturned,
+    CodingSubmitted,
+    QueryRaised,
+    QueryWithdrawn,
+)
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterReceived, QueryAnswered
 from shared.settings import ChartflowSettings
@@ -115,6 +123,22 @@ def remember_query_closed(session: Session, closed: QueryWithdrawn | QueryAnswer
     session.add(record)
 
 
+def remember_audit(session: Session, completed: AuditCompleted) -> None:
+    records = AuditRecords(session)
+    if records.result(completed.audit_id) is None:
+        session.add(
+            AuditResult(
+                audit_id=completed.audit_id,
+                task_id=completed.task_id,
+                encounter_key=completed.encounter_key,
+                coder_id=completed.coder_id,
+                matched=completed.matched,
+                errors=completed.errors,
+                completed=completed.model_dump_json(),
+            )
+        )
+
+
 class AssignmentHandlers:
     def __init__(
         self,
@@ -162,14 +186,26 @@ class AssignmentHandlers:
             log.info("workflow.already_started", encounter=received.encounter_key)
 
     async def on_coding_submitted(self, envelope: Envelope) -> None:
-        """`coding.events`: codes submitted, or the encounter returned to the hospital."""
+        """`coding.events`: codes submitted, the encounter returned to the hospital, or an
+        audit completed."""
         if envelope.type == CodingReturned.event_type:
             await self.on_coding_returned(envelope)
+            return
+        if envelope.type == AuditCompleted.event_type:
+            await self.on_audit_completed(envelope)
             return
         submitted = envelope.payload(CodingSubmitted)
         await self.db.run(lambda s: remember_submission(s, submitted))
         signal = CodingSubmittedSignal(task_id=submitted.task_id, coder_id=submitted.coder_id)
         await self._signal(submitted.encounter_key, EncounterCoding.coding_submitted, signal)
+
+    async def on_audit_completed(self, envelope: Envelope) -> None:
+        """An audit's final codes: kept for the release and the coder's record, then the
+        workflow hears of it."""
+        completed = envelope.payload(AuditCompleted)
+        await self.db.run(lambda s: remember_audit(s, completed))
+        signal = AuditCompletedSignal(audit_id=completed.audit_id, task_id=completed.task_id)
+        await self._signal(completed.encounter_key, EncounterCoding.audit_completed, signal)
 
     async def on_coding_returned(self, envelope: Envelope) -> None:
         returned = envelope.payload(CodingReturned)

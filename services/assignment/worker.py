@@ -7,6 +7,7 @@ from temporalio.worker import Worker
 
 from services.assignment import TASK_QUEUE
 from services.assignment.activities import AssignmentActivities
+from services.assignment.audit_activities import AuditActivities
 from services.assignment.workflows import EncounterCoding
 from shared.db import Database
 from shared.kafka import Publisher
@@ -17,6 +18,7 @@ def build_worker(
     client: Client, db: Database, publisher: Publisher, settings: ChartflowSettings
 ) -> Worker:
     activities = AssignmentActivities(db, publisher, settings)
+    audits = AuditActivities(db, publisher, settings)
     return Worker(
         client,
         task_queue=settings.topic(TASK_QUEUE),
@@ -33,5 +35,7 @@ def build_worker(
             activities.escalate,
             activities.release_coded_encounter,
             activities.return_to_hospital,
+            audits.sampling_facts,
+            audits.publish_audit_task,
         ],
     )

@@ -3,7 +3,8 @@ or return the encounter to the hospital when a coder cannot code it.
 
 Its parts, one idea each: the state it keeps (`workflow_state`), the SLA clock that physician
 queries and holds stop (`workflow_sla`), each query's reminders and escalation
-(`workflow_queries`), the ops controls (`workflow_ops`), and following the claim after
+(`workflow_queries`), the ops controls (`workflow_ops`), the pre-bill audit of a sampled
+encounter between "coded" and "released" (`workflow_audit`), and following the claim after
 release, with the rework of coding-caused denials (`workflow_claims`).
 """
 
@@ -14,6 +15,7 @@ from typing import Literal
 
 from temporalio import workflow
 
+from services.assignment.workflow_audit import PreBillAudit
 from services.assignment.workflow_claims import ClaimFollowing
 from services.assignment.workflow_ops import OpsControls
 from services.assignment.workflow_queries import PhysicianQueries
@@ -75,7 +77,7 @@ def workflow_id(encounter_key: str, namespace: str = "") -> str:
 
 
 @workflow.defn
-class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, ClaimFollowing):
+class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, ClaimFollowing):
     @workflow.init
     def __init__(self, request: EncounterCodingInput) -> None:
         super().__init__(request)
@@ -90,9 +92,17 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, ClaimFollowing):
             await self._cancel_encounter(request)
             return self._status
         self._set_status("coded")
+        audited = await self._audit_before_release(request)
+        if self._audit_cancelled():
+            await self._cancel_encounter(request)
+            return self._status
         await workflow.execute_activity_method(
             AssignmentActivities.release_coded_encounter,
-            ReleaseRequest(encounter_key=request.encounter_key, task_id=self._submitted.task_id),
+            ReleaseRequest(
+                encounter_key=request.encounter_key,
+                task_id=self._submitted.task_id,
+                audit_id=audited.audit_id if audited else None,
+            ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary="release the coded encounter to claims",
         )

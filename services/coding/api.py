@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from services.coding import handlers, physician_queries, reworks
+from services.coding.audit_db import AuditRepository
 from services.coding.db import Coder, CodingRepository, CodingTask
 from services.coding.domain import search_codes
 from services.coding.domain.queries import Indicator, QueryDraft, QueryFormat, YesNoUse
@@ -116,8 +117,8 @@ class VendorTask(TaskSummary):
     codes: dict[str, Any] | None
 
     @classmethod
-    def of(cls, task: CodingTask) -> VendorTask:
-        codes = json.loads(task.codes) if task.codes else None
+    def of(cls, task: CodingTask, blind: bool = False) -> VendorTask:
+        codes = json.loads(task.codes) if task.codes and not blind else None
         return cls.model_validate(
             {
                 **task.model_dump(exclude={"codes"}),
@@ -355,8 +356,14 @@ async def vendor_tasks(
     coder_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[VendorTask]:
-    """The vendor's tasks and submitted codes (no chart), for its manager and auditors."""
-    tasks = await rt.db.run(
-        lambda s: CodingRepository(s).vendor_tasks(member.vendor_id, status, coder_id, limit)
-    )
-    return [VendorTask.of(t) for t in tasks]
+    """The vendor's tasks and submitted codes (no chart), for its manager and auditors; an
+    auditor does not see the codes of a task still to be re-coded blind."""
+
+    def read(session: Any) -> list[VendorTask]:
+        tasks = CodingRepository(session).vendor_tasks(member.vendor_id, status, coder_id, limit)
+        blind = set()
+        if member.role == "auditor":
+            blind = AuditRepository(session).under_blind_audit([t.id for t in tasks])
+        return [VendorTask.of(t, t.id in blind) for t in tasks]
+
+    return await rt.db.run(read)

@@ -1,5 +1,6 @@
 """Coding's tables: coders (and their vendors' managers and auditors), their tasks (with the
-chart), and the physician queries coders raise."""
+chart), the physician queries coders raise, the audits of sampled tasks, and the hospital
+scorecards waiting to be published."""
 
 from __future__ import annotations
 
@@ -69,6 +70,55 @@ class PhysicianQuery(SQLModel, table=True):
     answer: str | None = Field(default=None, sa_type=EncryptedText)  # PhysicianAnswer (PHI)
 
 
+class Audit(SQLModel, table=True):
+    """One sampled encounter's audit: an auditor re-codes it blind, then reconciles."""
+
+    __tablename__ = "audit"
+
+    id: str = Field(primary_key=True, max_length=64)
+    encounter_key: str = Field(index=True, max_length=140)
+    hospital_id: str = Field(index=True, max_length=64)
+    task_id: str = Field(index=True, max_length=64)  # the coded task under audit
+    coder_id: str = Field(index=True, max_length=64)
+    vendor_id: str = Field(index=True, max_length=64)  # the coder's vendor
+    pool_id: str = Field(max_length=64)
+    auditor_id: str | None = Field(default=None, index=True, max_length=64)
+    auditor_vendor_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="unassigned", max_length=20)  # recoding | reconciling | completed
+    rule: str = Field(max_length=30)  # the sampling rule that chose the encounter
+    reason: str = Field(max_length=200)
+    credentials: str = Field(max_length=200)  # comma-separated: an auditor needs one of them
+    prefer_other_vendor: bool = False
+    due_at: datetime
+    created_at: datetime = Field(default_factory=_now)
+    recoded_at: datetime | None = None
+    completed_at: datetime | None = None
+    recode: str | None = None  # the auditor's blind codes as JSON
+    final: str | None = None  # the final codes as JSON (what the claim carries)
+    # Each difference with the auditor's decision and rationale (free text: may quote the chart).
+    decisions: str | None = Field(default=None, sa_type=EncryptedText)
+    # The coder's codes against the final ones (services.coding.domain.accuracy).
+    diagnoses_matched: int | None = None
+    diagnoses_errors: float | None = None
+    procedures_matched: int | None = None
+    procedures_errors: float | None = None
+    accuracy_percent: float | None = None
+    record_accurate: bool | None = None
+    kinds: str | None = Field(default=None, max_length=400)  # differences by kind as JSON
+
+
+class ScorecardMark(SQLModel, table=True):
+    """A change to a hospital's month (a submission, an audit): its vendor figures are to be
+    published to intake. One row per change, so concurrent changes never collide."""
+
+    __tablename__ = "scorecard_mark"
+
+    id: str = Field(primary_key=True, max_length=80)  # what changed: submitted-<task>, ...
+    hospital_id: str = Field(max_length=64)
+    period: str = Field(max_length=7)  # YYYY-MM
+    marked_at: datetime = Field(default_factory=_now)
+
+
 class CodingDenial(SQLModel, table=True):
     """The payer denied or rejected a claim for a coding cause: its rework task came."""
 
@@ -86,7 +136,7 @@ class CodingDenial(SQLModel, table=True):
     at: datetime = Field(default_factory=_now, index=True)
 
 
-TABLES = (Coder, CodingTask, PhysicianQuery, CodingDenial)
+TABLES = (Coder, CodingTask, PhysicianQuery, Audit, ScorecardMark, CodingDenial)
 
 
 class CodingRepository:

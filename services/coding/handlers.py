@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.coding import SERVICE, reworks
+from services.coding.audit_db import AuditRepository
+from services.coding.auditors import assign_waiting_audits
 from services.coding.db import Coder, CodingRepository, CodingTask, PhysicianQuery
 from services.coding.domain.encounter import EncounterShapeError
 from services.coding.domain.findings import Rule, error
@@ -106,6 +108,8 @@ def register_coder(
     session.flush()
     if role == "coder":
         assign_waiting_tasks(session, vendor_id, pools)
+    if role == "auditor":
+        assign_waiting_audits(session)
     return api_key
 
 
@@ -341,10 +345,28 @@ def submit_codes(
     task_id: str,
     submission: Submission,
 ) -> CodingTask:
-    from services.coding.domain import validate_encounter  # loads the code sets lazily
-
     repo = CodingRepository(session)
     task = workable_task(repo, coder, task_id)
+    check_codes(repo, task, submission)
+    submitted = CodingSubmitted(
+        task_id=task.id,
+        encounter_key=task.encounter_key,
+        coder_id=coder.id,
+        diagnoses=submission.diagnoses,
+        procedures=submission.procedures,
+    )
+    task.codes = submitted.model_dump_json()
+    closed = _close(session, settings, task, "submitted", submitted)
+    # The hospital's vendor figures for the month change: intake hears it (scorecards.py).
+    AuditRepository(session).mark(f"submitted-{task.id}", task.hospital_id, period_of(now()))
+    return closed
+
+
+def check_codes(repo: CodingRepository, task: CodingTask, submission: Submission) -> None:
+    """Codes for the task's chart (with its addenda) pass validation, or CodesRejected with
+    the findings."""
+    from services.coding.domain import validate_encounter  # loads the code sets lazily
+
     chart, problems = read_chart(task, repo.queries_of(task.encounter_key))
     if problems:
         raise CodesRejected(not_codable(problems))
@@ -356,15 +378,17 @@ def submit_codes(
     blocking = [f for f in findings if f["severity"] == "error"]
     if blocking or (findings and not submission.confirm_warnings):
         raise CodesRejected(findings)
-    submitted = CodingSubmitted(
-        task_id=task.id,
-        encounter_key=task.encounter_key,
-        coder_id=coder.id,
-        diagnoses=submission.diagnoses,
-        procedures=submission.procedures,
-    )
-    task.codes = submitted.model_dump_json()
-    return _close(session, settings, task, "submitted", submitted)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def period_of(moment: datetime) -> str:
+    """The scorecard period (a calendar month, UTC) a moment falls in; a moment without a
+    zone is UTC (SQLite gives them back so)."""
+    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return f"{utc:%Y-%m}"
 
 
 def return_task(
@@ -391,7 +415,7 @@ def _close(
     session: Session, settings: ChartflowSettings, task: CodingTask, status: str, event: EventData
 ) -> CodingTask:
     """The task leaves the worklist, and assignment hears why, in one transaction."""
-    task.status, task.submitted_at = status, datetime.now(UTC)
+    task.status, task.submitted_at = status, now()
     session.add(task)
     envelope = Envelope.wrap(
         event,

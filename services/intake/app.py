@@ -23,6 +23,7 @@ from services.intake.background import start_background
 from services.intake.db import TABLES
 from services.intake.fhir_http import install_fhir_errors
 from services.intake.hl7_listener import MllpListener
+from services.intake.scorecard_api import router as scorecard_router
 from services.intake.settings import intake_settings
 from services.intake.work_queue_api import router as work_queue_router
 from shared.events import topics
@@ -49,6 +50,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
                 topics.ENCOUNTERS_RETURNED, rt.transactional(handlers.record_returned)
             )
             rt.start_consumer(topics.ACCESS_LOG, rt.transactional(handlers.store_access))
+            rt.start_consumer(topics.CODING_SCORECARDS, rt.transactional(handlers.store_scorecard))
             rt.start_consumer(
                 topics.PHYSICIAN_QUERIES, rt.transactional(physician_queries.record_query)
             )
@@ -64,6 +66,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     app = service_app(SERVICE, intake, lifespan, body_limits=limits)
     app.include_router(router)
     app.include_router(access_router)
+    app.include_router(scorecard_router)
     app.include_router(fhir_api.router)
     app.include_router(settings_api.router)
     app.include_router(bulk_api.router)

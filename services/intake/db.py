@@ -15,6 +15,7 @@ from services.intake.bulk_db import BULK_TABLES
 from services.intake.claims_db import BillingWorkItem, ClaimVersion
 from services.intake.inbound_db import INBOUND_TABLES, EncounterIdentifier
 from services.intake.outbound_db import OUTBOUND_TABLES
+from services.intake.scorecard_db import HospitalScorecard
 from shared.crypto import EncryptedText
 
 
@@ -92,6 +93,7 @@ TABLES = (
     Encounter,
     AccessRecord,
     HospitalQuery,
+    HospitalScorecard,
     *INBOUND_TABLES,
     *BULK_TABLES,
     *OUTBOUND_TABLES,

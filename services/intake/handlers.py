@@ -17,11 +17,13 @@ from services.intake import SERVICE, results
 from services.intake.access_db import AccessLog, AccessRecord
 from services.intake.claim_chain import follow_claim
 from services.intake.db import Encounter, Hospital, IntakeRepository
+from services.intake.scorecard_db import HospitalScorecard, ScorecardRepository
 from shared.access import Reader, record_access
 from shared.events import topics
 from shared.events.access import PhiAccessed
 from shared.events.assignment import EncounterCoded, EncounterReturned
 from shared.events.claims import ClaimStatusChanged
+from shared.events.coding import HospitalScorecardPublished
 from shared.events.envelope import Envelope
 from shared.events.intake import (
     Address,
@@ -316,3 +318,19 @@ def store_access(session: Session, envelope: Envelope) -> None:
     if log.has(envelope.id):
         return
     log.append(AccessRecord(event_id=envelope.id, **accessed.model_dump()))
+
+
+def store_scorecard(session: Session, envelope: Envelope) -> None:
+    """`coding.scorecards`: keep the newest figures of each hospital's month."""
+    if not claim_event(session, SERVICE, envelope.id):
+        return
+    published = envelope.payload(HospitalScorecardPublished)
+    vendors = json.dumps([v.model_dump() for v in published.vendors])
+    ScorecardRepository(session).keep_newest(
+        HospitalScorecard(
+            hospital_id=published.hospital_id,
+            period=published.period,
+            as_of=published.as_of,
+            vendors=vendors,
+        )
+    )

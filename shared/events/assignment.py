@@ -203,7 +203,8 @@ class QueryEscalated(EventData):
 
 class EncounterEscalated(EventData):
     """The SLA was breached and no other pool can take the encounter (or reassignments are
-    used up): ops must act. Listed at assignment's `GET /v1/escalations`."""
+    used up), or a pre-bill audit is overdue: ops must act. Listed at assignment's
+    `GET /v1/escalations`."""
 
     event_type = "chartflow.assignment.encounter.escalated"
     phi_paths = NO_PHI
@@ -211,7 +212,7 @@ class EncounterEscalated(EventData):
     escalation_id: str
     encounter_key: str
     hospital_id: str
-    reason: Literal["no_other_pool", "reassignments_used_up"]
+    reason: Literal["no_other_pool", "reassignments_used_up", "audit_overdue"]
     pool_id: str | None
     task_id: str | None
     due_at: datetime | None
@@ -226,3 +227,26 @@ class EncounterCancelled(EventData):
     encounter_key: str
     hospital_id: str
     reason: str = Field(max_length=500, pattern=NOTE_TEXT)
+
+
+class AuditTaskCreated(EventData):
+    """A coded encounter was sampled for a pre-bill audit: an auditor re-codes it blind.
+
+    Coding holds the coded task and its chart, so the event carries ids and the sampling rule
+    only; the claim waits for the audit's final codes."""
+
+    event_type = "chartflow.assignment.audit_task.created"
+    phi_paths = NO_PHI
+
+    audit_id: str
+    encounter_key: str
+    hospital_id: str
+    task_id: str  # the coded task under audit
+    coder_id: str
+    vendor_id: str  # the coder's vendor
+    pool_id: str
+    due_at: datetime
+    rule: str
+    reason: str
+    credentials: list[str]  # an auditor needs one of them (the encounter class's)
+    prefer_other_vendor: bool = False

@@ -104,3 +104,56 @@ class QueryWithdrawn(EventData):
     hospital_id: str
     coder_id: str
     withdrawn_at: datetime
+
+
+class AuditCompleted(EventData):
+    """An audit was reconciled: the claim goes out with these final codes, and the coder's
+    record counts its score (rationales stay in coding: they may quote the chart)."""
+
+    event_type = "chartflow.coding.audit_completed"
+    phi_paths = NO_PHI  # ids, codes and figures
+
+    audit_id: str
+    encounter_key: str
+    task_id: str  # the coded task audited
+    coder_id: str
+    auditor_id: str
+    diagnoses: list[DiagnosisCode]
+    procedures: list[ProcedureCode]
+    matched: int  # the coder's codes the final coding kept
+    errors: float  # weighted differences (docs/audits.md)
+    accuracy_percent: float
+    record_accurate: bool
+
+
+class ScorecardFigures(BaseModel):
+    """One group's figures for a period (docs/audits.md says how each is computed)."""
+
+    group: str = Field(description="The coder, pool, vendor or hospital id")
+    volume: int = Field(description="Coded encounters")
+    audited: int
+    accuracy_percent: float | None = Field(description="Code level, pooled; none unaudited")
+    diagnoses_accuracy_percent: float | None
+    procedures_accuracy_percent: float | None
+    record_accuracy_percent: float | None = Field(description="Audited records with no difference")
+    differences: dict[str, int] = Field(description="The coders' differences, by kind")
+    turnaround_p50_seconds: float | None
+    turnaround_p90_seconds: float | None
+    query_rate: float | None = Field(description="Physician queries per coded encounter")
+    coding_denials: int = Field(
+        default=0, description="Claims billed from these codes denied for a coding cause"
+    )
+    denial_rate: float | None = Field(default=None, description="coding_denials / volume, 0..1")
+
+
+class HospitalScorecardPublished(EventData):
+    """A hospital's vendor-level figures for a month, as they stand (keyed by the hospital;
+    intake keeps the newest)."""
+
+    event_type = "chartflow.coding.hospital_scorecard"
+    phi_paths = NO_PHI  # figures summed over encounters
+
+    hospital_id: str
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    as_of: datetime
+    vendors: list[ScorecardFigures]

@@ -6,6 +6,8 @@ CODING_EVENTS = "coding.events"
 ENCOUNTERS_CODED = "encounters.coded"
 CLAIMS_STATUS = "claims.status"
 ENCOUNTERS_RETURNED = "encounters.returned"
+# A hospital's vendor figures per month, from coding to intake (keyed by hospital id).
+CODING_SCORECARDS = "coding.scorecards"
 # Every service writes its PHI reads here; intake stores and serves them (docs/security.md).
 ACCESS_LOG = "access.log"
 # Physician queries: raised / withdrawn by coding (to intake and assignment), answered by the

@@ -1,14 +1,28 @@
-"""Debian's Chromium driven by Playwright (its own browser download is not reachable here)."""
+"""Debian's Chromium driven by Playwright (its own browser download is not reachable here),
+and coding's app on a real port for it."""
 
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, sync_playwright
 
+from services.coding.app import create_app
+from shared.settings import ChartflowSettings
+from tests.conftest import ADMIN_TOKEN
+from tests.ports import free_ports
+
 CHROMIUM = "/usr/bin/chromium"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -29,3 +43,42 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield launched
         launched.close()
+
+
+@dataclass
+class CodingServer:
+    """Coding's API and pages on a real port, on a SQLite database of its own."""
+
+    url: str
+    app: FastAPI
+
+    def register(self, person: str, role: str = "coder") -> str:
+        """A vendor northstar member of pool "pro" (CPC); their API key."""
+        body = {"id": person, "vendor_id": "northstar", "name": person, "role": role,
+                "pools": ["pro"], "credentials": ["CPC"]}  # fmt: skip
+        answer = httpx.post(f"{self.url}/v1/admin/coders", json=body, headers=ADMIN, timeout=30)
+        key: str = answer.json()["api_key"]
+        return key
+
+
+@pytest.fixture
+def coding_server(tmp_path: Path) -> Iterator[CodingServer]:
+    settings = ChartflowSettings(
+        service_name="coding",
+        database_url=None,  # SQLite of its own, whatever DATABASE_URL says
+        kafka_bootstrap_servers="127.0.0.1:1",  # no event leaves: they stay in the outbox
+        chartflow_var=tmp_path,
+        admin_token=ADMIN_TOKEN,
+    )
+    app = create_app(settings, frozenset({"api"}))
+    [port] = free_ports(1)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield CodingServer(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -4,21 +4,13 @@ question refused with its reason, a compliant one sent, then withdrawn from "My 
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
-from services.coding.app import create_app
-from shared.settings import ChartflowSettings
+from tests.browser.conftest import CodingServer
 from tests.coding_tasks import deliver_task
-from tests.conftest import ADMIN_TOKEN
-from tests.ports import free_ports
 
 pytestmark = pytest.mark.browser
 
@@ -28,34 +20,11 @@ QUOTE = "right knee primary osteoarthritis"
 
 
 @pytest.fixture
-def workbench(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """Coding's API on a real port with one task on coder Ava's worklist: (url, her key)."""
-    settings = ChartflowSettings(
-        service_name="coding",
-        database_url=None,  # SQLite of its own, whatever DATABASE_URL says
-        kafka_bootstrap_servers="127.0.0.1:1",  # no event leaves: they stay in the outbox
-        chartflow_var=tmp_path,
-        admin_token=ADMIN_TOKEN,
-    )
-    app = create_app(settings, frozenset({"api"}))
-    [port] = free_ports(1)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    while not server.started:
-        time.sleep(0.05)
-    coder = {"id": "coder-ava", "vendor_id": "northstar", "name": "Ava",
-             "pools": ["pro"], "credentials": ["CPC"]}  # fmt: skip
-    answer = httpx.post(
-        f"{url}/v1/admin/coders", json=coder, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    )
-    deliver_task(app, "task-1")
-    try:
-        yield url, answer.json()["api_key"]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def workbench(coding_server: CodingServer) -> tuple[str, str]:
+    """One task on coder Ava's worklist: (coding's url, her key)."""
+    key = coding_server.register("coder-ava")
+    deliver_task(coding_server.app, "task-1")
+    return coding_server.url, key
 
 
 def _select(page: Page, document: int, text: str) -> None:

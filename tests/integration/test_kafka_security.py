@@ -49,6 +49,7 @@ WRITES = {
         "encounters.returned.dlq",
         "physician.queries.dlq",
         "assignment.events.dlq",
+        "coding.scorecards.dlq",
     },
     "assignment": {
         "coding.tasks",
@@ -61,13 +62,20 @@ WRITES = {
         "physician.answers.dlq",
         "claims.status.dlq",
     },
-    "coding": {"coding.events", "physician.queries", "coding.tasks.dlq", "physician.answers.dlq"},
+    "coding": {
+        "coding.events",
+        "physician.queries",
+        "coding.scorecards",
+        "coding.tasks.dlq",
+        "physician.answers.dlq",
+    },
     "claims": {"claims.status", "encounters.coded.dlq"},
 }
 READS = {
     "intake": {"encounters.coded", "claims.status", "encounters.returned", "physician.queries",
-               "assignment.events", "encounters.coded.dlq", "claims.status.dlq",
-               "encounters.returned.dlq", "physician.queries.dlq", "assignment.events.dlq"},
+               "assignment.events", "coding.scorecards", "encounters.coded.dlq",
+               "claims.status.dlq", "encounters.returned.dlq", "physician.queries.dlq",
+               "assignment.events.dlq", "coding.scorecards.dlq"},
     "assignment": {"encounters.received", "coding.events", "physician.queries",
                    "physician.answers", "claims.status", "encounters.received.dlq",
                    "coding.events.dlq", "physician.queries.dlq", "physician.answers.dlq",
@@ -84,6 +92,7 @@ TOPICS = (
     "physician.queries",
     "physician.answers",
     "assignment.events",
+    "coding.scorecards",
 )
 ALL_TOPICS = sorted(t for topic in (*TOPICS, "claims.status") for t in (topic, f"{topic}.dlq"))
 

@@ -16,7 +16,18 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Boolean, DateTime, Integer, MetaData, Numeric, String, Table, func, select
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    func,
+    select,
+)
 from sqlalchemy import text as sql
 
 from shared import migrations
@@ -65,7 +76,7 @@ def _value(column: Any, row: int) -> Any:
         return row % 2 == 0
     if isinstance(kind, Integer):
         return row
-    if isinstance(kind, Numeric):
+    if isinstance(kind, Numeric | Float):
         return row
     if isinstance(kind, DateTime):
         return datetime(2026, 1, 1 + row, tzinfo=UTC)

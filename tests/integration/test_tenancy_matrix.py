@@ -28,16 +28,24 @@ from services.assignment.app import create_app as assignment_app
 from services.assignment.db import EscalationEntry
 from services.claims.app import create_app as claims_app
 from services.claims.db import ClaimRow
+from services.coding import audits as coding_audits
 from services.coding import handlers as coding_handlers
 from services.coding.app import create_app as coding_app
-from services.coding.db import CodingDenial, PhysicianQuery
+from services.coding.db import Coder, CodingDenial, CodingTask, PhysicianQuery
 from services.intake import handlers as intake_handlers
 from services.intake import physician_queries as intake_queries
 from services.intake.app import create_app as intake_app
 from shared.events.access import PhiAccessed
-from shared.events.assignment import CodingChart, CodingTaskCreated
+from shared.events.assignment import AuditTaskCreated, CodingChart, CodingTaskCreated
 from shared.events.claims import ClaimStatusChanged, TriageItem
-from shared.events.coding import QueryContent, QueryIndicator, QueryRaised
+from shared.events.codes import DiagnosisCode, ProcedureCode
+from shared.events.coding import (
+    HospitalScorecardPublished,
+    QueryContent,
+    QueryIndicator,
+    QueryRaised,
+    ScorecardFigures,
+)
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterDocument
 from shared.settings import ChartflowSettings
@@ -62,6 +70,7 @@ class World:
     vendor_id: str = ""
     pool_id: str = ""
     task_id: str = ""
+    audit_id: str = ""
     coders: tuple[str, ...] = ()
     work_item_id: str = ""
     query_task_id: str = ""  # a task of its own encounter, with an open physician query
@@ -90,6 +99,7 @@ class World:
         own, and may reuse another's)."""
         ids = {self.encounter_key, self.encounter_id, self.claim_id, self.task_id, *self.coders,
                self.bulk_job_id, self.webhook_id, self.work_item_id}  # fmt: skip
+        ids |= {self.audit_id, f"{self.task_id}-done", f"{self.audit_id}-done", self.vendor_id}
         if self.claim_id:
             ids.add(self.patient_control_number)
         if self.query_id:
@@ -143,6 +153,9 @@ CODER_IN = {"id": "made-by-matrix", "vendor_id": "vend-x", "name": "x", "pools":
 POOL_IN = {**DEMO["pools"][0], "id": "pool-matrix"}
 PAYER_IN = DEMO["payers"][0]
 CODES = DEMO["encounters"][0]["coding"]
+# Coders see their own figures, vendor managers their vendor's, admins everyone's.
+FIGURE_READERS = frozenset({"coder", "vendor_manager", "admin"})
+PERIOD = f"{datetime.now(UTC):%Y-%m}"
 NOTE = DEMO["encounters"][0]["encounter"]["documents"][0]["text"]
 QUOTE = "right knee primary osteoarthritis"
 QUERY_IN = {
@@ -390,6 +403,38 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
         frozenset({"vendor_manager", "auditor"}),
         lambda w: Call("GET", "/v1/vendor/tasks", {"coder_id": w.coders[0]}),
     ),
+    ("coding", "GET", "/audits"): _public("/audits"),
+    ("coding", "GET", "/scorecards"): _public("/scorecards"),
+    ("coding", "GET", "/v1/audit-worklist"): Entry(
+        frozenset({"auditor"}), lambda w: Call("GET", "/v1/audit-worklist")
+    ),
+    ("coding", "GET", "/v1/audits/{audit_id}"): Entry(
+        frozenset({"auditor"}), lambda w: Call("GET", f"/v1/audits/{w.audit_id}")
+    ),
+    ("coding", "POST", "/v1/audits/{audit_id}/codes"): Entry(
+        frozenset({"auditor"}), lambda w: Call("POST", f"/v1/audits/{w.audit_id}/codes", json=CODES)
+    ),
+    # Re-coded with the coder's own codes just before: no difference to decide.
+    ("coding", "POST", "/v1/audits/{audit_id}/reconciliation"): Entry(
+        frozenset({"auditor"}),
+        lambda w: Call("POST", f"/v1/audits/{w.audit_id}/reconciliation", json={"decisions": []}),
+    ),
+    ("coding", "GET", "/v1/audits"): Entry(
+        FIGURE_READERS, lambda w: Call("GET", "/v1/audits", {"coder_id": w.coders[0]})
+    ),
+    ("coding", "GET", "/v1/scorecards"): Entry(
+        FIGURE_READERS,
+        lambda w: Call("GET", "/v1/scorecards", {"by": "coder", "coder_id": w.coders[0]}),
+    ),
+    ("intake", "GET", "/v1/scorecards"): Entry(
+        frozenset({"hospital"}), lambda w: Call("GET", "/v1/scorecards", {"period": PERIOD})
+    ),
+    ("assignment", "PUT", "/v1/admin/pools/{pool_id}/audit-policy"): _admin_only(
+        lambda w: Call("PUT", "/v1/admin/pools/pool-matrix/audit-policy", json={})
+    ),
+    ("assignment", "GET", "/v1/admin/pools/{pool_id}/audit-policy"): _admin_only(
+        lambda w: Call("GET", "/v1/admin/pools/pool-matrix/audit-policy")
+    ),
     ("claims", "PUT", "/v1/admin/payers/{payer_id}"): _admin_only(
         lambda w: Call("PUT", f"/v1/admin/payers/{PAYER_IN['payer_id']}", json=PAYER_IN)
     ),
@@ -481,6 +526,52 @@ def _access(app: FastAPI, world: World) -> None:
     )  # fmt: skip
     envelope = Envelope.wrap(accessed, source="coding", subject="k", tenant=world.hospital_id)
     app.state.runtime.db.run_sync(lambda s: intake_handlers.store_access(s, envelope))
+
+
+def _audits(app: FastAPI, world: World, coder: str, auditor: str, open_one: bool) -> None:
+    """A completed audit of one of the coder's tasks, and (`open_one`) one the world's
+    auditor has still to re-code, on another of their tasks."""
+    db, settings = app.state.runtime.db, app.state.settings
+    ids = [(f"{world.task_id}-done", f"{world.audit_id}-done")]
+    ids += [(f"{world.task_id}-coded", world.audit_id)] if open_one else []
+    codes = coding_handlers.Submission(
+        [DiagnosisCode.model_validate(d) for d in CODES["diagnoses"]],
+        [ProcedureCode.model_validate(p) for p in CODES["procedures"]],
+    )
+    for task_id, audit_id in ids:
+        _task(app, world, task_id, world.encounter_key)
+
+        def submit(session: Any, task_id: str = task_id) -> None:
+            session.get(CodingTask, task_id).coder_id = coder
+            who = session.get(Coder, coder)
+            coding_handlers.submit_codes(session, settings, who, task_id, codes)
+
+        db.run_sync(submit)
+        sampled = AuditTaskCreated(
+            audit_id=audit_id, encounter_key=world.encounter_key, hospital_id=world.hospital_id,
+            task_id=task_id, coder_id=coder, vendor_id=world.vendor_id, pool_id=world.pool_id,
+            due_at=datetime.now(UTC) + timedelta(days=1), rule="new_coder", reason="matrix",
+            credentials=["CPC"],
+        )  # fmt: skip
+        envelope = Envelope.wrap(sampled, source="test", subject="k", tenant=world.hospital_id)
+        db.run_sync(lambda s, e=envelope: coding_audits.take_audit(s, e))
+    done = ids[0][1]
+    db.run_sync(lambda s: coding_audits.submit_recode(s, s.get(Coder, auditor), done, codes))
+    db.run_sync(lambda s: coding_audits.reconcile(s, settings, s.get(Coder, auditor), done, []))
+
+
+def _scorecard(app: FastAPI, world: World) -> None:
+    figures = ScorecardFigures(
+        group=world.vendor_id, volume=1, audited=1, accuracy_percent=100.0,
+        diagnoses_accuracy_percent=100.0, procedures_accuracy_percent=100.0,
+        record_accuracy_percent=100.0, differences={}, turnaround_p50_seconds=1.0,
+        turnaround_p90_seconds=1.0, query_rate=None,
+    )  # fmt: skip
+    published = HospitalScorecardPublished(
+        hospital_id=world.hospital_id, period=PERIOD, as_of=datetime.now(UTC), vendors=[figures]
+    )
+    envelope = Envelope.wrap(published, source="coding", subject="k", tenant=world.hospital_id)
+    app.state.runtime.db.run_sync(lambda s: intake_handlers.store_scorecard(s, envelope))
 
 
 def _billing_denial(app: FastAPI, world: World) -> str:
@@ -577,7 +668,8 @@ def _seed(clients: dict[str, TestClient]) -> Platform:
         world = World(
             hospital_id=f"hosp-{name}", external_id=f"ENC-{name.upper()}1",
             vendor_id=f"vend-{name}", pool_id=f"pool-{name}", task_id=f"task-{name}",
-            coders=tuple(staff), query_task_id=f"{name}-qtask", query_id=f"{name}-query",
+            audit_id=f"audit-{name}", coders=tuple(staff), query_task_id=f"{name}-qtask",
+            query_id=f"{name}-query",
         )  # fmt: skip
         body = {**DEMO["hospital"], "id": world.hospital_id}
         keys[name] = _ok(intake.post("/v1/admin/hospitals", json=body, headers=ADMIN))["api_key"]
@@ -602,8 +694,8 @@ def _seed(clients: dict[str, TestClient]) -> Platform:
     a, b = worlds["a"], worlds["b"]
     # Ben's task: same vendor as ava's, another coder's.
     ben = replace(a, external_id="ENC-BEN1", encounter_id="enc-ben", claim_id="claim-ben",
-                  task_id="task-ben", coders=("coder-ben",), query_task_id="ben-qtask",
-                  query_id="ben-query")  # fmt: skip
+                  task_id="task-ben", audit_id="audit-ben", coders=("coder-ben",),
+                  query_task_id="ben-qtask", query_id="ben-query")  # fmt: skip
     ava = replace(a, coders=tuple(c for c in a.coders if c != "coder-ben"))
     _task(coding.app, a, a.task_id, a.encounter_key)  # to ava: the least loaded, first by id
     _task(coding.app, a, ben.task_id, ben.encounter_key)  # to ben
@@ -615,6 +707,13 @@ def _seed(clients: dict[str, TestClient]) -> Platform:
     _task(coding.app, b, b.query_task_id, b.query_encounter_key)  # to carl
     for world, coder in ((a, "coder-ava"), (ben, "coder-ben"), (b, "coder-carl")):
         _queries(clients, world, coder)
+    for world, coder, auditor in (
+        (a, "coder-ava", "auditor-olga"),
+        (b, "coder-carl", "auditor-abe"),
+    ):
+        _audits(coding.app, world, coder, auditor, open_one=True)
+        _scorecard(intake.app, world)
+    _audits(coding.app, ben, "coder-ben", "auditor-olga", open_one=False)
 
     def key(name: str) -> dict[str, str]:
         return {"X-API-Key": keys[name]}

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.assignment.domain.audit_models import AuditStatus
 from services.assignment.domain.claim_models import ClaimStatusSignal, Rework, ReworkOrder
 from shared.events.bounds import IDENTIFIER, NOTE_TEXT, PoolId
 
@@ -69,6 +70,7 @@ class CodingReturnedSignal(BaseModel):
 class ReleaseRequest(BaseModel):
     encounter_key: str
     task_id: str
+    audit_id: str | None = None  # released with this audit's final codes
     claim_version: int = 1  # a rework's codes are billed as the next claim version
 
 
@@ -159,7 +161,7 @@ class EscalationRequest(BaseModel):
     escalation_id: str
     encounter_key: str
     hospital_id: str
-    kind: Literal["no_other_pool", "reassignments_used_up", "query_unanswered"]
+    kind: Literal["no_other_pool", "reassignments_used_up", "query_unanswered", "audit_overdue"]
     pool_id: str | None = None
     task_id: str | None = None
     due_at: datetime | None = None
@@ -219,3 +221,4 @@ class CodingStatus(BaseModel):
     open_task_ids: list[str] = []
     escalations: list[Escalation] = []
     ops_actions: list[OpsAction] = []
+    audit: AuditStatus | None = None  # the sampling decision, and the audit it started

@@ -1,31 +1,61 @@
-"""QA audit scoring: a coder's codes against the auditor's (the auditor is the reference).
+"""QA audit scoring: a coder's codes against the audit's final codes (the reference).
 
-Accuracy percentage used in scorecards (docs/coding.md explains the choice):
+One definition for every coder, vendor and automated coder (docs/audits.md):
 
-    accuracy % = 100 * matched / (matched + missed + extra + principal_error)
+    accuracy % = 100 * matched / (matched + weighted errors)
 
-over diagnosis and procedure codes together, where `missed` are auditor codes the coder left
-out, `extra` coder codes the auditor removed, and `principal_error` is 1 when both listed
-diagnoses and the principal/first-listed codes differ. Two empty codings score 100.
+per code set (diagnoses, procedures) and over both together, where `matched` counts the
+coder's lines whose code the reference has too, and each difference (`differences.py`) is an
+error of its weight: a code added, deleted or changed 1; a wrong principal diagnosis 1 more
+(it drives the DRG and medical necessity); a code out of sequence 0.5 (not again when the move
+is the principal's: the principal weight covers it); a POA, modifier or units difference 0.5.
+A record is accurate when the audit finds no difference at all. Two empty codings score 100.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from services.coding.domain.encounter import EncounterInput
-from services.coding.domain.icd10cm import normalize_icd10cm
-from services.coding.domain.procedures import normalize_procedure
+from services.coding.domain.differences import (
+    CODE_KINDS,
+    Coding,
+    Difference,
+    Kind,
+    SetComparison,
+    compare_codings,
+)
 
-Coding = EncounterInput | Mapping[str, object]
+CODE_WEIGHT = 1.0
+PRINCIPAL_WEIGHT = 1.0
+SEQUENCING_WEIGHT = 0.5
+DETAIL_WEIGHT = 0.5  # POA, modifier, units
+
+
+def difference_weight(difference: Difference) -> float:
+    """The error one difference costs in the accuracy percentage."""
+    if difference.kind in CODE_KINDS:
+        return CODE_WEIGHT
+    if difference.kind is Kind.SEQUENCING:
+        return 0.0 if difference.principal else SEQUENCING_WEIGHT
+    return DETAIL_WEIGHT
+
+
+def percent(matched: float, errors: float) -> float:
+    """100 * matched / (matched + errors), rounded to 2 places; 100 when both are 0."""
+    total = matched + errors
+    return 100.0 if total == 0 else round(100.0 * matched / total, 2)
 
 
 @dataclass(frozen=True, slots=True)
 class CodeSetScore:
     matched: int
-    missed: int  # in the auditor's coding only (false negatives)
+    missed: int  # in the reference only (false negatives)
     extra: int  # in the coder's coding only (false positives)
+    errors: float = 0.0  # weighted differences
+
+    @property
+    def accuracy_percent(self) -> float:
+        return percent(self.matched, self.errors)
 
     @property
     def precision(self) -> float:
@@ -49,6 +79,7 @@ class CodeSetScore:
     def to_dict(self) -> dict[str, float | int]:
         return {
             **asdict(self),
+            "accuracy_percent": self.accuracy_percent,
             "precision": round(self.precision, 4),
             "recall": round(self.recall, 4),
             "f1": round(self.f1, 4),
@@ -62,6 +93,11 @@ class AccuracyScore:
     combined: CodeSetScore
     principal_match: bool | None  # None when either side lists no diagnosis
     accuracy_percent: float
+    differences: tuple[Difference, ...] = ()
+
+    @property
+    def record_accurate(self) -> bool:
+        return not self.differences
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -70,56 +106,39 @@ class AccuracyScore:
             "combined": self.combined.to_dict(),
             "principal_match": self.principal_match,
             "accuracy_percent": self.accuracy_percent,
+            "record_accurate": self.record_accurate,
+            "differences": [d.to_dict() for d in self.differences],
         }
 
 
-def score_accuracy(coder: Coding, auditor: Coding) -> AccuracyScore:
-    """Compare codings given as EncounterInput or as documents with `diagnoses`/`procedures`
-    lists (items either code strings or objects with a `code`)."""
-    coder_dx, coder_px = _codes(coder)
-    auditor_dx, auditor_px = _codes(auditor)
-    diagnoses = _compare(coder_dx, auditor_dx)
-    procedures = _compare(coder_px, auditor_px)
+def score_accuracy(coder: Coding, reference: Coding) -> AccuracyScore:
+    """Score `coder` against `reference` (the auditor's final codes), each an EncounterInput or a
+    document with `diagnoses` / `procedures` lists (items code strings or objects with a
+    `code`, and `poa`, `modifiers`, `units` when they have them)."""
+    comparison = compare_codings(coder, reference)
+    dx, px = comparison.diagnoses, comparison.procedures
+    principal_match = dx.coder[0].code == dx.auditor[0].code if dx.coder and dx.auditor else None
+    diagnoses = _set_score(dx, PRINCIPAL_WEIGHT if principal_match is False else 0.0)
+    procedures = _set_score(px, 0.0)
     combined = CodeSetScore(
         diagnoses.matched + procedures.matched,
         diagnoses.missed + procedures.missed,
         diagnoses.extra + procedures.extra,
+        diagnoses.errors + procedures.errors,
     )
-    principal_match = coder_dx[0] == auditor_dx[0] if coder_dx and auditor_dx else None
-    errors = combined.missed + combined.extra + (1 if principal_match is False else 0)
-    total = combined.matched + errors
-    percent = 100.0 if total == 0 else round(100.0 * combined.matched / total, 2)
-    return AccuracyScore(diagnoses, procedures, combined, principal_match, percent)
+    return AccuracyScore(
+        diagnoses,
+        procedures,
+        combined,
+        principal_match,
+        combined.accuracy_percent,
+        comparison.differences,
+    )
 
 
-def _compare(coder: list[str], auditor: list[str]) -> CodeSetScore:
-    mine, reference = set(coder), set(auditor)
-    return CodeSetScore(len(mine & reference), len(reference - mine), len(mine - reference))
-
-
-def _codes(coding: Coding) -> tuple[list[str], list[str]]:
-    if isinstance(coding, EncounterInput):
-        dx = [normalize_icd10cm(d.code) for d in coding.diagnoses]
-        px = [normalize_procedure(p.code) for p in coding.procedures]
-        return _ordered_unique(dx), _ordered_unique(px)
-    dx = [normalize_icd10cm(code) for code in _item_codes(coding.get("diagnoses"), "diagnoses")]
-    px = [normalize_procedure(c) for c in _item_codes(coding.get("procedures"), "procedures")]
-    return _ordered_unique(dx), _ordered_unique(px)
-
-
-def _item_codes(items: object, field: str) -> list[str]:
-    if items is None:
-        return []
-    if not isinstance(items, Sequence) or isinstance(items, str):
-        raise ValueError(f"{field}: expected a list")
-    codes = []
-    for i, item in enumerate(items):
-        code = item.get("code") if isinstance(item, Mapping) else item
-        if not isinstance(code, str):
-            raise ValueError(f"{field}[{i}]: expected a code string or an object with a code")
-        codes.append(code)
-    return codes
-
-
-def _ordered_unique(codes: list[str]) -> list[str]:
-    return list(dict.fromkeys(codes))
+def _set_score(compared: SetComparison, extra_errors: float) -> CodeSetScore:
+    matched = len(compared.same_code)
+    errors = sum(difference_weight(d) for d in compared.differences) + extra_errors
+    return CodeSetScore(
+        matched, len(compared.auditor) - matched, len(compared.coder) - matched, errors
+    )

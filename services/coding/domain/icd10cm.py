@@ -16,7 +16,7 @@ from itertools import combinations
 from pathlib import Path
 from types import ModuleType
 
-from services.coding.domain.code_ranges import CodeRange, ranges_in_note, ranges_in_text
+from shared.code_ranges import CodeRange, ranges_in_note, ranges_in_text
 
 _FORMAT = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?")
 _lock = threading.Lock()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.coding.domain.code_ranges import CodeRange, parse_ranges
 from services.coding.domain.encounter import Sex
+from shared.code_ranges import CodeRange, parse_ranges
 
 
 @dataclass(frozen=True, slots=True)

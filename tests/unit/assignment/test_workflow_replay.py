@@ -36,10 +36,12 @@ def test_histories_exist_and_carry_no_patient_identifiers() -> None:
         "encounter_coding_query_escalated",
         "encounter_coding_escalated",
         "encounter_coding_cancelled",
+        "encounter_coding_audited",  # sampled as a new coder's, audited, then released
         # after release the workflow follows the claim (recorded before audits existed)
         "encounter_coding_claim_paid",
         "encounter_coding_claim_denied_billing",
         "encounter_coding_rework_paid",
+        "encounter_coding_audited_claim_paid",  # audited, released, then its claim paid
     }
     encounter = DEMO["encounters"][0]["encounter"]
     patient = encounter["patient"]

@@ -130,6 +130,7 @@ def test_every_topic_has_a_dead_letter_topic() -> None:
         "physician.queries",
         "physician.answers",
         "assignment.events",
+        "coding.scorecards",
         "access.log",
     )
     assert names == {

@@ -80,3 +80,17 @@ def parse_ranges(spec: str) -> tuple[CodeRange, ...]:
             raise ValueError(f"not a code range: {part!r}")
         ranges.append(parsed)
     return tuple(ranges)
+
+
+_ANY_CODE = r"[A-Z0-9]{1,7}(?:\.[A-Z0-9]{0,4})?"
+_ANY_ITEM = re.compile(rf"({_ANY_CODE})-?(?:\s*-\s*({_ANY_CODE})-?)?")
+
+
+def parse_code_range(spec: str) -> CodeRange:
+    """One range of ICD-10-CM or procedure codes as people write them in rules: "I21-I22",
+    "J96", "E11.6", "99281-99285", "0BJ" (a prefix: everything under it)."""
+    match = _ANY_ITEM.fullmatch(spec.strip().upper())
+    if match is None:
+        raise ValueError(f"not a code range: {spec!r}")
+    low = strip_dot(match.group(1))
+    return CodeRange(low, strip_dot(match.group(2)) if match.group(2) else low)

@@ -1,6 +1,6 @@
 import pytest
 
-from services.coding.domain.code_ranges import CodeRange, parse_range_item, ranges_in_note
+from shared.code_ranges import CodeRange, parse_range_item, ranges_in_note
 
 
 @pytest.mark.parametrize(
