@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.browser.conftest import CodingServer
 from tests.coding_tasks import ENCOUNTER_KEY, deliver_audit, deliver_task
@@ -24,12 +24,12 @@ class Watched:
     problems: list[str] = field(default_factory=list)
 
     def watch(self, page: Page) -> Page:
-        page.set_default_timeout(10_000)  # a missing element fails in seconds, not half a minute
+        page.set_default_timeout(20_000)  # a missing element fails in seconds, even when busy
         page.on(
             "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
         )
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.method} {r.url}"))
+        page.on("requestfailed", self._failed)
         page.on(
             "response",
             lambda r: (
@@ -37,6 +37,12 @@ class Watched:
             ),
         )
         return page
+
+    def _failed(self, request: Request) -> None:
+        # a fetch still running when the test opens the next page is cancelled by the browser
+        # (net::ERR_ABORTED): the test's doing, not the app's; refused or reset ones count
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"failed: {request.method} {request.url} ({request.failure})")
 
 
 @pytest.fixture
