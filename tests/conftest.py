@@ -33,6 +33,9 @@ __all__ = ["ADMIN_TOKEN", "REPO", "Stack"]
 
 # Tests that open a service's database without its runtime still need a PHI key.
 use_phi_key(Fernet.generate_key())
+# A stack's HL7_PORT in the shell would have every in-process intake app listen on it; tests
+# that want the MLLP listener give each intake process a free port of its own.
+os.environ.pop("HL7_PORT", None)
 
 
 def _local_stack_env() -> dict[str, str]:
