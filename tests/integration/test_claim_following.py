@@ -163,3 +163,26 @@ def _busy_task_for_ava(unique: str) -> CodingTask:
         due_at=datetime(2030, 1, 1, tzinfo=UTC),
         chart="{}",
     )
+
+
+async def test_after_two_reworks_a_third_coding_denial_ends_the_encounter_denied(
+    assignment: Assignment, unique: str
+) -> None:
+    # The rework budget (EncounterCodingInput.max_reworks, 2): a claim the coder cannot get
+    # right is not sent back for ever.
+    key = await _released(assignment, unique, pool("pro-pool", 3600))
+    for version in (1, 2):
+        await assignment.claim_comes_back(key, "denied", version=version, step=4, triage=[CO11])
+        rework = (await _tasks(assignment, version + 1))[-1]
+        assert rework.rework is not None and rework.coder_id == "coder-ava"
+        await assignment.wait_for(key, lambda s: s.status == "rework_assigned")
+        await assignment.submit(rework.task_id, key)
+        await assignment.wait_for(
+            key, lambda s, v=version: s.status == "released" and s.claim_version == v + 1
+        )
+
+    await assignment.claim_comes_back(key, "denied", version=3, step=4, triage=[CO11])
+
+    result = await assignment.handle(key).result()
+    assert (result.status, result.claim_version, len(result.reworks)) == ("claim_denied", 3, 2)
+    assert len(await _tasks(assignment, 3)) == 3  # no third rework task
