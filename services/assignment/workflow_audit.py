@@ -39,7 +39,7 @@ class PreBillAudit(EncounterState):
         if self._submitted is None or not workflow.patched(PRE_BILL_AUDIT):
             return None
         coded = self._submitted
-        facts = await workflow.execute_activity_method(
+        facts = await self._short_step(
             AuditActivities.sampling_facts,
             SamplingRequest(
                 encounter_key=request.encounter_key,
@@ -48,7 +48,6 @@ class PreBillAudit(EncounterState):
                 task_id=coded.task_id,
                 coder_id=coded.coder_id,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary="gather the audit sampling facts",
         )
         decision = decide_sampling(facts, sampling_draw(request.encounter_key, coded.task_id))

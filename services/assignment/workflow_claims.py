@@ -13,7 +13,6 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 from services.assignment.workflow_state import (
-    ACTIVITY_TIMEOUT,
     CLAIM_CHARGE,
     CLAIM_PAID,
     CLAIM_PAYER,
@@ -124,10 +123,9 @@ class ClaimFollowing(EncounterState):
         # The coded task is done; a redelivered submission of it no longer counts.
         self._withdrawn.append(denied.task_id)
         self._submitted, self._status.open_task_ids = None, []
-        pool = await workflow.execute_activity_method(
+        pool = await self._short_step(
             AssignmentActivities.pool_of_task,
             denied.task_id,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary=f"rework: the pool of task {denied.task_id[:8]}",
         )
         tried: list[str] = []
@@ -153,14 +151,13 @@ class ClaimFollowing(EncounterState):
         assert self._submitted is not None
         self._set_status("coded")
         version = self._status.claim_version
-        await workflow.execute_activity_method(
+        await self._short_step(
             AssignmentActivities.release_coded_encounter,
             ReleaseRequest(
                 encounter_key=request.encounter_key,
                 task_id=self._submitted.task_id,
                 claim_version=version,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary=f"release the corrected codes to claims as claim version {version}",
         )
         self._set_status("released")

@@ -96,14 +96,13 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
         if self._audit_cancelled():
             await self._cancel_encounter(request)
             return self._status
-        await workflow.execute_activity_method(
+        await self._short_step(
             AssignmentActivities.release_coded_encounter,
             ReleaseRequest(
                 encounter_key=request.encounter_key,
                 task_id=self._submitted.task_id,
                 audit_id=audited.audit_id if audited else None,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary="release the coded encounter to claims",
         )
         self._set_status("released")
@@ -153,7 +152,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
     async def _route(
         self, request: EncounterCodingInput, tried: list[str]
     ) -> PoolAssignment | None:
-        return await workflow.execute_activity_method(
+        return await self._short_step(
             AssignmentActivities.route_to_pool,
             RouteRequest(
                 encounter_key=request.encounter_key,
@@ -161,7 +160,6 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
                 hospital_id=request.hospital_id,
                 exclude_pools=tried,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary="route to a pool" + (f" other than {', '.join(tried)}" if tried else ""),
         )
 
@@ -172,10 +170,9 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
         if order.pool_id is None:
             self._named_coder = order.coder_id  # the same pool, the coder ops named
             return self._pool
-        pool = await workflow.execute_activity_method(
+        pool = await self._short_step(
             AssignmentActivities.pool_assignment,
             order.pool_id,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary=f"look up pool {order.pool_id}",
         )
         return pool or await self._route(request, [])  # the pool went away meanwhile
@@ -198,7 +195,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
         )
         self._set_status("rework_assigned" if rework else "assigned")
         coder_id, self._named_coder = self._named_coder, None
-        await workflow.execute_activity_method(
+        await self._short_step(
             AssignmentActivities.publish_coding_task,
             CodingTaskRequest(
                 task_id=task_id,
@@ -209,7 +206,6 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
                 coder_id=coder_id,
                 rework=rework,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary=f"{'rework' if rework else 'coding'} task to pool {pool.pool_id}"
             + (f", coder {coder_id}" if coder_id else ""),
         )

@@ -8,20 +8,30 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from services.assignment.worker import WORKFLOW_RUNNER
 from services.assignment.workflows import EncounterCoding
 
 HISTORIES = sorted((Path(__file__).parents[2] / "fixtures/histories").glob("*.json"))
 DEMO = json.loads((Path(__file__).parents[3] / "deploy/demo/data.json").read_text())
 
 
+# The worker's runner (our modules passed through, for speed) and the SDK's default sandbox,
+# which re-imports our workflow modules and so still catches a non-deterministic call in them.
+RUNNERS = {"worker": WORKFLOW_RUNNER, "default-sandbox": SandboxedWorkflowRunner()}
+
+
+@pytest.mark.parametrize("runner", RUNNERS.values(), ids=RUNNERS.keys())
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
-async def test_saved_history_replays_without_nondeterminism(path: Path) -> None:
+async def test_saved_history_replays_without_nondeterminism(
+    path: Path, runner: WorkflowRunner
+) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
 
     result = await Replayer(
-        workflows=[EncounterCoding], data_converter=pydantic_data_converter
+        workflows=[EncounterCoding], data_converter=pydantic_data_converter, workflow_runner=runner
     ).replay_workflow(history, raise_on_replay_failure=False)
 
     assert result.replay_failure is None
