@@ -1,8 +1,12 @@
 """aiokafka producer and consumer helpers.
 
-The consumer processes each partition in its own task, one message at a time (so one
-encounter's events keep their order), and commits an offset only after its handler succeeded
-or the message was dead-lettered. A failure is classified (`shared.failures`): a transient one
+The consumer processes each partition in its own task. A partition's messages are handled in
+waves: up to `max_in_flight` messages with distinct keys at once (default one), so one
+encounter's events keep their order while I/O-bound handlers (a Temporal signal, a database
+round trip) overlap. An offset is committed only after its handler succeeded or the message was
+dead-lettered, and commits are coalesced: when the partition has caught up, or every
+`COMMIT_INTERVAL_SECONDS` during a burst (a crash re-delivers what was handled since, and the
+consumers' inboxes drop it). A failure is classified (`shared.failures`): a transient one
 (broker, database, Temporal, timeout) is retried with capped exponential backoff; anything else
 goes to `<topic>.dlq` with a PHI-free reason at once, and so does a transient one that outlived
 its retry budget. The budget only burns while the consumer's dependencies answer their health
@@ -42,6 +46,7 @@ Message: TypeAlias = ConsumerRecord[bytes, bytes]
 
 MAX_QUEUED_PER_PARTITION = 500  # fetched but not yet handled; the partition pauses beyond
 REVOKE_GRACE_SECONDS = 10.0  # a rebalance waits this long for a handler to finish
+COMMIT_INTERVAL_SECONDS = 0.25  # during a burst, handled offsets are committed this often
 
 
 class Publisher:
@@ -98,6 +103,8 @@ class _Partition:
         self.arrived = asyncio.Event()
         self.stopping = asyncio.Event()
         self.next_offset: int | None = None  # the first offset not handled yet
+        self.committed: int | None = None  # the last offset committed by this task
+        self.committed_at = time.monotonic()
         self.busy_since: float | None = None
         self.failed_attempts = 0
         self.task = asyncio.create_task(consumer._work(self), name=f"partition:{tp}")
@@ -111,6 +118,21 @@ class _Partition:
         """Back off, waking early when the partition is revoked."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), seconds)
+
+
+def _wave(queue: deque[Message], limit: int) -> list[Message]:
+    """The head of the queue that may be handled at once: up to `limit` messages of distinct
+    keys, ending before a key repeats (a keyless message is handled alone)."""
+    wave: list[Message] = []
+    keys: set[bytes] = set()
+    for message in queue:
+        if len(wave) >= limit or message.key in keys or (message.key is None and wave):
+            break
+        wave.append(message)
+        if message.key is None:
+            break
+        keys.add(message.key)
+    return wave
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -134,6 +156,7 @@ class Consumer:
     `max_backoff_seconds`. A transient failure is dead-lettered once it has failed for
     `retry_budget_seconds` while `dependencies_up` said the dependencies answer (no probe:
     always). One handler call may take at most `attempt_timeout_seconds`.
+    `max_in_flight` messages of distinct keys are handled at once per partition.
     `client_options` as for `Publisher` (security).
     """
 
@@ -150,9 +173,11 @@ class Consumer:
         max_backoff_seconds: float = 5.0,
         attempt_timeout_seconds: float = 60.0,
         dependencies_up: Probe | None = None,
+        max_in_flight: int = 1,
         **client_options: Any,
     ) -> None:
         self.topic = topic
+        self.max_in_flight = max_in_flight
         self.group = group
         self.handler = handler
         self.publisher = publisher
@@ -226,6 +251,7 @@ class Consumer:
                 partition.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await partition.task
+            await self._commit_handled(partition)  # what it handled, so far as known
 
     async def _work(self, partition: _Partition) -> None:
         while not partition.stopping.is_set():
@@ -239,22 +265,30 @@ class Consumer:
                     for task in tasks:
                         task.cancel()
                 continue
-            message = partition.queue[0]
+            wave = _wave(partition.queue, self.max_in_flight)
             partition.busy_since, partition.failed_attempts = time.monotonic(), 0
-            done = await self._process(message, partition)
+            done = await asyncio.gather(*(self._process(m, partition) for m in wave))
             partition.busy_since = None
-            if not done:
+            if not all(done):
                 return  # revoked while retrying: the partition's next owner takes over
-            partition.queue.popleft()
-            partition.next_offset = message.offset + 1
-            await self._commit(partition.tp, message.offset + 1)
+            for _ in wave:
+                partition.queue.popleft()
+            partition.next_offset = wave[-1].offset + 1
+            if not partition.queue or time.monotonic() - partition.committed_at > (
+                COMMIT_INTERVAL_SECONDS
+            ):
+                await self._commit_handled(partition)
             if len(partition.queue) < MAX_QUEUED_PER_PARTITION // 2:
                 with contextlib.suppress(Exception):
                     self._consumer.resume(partition.tp)
 
-    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+    async def _commit_handled(self, partition: _Partition) -> None:
+        offset = partition.next_offset
+        if offset is None or offset == partition.committed:
+            return
+        partition.committed, partition.committed_at = offset, time.monotonic()
         try:
-            await self._consumer.commit({tp: OffsetAndMetadata(offset, "")})
+            await self._consumer.commit({partition.tp: OffsetAndMetadata(offset, "")})
         except KafkaError as exc:
             # A rebalance took the partition: the new owner re-reads from the last commit and
             # the consumers' inboxes drop what was handled twice.

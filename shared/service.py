@@ -74,8 +74,11 @@ class Runtime:
         await self.db.run(lambda session: session.connection().execute(text("SELECT 1")).one())
         return True
 
-    def start_consumer(self, topic: str, handler: Handler, probes: Sequence[Probe] = ()) -> None:
-        """Consume the (prefixed) topic in this service's consumer group.
+    def start_consumer(
+        self, topic: str, handler: Handler, probes: Sequence[Probe] = (), in_flight: int = 1
+    ) -> None:
+        """Consume the (prefixed) topic in this service's consumer group, `in_flight` messages
+        of distinct keys at once per partition (for handlers that wait on I/O).
 
         A transient failure spends its retry budget only while the database and `probes`
         (e.g. Temporal's health check) answer: an outage pauses the consumer instead.
@@ -97,6 +100,7 @@ class Runtime:
                 max_backoff_seconds=settings.consumer_max_backoff_seconds,
                 attempt_timeout_seconds=settings.consumer_attempt_timeout_seconds,
                 dependencies_up=dependencies_up,
+                max_in_flight=in_flight,
                 **auth,
             )
             self.consumers[topic] = consumer

@@ -24,6 +24,8 @@ from shared.service import Runtime
 from shared.settings import ChartflowSettings
 from shared.temporal import connect
 
+CONSUMER_IN_FLIGHT = 16  # events of distinct encounters handled at once per partition
+
 
 def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     @asynccontextmanager
@@ -45,7 +47,8 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
                 (topics.QUERY_ANSWERS, handlers.on_query_answered),
                 (topics.CLAIMS_STATUS, handlers.on_claim_status),
             ):
-                rt.start_consumer(topic, handle, probes=temporal_up)
+                # Each event is a Temporal call for its own encounter: many at once.
+                rt.start_consumer(topic, handle, probes=temporal_up, in_flight=CONSUMER_IN_FLIGHT)
         if "worker" in roles:
             rt.loops.start("worker", lambda: run_worker(rt, client))
         yield

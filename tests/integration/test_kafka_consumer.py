@@ -341,3 +341,57 @@ async def test_dead_letters_replayed_after_a_fix_are_handled_and_leave_the_pendi
     assert sorted(handled) == sorted(e.id for e in events)
     assert after == []  # replayed entries no longer count as pending (nor as DLQ depth)
     assert len(everything) == 2  # and stay in the topic for the record
+
+
+async def test_events_of_distinct_encounters_are_handled_at_once_and_each_keeps_its_order(
+    stack: Stack, namespace: str
+) -> None:
+    topic = f"{namespace}claims.status"
+    group = f"{namespace}g"
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
+    await publisher.start()
+    keys = [f"hospital:enc-{n}" for n in range(8)]
+    sent = {key: [_envelope(f"test.step{step}", key) for step in range(3)] for key in keys}
+    handled: dict[str, list[str]] = {key: [] for key in keys}
+    in_hand, most_in_hand = 0, 0
+    all_handled = asyncio.Event()
+
+    async def slow(envelope: Envelope) -> None:
+        nonlocal in_hand, most_in_hand
+        in_hand += 1
+        most_in_hand = max(most_in_hand, in_hand)
+        # A Temporal call, say; a later step is quicker, so handled together it would finish first.
+        await asyncio.sleep(0.3 - 0.1 * int(envelope.type[-1]))
+        in_hand -= 1
+        handled[envelope.subject].append(envelope.id)
+        if sum(map(len, handled.values())) == 3 * len(keys):
+            all_handled.set()
+
+    try:
+        for step in range(3):
+            for key in keys:
+                await publisher.publish(topic, sent[key][step])
+        consumer = Consumer(
+            stack.kafka, topic, group, slow, publisher, max_in_flight=8, **stack.kafka_auth()
+        )
+        await _run(consumer, all_handled)
+        # Everything handled was committed: the group's next member starts after it.
+        marker = _envelope("test.marker", keys[0])
+        await publisher.publish(topic, marker)
+        reached = asyncio.Event()
+        again: list[str] = []
+
+        async def record(envelope: Envelope) -> None:
+            again.append(envelope.id)
+            if envelope.id == marker.id:
+                reached.set()
+
+        await _run(
+            Consumer(stack.kafka, topic, group, record, publisher, **stack.kafka_auth()), reached
+        )
+    finally:
+        await publisher.stop()
+
+    assert handled == {key: [e.id for e in sent[key]] for key in keys}  # each key in order
+    assert most_in_hand > 3  # more than one at a time per partition (3 partitions)
+    assert again == [marker.id]
