@@ -35,11 +35,18 @@ from pydantic import ValidationError
 from shared.events.envelope import Envelope
 from shared.events.topics import dead_letter
 from shared.failures import PermanentError, TransientError, classify, describe
-from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_RETRIED
+from shared.metrics import (
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_RETRIED,
+    EVENTS_SUPERSEDED,
+)
 
 log = structlog.get_logger()
 
 Handler = Callable[[Envelope], Awaitable[None]]
+#: True when the `newer` event of a key makes the `older` one (still unhandled) redundant.
+Supersedes = Callable[[Envelope, Envelope], bool]
 #: True while the consumer's dependencies (database, Temporal) answer.
 Probe = Callable[[], Awaitable[bool]]
 Message: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -105,6 +112,7 @@ class _Partition:
         self.next_offset: int | None = None  # the first offset not handled yet
         self.committed: int | None = None  # the last offset committed by this task
         self.committed_at = time.monotonic()
+        self.envelopes: dict[int, Envelope | None] = {}  # by offset, read for `supersedes`
         self.busy_since: float | None = None
         self.failed_attempts = 0
         self.task = asyncio.create_task(consumer._work(self), name=f"partition:{tp}")
@@ -118,6 +126,16 @@ class _Partition:
         """Back off, waking early when the partition is revoked."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), seconds)
+
+
+_UNREAD: Any = object()
+
+
+def _read(message: Message) -> Envelope | None:
+    try:
+        return Envelope.from_bytes(message.value or b"")
+    except ValidationError:
+        return None  # dead-lettered when its turn comes
 
 
 def _wave(queue: deque[Message], limit: int) -> list[Message]:
@@ -156,7 +174,9 @@ class Consumer:
     `max_backoff_seconds`. A transient failure is dead-lettered once it has failed for
     `retry_budget_seconds` while `dependencies_up` said the dependencies answer (no probe:
     always). One handler call may take at most `attempt_timeout_seconds`.
-    `max_in_flight` messages of distinct keys are handled at once per partition.
+    `max_in_flight` messages of distinct keys are handled at once per partition. With
+    `supersedes`, an event still waiting is skipped (and committed) when a newer one of its key
+    that makes it redundant is already in hand: a burst of state changes costs one call.
     `client_options` as for `Publisher` (security).
     """
 
@@ -174,10 +194,12 @@ class Consumer:
         attempt_timeout_seconds: float = 60.0,
         dependencies_up: Probe | None = None,
         max_in_flight: int = 1,
+        supersedes: Supersedes | None = None,
         **client_options: Any,
     ) -> None:
         self.topic = topic
         self.max_in_flight = max_in_flight
+        self.supersedes = supersedes
         self.group = group
         self.handler = handler
         self.publisher = publisher
@@ -265,14 +287,17 @@ class Consumer:
                     for task in tasks:
                         task.cancel()
                 continue
+            if self.supersedes is not None:
+                self._skip_superseded(partition, self.supersedes)
             wave = _wave(partition.queue, self.max_in_flight)
             partition.busy_since, partition.failed_attempts = time.monotonic(), 0
             done = await asyncio.gather(*(self._process(m, partition) for m in wave))
             partition.busy_since = None
             if not all(done):
                 return  # revoked while retrying: the partition's next owner takes over
-            for _ in wave:
+            for message in wave:
                 partition.queue.popleft()
+                partition.envelopes.pop(message.offset, None)
             partition.next_offset = wave[-1].offset + 1
             if not partition.queue or time.monotonic() - partition.committed_at > (
                 COMMIT_INTERVAL_SECONDS
@@ -281,6 +306,23 @@ class Consumer:
             if len(partition.queue) < MAX_QUEUED_PER_PARTITION // 2:
                 with contextlib.suppress(Exception):
                     self._consumer.resume(partition.tp)
+
+    def _skip_superseded(self, partition: _Partition, supersedes: Supersedes) -> None:
+        latest: dict[bytes | None, Envelope] = {}
+        kept: deque[Message] = deque()
+        for message in reversed(partition.queue):  # newest first
+            envelope = partition.envelopes.get(message.offset, _UNREAD)
+            if envelope is _UNREAD:
+                envelope = partition.envelopes[message.offset] = _read(message)
+            newer = latest.get(message.key)
+            if envelope is not None and newer is not None and supersedes(envelope, newer):
+                partition.envelopes.pop(message.offset, None)
+                EVENTS_SUPERSEDED.labels(topic=message.topic).inc()
+                continue
+            if envelope is not None and newer is None:
+                latest[message.key] = envelope
+            kept.appendleft(message)
+        partition.queue = kept
 
     async def _commit_handled(self, partition: _Partition) -> None:
         offset = partition.next_offset
@@ -403,5 +445,6 @@ __all__ = [
     "PermanentError",
     "Probe",
     "Publisher",
+    "Supersedes",
     "TransientError",
 ]

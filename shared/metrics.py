@@ -24,6 +24,11 @@ EVENTS_RETRIED = Counter(
     "Handler attempts that failed transiently and were retried, by topic and error type.",
     ["topic", "error"],
 )
+EVENTS_SUPERSEDED = Counter(
+    "chartflow_events_superseded_total",
+    "Events skipped because a newer event of the same key made them redundant, by topic.",
+    ["topic"],
+)
 OUTBOX_PUBLISHED = Counter("chartflow_outbox_published_total", "Outbox events published.")
 OUTBOX_PENDING = Gauge("chartflow_outbox_pending", "Outbox events not yet published.")
 CONSUMER_LAG = Gauge(

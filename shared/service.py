@@ -13,7 +13,7 @@ from shared.crypto import use_keyring
 from shared.db import Database
 from shared.dlq import watch_depth
 from shared.events.envelope import Envelope
-from shared.kafka import Consumer, ConsumerStatus, Handler, Probe, Publisher
+from shared.kafka import Consumer, ConsumerStatus, Handler, Probe, Publisher, Supersedes
 from shared.kafka_security import kafka_auth
 from shared.loops import BackgroundLoops
 from shared.outbox import OutboxEvent, OutboxRelay, ProcessedEvent
@@ -75,10 +75,16 @@ class Runtime:
         return True
 
     def start_consumer(
-        self, topic: str, handler: Handler, probes: Sequence[Probe] = (), in_flight: int = 1
+        self,
+        topic: str,
+        handler: Handler,
+        probes: Sequence[Probe] = (),
+        in_flight: int = 1,
+        supersedes: Supersedes | None = None,
     ) -> None:
         """Consume the (prefixed) topic in this service's consumer group, `in_flight` messages
-        of distinct keys at once per partition (for handlers that wait on I/O).
+        of distinct keys at once per partition (for handlers that wait on I/O), skipping the
+        waiting events a newer one `supersedes`.
 
         A transient failure spends its retry budget only while the database and `probes`
         (e.g. Temporal's health check) answer: an outage pauses the consumer instead.
@@ -101,6 +107,7 @@ class Runtime:
                 attempt_timeout_seconds=settings.consumer_attempt_timeout_seconds,
                 dependencies_up=dependencies_up,
                 max_in_flight=in_flight,
+                supersedes=supersedes,
                 **auth,
             )
             self.consumers[topic] = consumer

@@ -40,15 +40,21 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
             rt.start_outbox_relay()  # e.g. the access record of a re-encryption
             # A Temporal outage pauses the consumers rather than dead-lettering good events.
             temporal_up = [client.service_client.check_health]
-            for topic, handle in (
-                (topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received),
-                (topics.CODING_EVENTS, handlers.on_coding_submitted),
-                (topics.PHYSICIAN_QUERIES, handlers.on_physician_query),
-                (topics.QUERY_ANSWERS, handlers.on_query_answered),
-                (topics.CLAIMS_STATUS, handlers.on_claim_status),
+            for topic, handle, supersedes in (
+                (topics.ENCOUNTERS_RECEIVED, handlers.on_encounter_received, None),
+                (topics.CODING_EVENTS, handlers.on_coding_submitted, None),
+                (topics.PHYSICIAN_QUERIES, handlers.on_physician_query, None),
+                (topics.QUERY_ANSWERS, handlers.on_query_answered, None),
+                (topics.CLAIMS_STATUS, handlers.on_claim_status, handlers.claim_status_passed),
             ):
                 # Each event is a Temporal call for its own encounter: many at once.
-                rt.start_consumer(topic, handle, probes=temporal_up, in_flight=CONSUMER_IN_FLIGHT)
+                rt.start_consumer(
+                    topic,
+                    handle,
+                    probes=temporal_up,
+                    in_flight=CONSUMER_IN_FLIGHT,
+                    supersedes=supersedes,
+                )
         if "worker" in roles:
             rt.loops.start("worker", lambda: run_worker(rt, client))
         yield

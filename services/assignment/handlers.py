@@ -27,6 +27,7 @@ from services.assignment.db import (
 )
 from services.assignment.domain.audit_models import AuditCompletedSignal
 from services.assignment.domain.claim_models import ClaimStatusSignal
+from services.assignment.domain.claim_verdicts import is_passed_by
 from services.assignment.domain.details import static_details, static_summary
 from services.assignment.domain.models import (
     CodingReturnedSignal,
@@ -247,6 +248,13 @@ class AssignmentHandlers:
         change = envelope.payload(ClaimStatusChanged)
         signal = ClaimStatusSignal.of(change)
         await self._signal(change.encounter_key, EncounterCoding.claim_status, signal)
+
+    @staticmethod
+    def claim_status_passed(older: Envelope, newer: Envelope) -> bool:
+        """`claims.status` events of one encounter waiting together: the workflow is told only
+        the newest step of a claim (and every final one)."""
+        kind = ClaimStatusChanged.event_type
+        return older.type == newer.type == kind and is_passed_by(older.data, newer.data)
 
     async def _signal(self, encounter_key: str, signal: Any, arg: Any) -> None:
         handle = self.client.get_workflow_handle(workflow_id(encounter_key, self.namespace))

@@ -47,6 +47,22 @@ async def _run(consumer: Consumer, until: asyncio.Event) -> None:
         await consumer.stop()
 
 
+def _then_settled(event: asyncio.Event, seconds: float = 1.0) -> asyncio.Event:
+    """Set `seconds` after `event`: the consumer has finished its wave and committed it."""
+    settled = asyncio.Event()
+
+    async def wait() -> None:
+        await event.wait()
+        await asyncio.sleep(seconds)
+        settled.set()
+
+    _SETTLING.add(asyncio.create_task(wait()))
+    return settled
+
+
+_SETTLING: set[asyncio.Task[None]] = set()
+
+
 async def _dead_letters(stack: Stack, topic: str, namespace: str) -> list[DeadLetter]:
     """Every entry of the topic's DLQ, read to its end (none when there is no DLQ yet)."""
     settings = ChartflowSettings(**stack.kafka_settings())
@@ -374,7 +390,7 @@ async def test_events_of_distinct_encounters_are_handled_at_once_and_each_keeps_
         consumer = Consumer(
             stack.kafka, topic, group, slow, publisher, max_in_flight=8, **stack.kafka_auth()
         )
-        await _run(consumer, all_handled)
+        await _run(consumer, _then_settled(all_handled))
         # Everything handled was committed: the group's next member starts after it.
         marker = _envelope("test.marker", keys[0])
         await publisher.publish(topic, marker)
@@ -395,3 +411,59 @@ async def test_events_of_distinct_encounters_are_handled_at_once_and_each_keeps_
     assert handled == {key: [e.id for e in sent[key]] for key in keys}  # each key in order
     assert most_in_hand > 3  # more than one at a time per partition (3 partitions)
     assert again == [marker.id]
+
+
+async def test_a_waiting_event_a_newer_one_supersedes_is_skipped_and_committed(
+    stack: Stack, namespace: str
+) -> None:
+    topic = f"{namespace}claims.status"
+    group = f"{namespace}g"
+    publisher = Publisher(stack.kafka, **stack.kafka_auth())
+    await publisher.start()
+    keys = [f"hospital:enc-{n}" for n in range(4)]
+    steps = {key: [_envelope(f"test.step{n}", key) for n in range(4)] for key in keys}
+    handled: list[str] = []
+    newest = {steps[key][-1].id for key in keys}
+    got_newest = asyncio.Event()
+
+    async def record(envelope: Envelope) -> None:
+        handled.append(envelope.id)
+        if newest <= set(handled):
+            got_newest.set()
+
+    def newer_step(older: Envelope, newer: Envelope) -> bool:
+        return older.type < newer.type and older.type != "test.step1"  # step 1 always counts
+
+    try:
+        for n in range(4):
+            for key in keys:
+                await publisher.publish(topic, steps[key][n])  # all waiting at the first fetch
+        consumer = Consumer(
+            stack.kafka,
+            topic,
+            group,
+            record,
+            publisher,
+            supersedes=newer_step,
+            **stack.kafka_auth(),
+        )
+        await _run(consumer, _then_settled(got_newest))
+        marker = _envelope("test.marker", keys[0])
+        await publisher.publish(topic, marker)
+        reached = asyncio.Event()
+        again: list[str] = []
+
+        async def after(envelope: Envelope) -> None:
+            again.append(envelope.id)
+            if envelope.id == marker.id:
+                reached.set()
+
+        await _run(
+            Consumer(stack.kafka, topic, group, after, publisher, **stack.kafka_auth()), reached
+        )
+    finally:
+        await publisher.stop()
+
+    expected = {e.id for key in keys for e in (steps[key][1], steps[key][3])}
+    assert set(handled) == expected  # steps 0 and 2 skipped, step 1 kept as told
+    assert again == [marker.id]  # the skipped ones were committed too

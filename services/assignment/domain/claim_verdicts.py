@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from services.assignment.domain.claim_models import ClaimStatusSignal
 
 #: The payer decided, or the claim cannot move without people: the workflow ends here unless
@@ -12,6 +15,16 @@ FINAL = frozenset(
 )
 #: Statuses whose coding-caused issues a coder can correct (a held claim is our scrubber's).
 CORRECTABLE = frozenset({"paid", "partially_paid", "denied", "rejected"})
+
+
+def is_passed_by(older: Mapping[str, Any], newer: Mapping[str, Any]) -> bool:
+    """A claim status event (its plaintext fields) the workflow need not see: a later step of
+    the same claim is already in hand and this one decides nothing (it is not final)."""
+    return (
+        older.get("claim_id") == newer.get("claim_id")
+        and older.get("status") not in FINAL
+        and int(newer.get("step", 0)) > int(older.get("step", 0))
+    )
 
 
 def is_final(claim: ClaimStatusSignal) -> bool:
