@@ -117,8 +117,7 @@ class OutboxRelay:
         rows = await self.db.run(self._pending)
         if not rows:
             return 0
-        for row in rows:
-            await self.publisher.send_raw(row.topic, row.key, row.payload.encode())
+        await self.publisher.send_all([(r.topic, r.key, r.payload.encode()) for r in rows])
         await self.db.run(lambda s: self._mark_sent(s, [r.seq for r in rows if r.seq]))
         OUTBOX_PUBLISHED.inc(len(rows))
         log.debug("outbox.published", count=len(rows))
