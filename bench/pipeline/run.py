@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import httpx
 from temporalio.client import Client
 
-from bench.pipeline import temporal_ceiling
+from bench.pipeline import history_shape, temporal_ceiling
 from bench.pipeline.ceilings import bare_server, post_ceiling
 from bench.pipeline.cleanup import terminate_workflows
 from bench.pipeline.intake_only import measure_intake
@@ -159,6 +159,15 @@ async def whole_pipeline(
         worklist_check(worklist if arrivals else None, arrivals, temporal),
         end_to_end_check(report.stages["paid"], len(journeys), temporal, arrivals is not None),
     ]
+    ours = await history_shape.shape(
+        client,
+        await history_shape.completed_ids(
+            client,
+            f'HospitalId = "{hospital.data["hospital"]["id"]}" AND ExecutionStatus = "Completed"',
+            limit=20,
+        ),
+    )
+    trivial = await history_shape.shape(client, [f"bench-ceiling/{queue}/0"])
     outcomes = Counter(j.outcome or "unfinished" for j in journeys)
     report.notes = [
         f"when: the POST, its 202, the code submission's 202 and the first worklist poll (every "
@@ -168,6 +177,11 @@ async def whole_pipeline(
         "the benchmark's own requests besides the load: "
         + ", ".join(f"{n} {what}" for what, n in run.requests.items()),
         *(f"{n} × {what}" for what, n in run.errors.items()),
+        *(
+            s.line(label)
+            for label, s in (("Temporal, ours", ours), ("Temporal, trivial", trivial))
+            if s
+        ),
     ]
     if arrivals is not None:
         report.notes.append(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -22,6 +24,11 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("services", "shared")
 )
 
+# A workflow task for a cached workflow waits this long for this worker before any worker
+# may take it: under load the default 10 s held signals (a code submission) that long.
+STICKY_WAIT = timedelta(seconds=1)
+WORKFLOW_TASK_POLLS = 64  # half of them on the normal queue, half on this worker's sticky one
+
 
 def build_worker(
     client: Client, db: Database, publisher: Publisher, settings: ChartflowSettings
@@ -33,6 +40,12 @@ def build_worker(
         task_queue=settings.topic(TASK_QUEUE),
         workflows=[EncounterCoding],
         workflow_runner=WORKFLOW_RUNNER,
+        # Every new encounter's first workflow task comes from the normal (non-sticky) queue,
+        # and each poll waits on the server recording the task as started: the SDK's default
+        # of one such poller (5 x 0.2) handed out first tasks one at a time.
+        max_concurrent_workflow_task_polls=WORKFLOW_TASK_POLLS,
+        nonsticky_to_sticky_poll_ratio=0.5,
+        sticky_queue_schedule_to_start_timeout=STICKY_WAIT,
         activities=[
             activities.route_to_pool,
             activities.pool_assignment,
