@@ -17,14 +17,15 @@ from shared.settings import ChartflowSettings
 def build_worker(
     client: Client, db: Database, publisher: Publisher, settings: ChartflowSettings
 ) -> Worker:
-    activities = AssignmentActivities(db, publisher, settings)
-    audits = AuditActivities(db, publisher, settings)
+    activities = AssignmentActivities(db, publisher, settings, client)
+    audits = AuditActivities(db, publisher, settings, client)
     return Worker(
         client,
         task_queue=settings.topic(TASK_QUEUE),
         workflows=[EncounterCoding],
         activities=[
             activities.route_to_pool,
+            activities.join_backlog,
             activities.pool_assignment,
             activities.pool_of_task,
             activities.publish_coding_task,
