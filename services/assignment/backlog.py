@@ -26,6 +26,7 @@ from services.assignment.db import (
     VendorPool,
     backlog_counts,
     open_task_counts,
+    utc,
 )
 from services.assignment.domain.backlog import DEFAULT_PRIORITY, next_in_line
 from services.assignment.domain.models import BacklogPlace, PoolAssignment, RouteRequest
@@ -37,6 +38,9 @@ from shared.settings import ChartflowSettings
 log = structlog.get_logger()
 POOL_OFFERED = "pool_offered"  # EncounterCoding's signal (by name: workflows imports this)
 BACKLOG_LOCK = 0x6261636B  # one dispatcher at a time across replicas (PostgreSQL)
+# An offer not taken this long after it was made is signalled again (its signal may be lost);
+# a fresh one is not, so a busy pool's dispatches do not flood workflows with repeats.
+RESEND_OFFER = timedelta(seconds=30)
 
 
 def lock_backlogs(session: Session) -> None:
@@ -93,25 +97,32 @@ def join_backlogs(session: Session, request: RouteRequest) -> BacklogPlace:
 
 
 def offer_slots(session: Session, pool_id: str) -> list[tuple[str, PoolAssignment]]:
-    """Offer the pool's free slots to its next waiting encounters; every entry the pool has
-    offered and not yet seen taken, to be signalled."""
+    """Offer the pool's free slots to its next waiting encounters: those, and any offered
+    long ago and not taken yet, are to be signalled."""
     lock_backlogs(session)
     pool = session.get(VendorPool, pool_id)
     if pool is None:
         return []
     repo = BacklogRepository(session)
+    now = datetime.now(UTC)
+    stale = [
+        e.encounter_key
+        for e in repo.offered(pool_id)
+        if e.offered_at is not None and utc(e.offered_at) <= now - RESEND_OFFER
+    ]
     free = (
         pool.capacity
         - open_task_counts(session).get(pool_id, 0)
         - backlog_counts(session, offered=True).get(pool_id, 0)
     )
+    fresh: list[str] = []
     if free > 0:
         priorities = repo.priorities()
-        heads = repo.heads(pool_id, free)
         clock = repo.clock(pool_id)
+        heads = repo.heads(pool_id, free)
         waiting = [e.waiting(priorities.get(e.hospital_id, DEFAULT_PRIORITY)) for e in heads]
-        now = datetime.now(UTC)
         for chosen in next_in_line(waiting, clock, free):
+            fresh.append(chosen.encounter_key)
             for entry in repo.entries(chosen.encounter_key):
                 if entry.pool_id == pool_id:
                     entry.offered_at = now
@@ -119,9 +130,8 @@ def offer_slots(session: Session, pool_id: str) -> list[tuple[str, PoolAssignmen
                 else:  # it waits nowhere else now
                     session.delete(entry)
         repo.save_clock(pool_id, clock)
-        session.flush()
     offer = pool_assignment(pool)
-    return [(e.encounter_key, offer) for e in repo.offered(pool_id)]
+    return [(key, offer) for key in fresh + stale]
 
 
 def leave_backlogs(session: Session, encounter_key: str, keep_pool: str | None = None) -> set[str]:

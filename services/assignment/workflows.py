@@ -191,6 +191,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
     async def _assign(self, request: EncounterCodingInput, pool: PoolAssignment) -> Outcome | None:
         """Publish a coding task to the pool and wait on it; None when its SLA is breached."""
         task_id = str(workflow.uuid4())
+        self._offer = None  # assigned: an offer not taken (ops sent it elsewhere) is void
         rework = self._rework_order
         sla = (pool.rework_sla_seconds if rework else None) or pool.sla_seconds
         due_at = workflow.now() + timedelta(seconds=sla)
