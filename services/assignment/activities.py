@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlmodel import Session
@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from services.assignment import SERVICE
 from services.assignment.audit_db import AuditRecords
-from services.assignment.backlog import Backlog, leave_backlogs, pool_assignment
+from services.assignment.backlog import RESEND_OFFER, Backlog, leave_backlogs, pool_assignment
 from services.assignment.db import (
     AssignmentRepository,
     EscalationEntry,
@@ -66,12 +66,12 @@ def _routed(repo: AssignmentRepository, encounter_key: str) -> RoutedEncounter:
 
 
 def _close_tasks(repo: AssignmentRepository, task_ids: list[str]) -> set[str]:
-    """The pools whose capacity the closed tasks free."""
+    """The pools whose capacity the closed tasks free (closed already on a retry: the retry
+    dispatches them again)."""
     freed = set()
     for task in repo.tasks(task_ids):
-        if task.open:
-            freed.add(task.pool_id)
-        task.open = False
+        freed.add(task.pool_id)
+        task.open = False  # frees the pool's capacity
         repo.add(task)
     return freed
 
@@ -103,7 +103,7 @@ class AssignmentActivities:
     @activity.defn
     async def join_backlog(self, request: RouteRequest) -> BacklogPlace:
         """Wait in the backlog of every pool that may take the encounter (no capacity now)."""
-        return await self.backlog.join(request)
+        return await self.backlog.join(request, self._resend_after())
 
     @activity.defn
     async def pool_assignment(self, pool_id: str) -> PoolAssignment | None:
@@ -142,7 +142,7 @@ class AssignmentActivities:
             return EncounterReceived.model_validate_json(routed.received), given_back
 
         received, given_back = await self.db.run(assign)
-        await self.backlog.dispatch(given_back)  # ops sent it elsewhere than its offer
+        await self._dispatch(given_back)  # ops sent it elsewhere than its offer
         rework = None
         if request.rework is not None:
             order = request.rework
@@ -190,7 +190,7 @@ class AssignmentActivities:
             return _routed(repo, request.encounter_key).hospital_id, freed
 
         hospital_id, freed = await self.db.run(close)
-        await self.backlog.dispatch(freed)
+        await self._dispatch(freed)
         await self._withdraw(request.encounter_key, hospital_id, request.task_ids, request.reason)
 
     @activity.defn
@@ -206,7 +206,7 @@ class AssignmentActivities:
             return (action.reason if action else ""), freed
 
         reason, freed = await self.db.run(cancel)
-        await self.backlog.dispatch(freed)
+        await self._dispatch(freed)
         to = (request.encounter_key, request.hospital_id)
         await self._withdraw(*to, request.task_ids, "cancelled")
         cancelled = EncounterCancelled(
@@ -309,7 +309,7 @@ class AssignmentActivities:
             return received, submitted, others, freed
 
         received, submitted, others, freed = await self.db.run(load)
-        await self.backlog.dispatch(freed)
+        await self._dispatch(freed)
         coded = EncounterCoded(
             encounter_key=request.encounter_key,
             hospital_id=received.hospital_id,
@@ -328,6 +328,14 @@ class AssignmentActivities:
         )
         # Another pool's task may still be on a worklist: nothing is left to do there.
         await self._withdraw(request.encounter_key, received.hospital_id, others, "coded_elsewhere")
+
+    async def _dispatch(self, pool_ids: set[str]) -> None:
+        """Freed capacity to the pools' backlogs; a retried activity may have lost its offers'
+        signals, so it sends every untaken one again."""
+        await self.backlog.dispatch(pool_ids, self._resend_after())
+
+    def _resend_after(self) -> timedelta:
+        return timedelta(0) if activity.info().attempt > 1 else RESEND_OFFER
 
     async def _withdraw(
         self, encounter_key: str, hospital_id: str, task_ids: list[str], reason: WithdrawReason
@@ -359,7 +367,7 @@ class AssignmentActivities:
             return received, CodingReturned.model_validate_json(returned.returned), others, freed
 
         received, returned, others, freed = await self.db.run(load)
-        await self.backlog.dispatch(freed)
+        await self._dispatch(freed)
         event = EncounterReturned(
             encounter_key=request.encounter_key,
             hospital_id=received.hospital_id,
@@ -393,5 +401,5 @@ def _settle(
     routed.status = status
     repo.add(routed)
     closed = [task.task_id for task in repo.open_tasks(encounter_key)]
-    freed = _close_tasks(repo, closed)
+    freed = _close_tasks(repo, closed) | ({routed.pool_id} if routed.pool_id else set())
     return EncounterReceived.model_validate_json(routed.received), closed, freed

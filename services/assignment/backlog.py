@@ -96,9 +96,11 @@ def join_backlogs(session: Session, request: RouteRequest) -> BacklogPlace:
     return BacklogPlace(pool_ids=[p.pool_id for p in pools])
 
 
-def offer_slots(session: Session, pool_id: str) -> list[tuple[str, PoolAssignment]]:
+def offer_slots(
+    session: Session, pool_id: str, resend_after: timedelta = RESEND_OFFER
+) -> list[tuple[str, PoolAssignment]]:
     """Offer the pool's free slots to its next waiting encounters: those, and any offered
-    long ago and not taken yet, are to be signalled."""
+    `resend_after` ago or more and not taken yet, are to be signalled."""
     lock_backlogs(session)
     pool = session.get(VendorPool, pool_id)
     if pool is None:
@@ -108,7 +110,7 @@ def offer_slots(session: Session, pool_id: str) -> list[tuple[str, PoolAssignmen
     stale = [
         e.encounter_key
         for e in repo.offered(pool_id)
-        if e.offered_at is not None and utc(e.offered_at) <= now - RESEND_OFFER
+        if e.offered_at is not None and utc(e.offered_at) <= now - resend_after
     ]
     free = (
         pool.capacity
@@ -154,15 +156,23 @@ class Backlog:
         self.client = client
         self.namespace = settings.chartflow_namespace_prefix
 
-    async def join(self, request: RouteRequest) -> BacklogPlace:
+    async def join(
+        self, request: RouteRequest, resend_after: timedelta = RESEND_OFFER
+    ) -> BacklogPlace:
         place = await self.db.run(lambda s: join_backlogs(s, request))
-        if place.offered is None:
-            await self.dispatch(place.pool_ids)  # a slot may have freed while it joined
+        if place.offered is None:  # a slot may have freed while it joined
+            await self.dispatch(place.pool_ids, resend_after)
         return place
 
-    async def dispatch(self, pool_ids: Iterable[str]) -> None:
+    async def dispatch(
+        self, pool_ids: Iterable[str], resend_after: timedelta = RESEND_OFFER
+    ) -> None:
+        """Offer the pools' free slots; `resend_after=0` signals every untaken offer again
+        (a retry, or a start after a crash: a signal may have been lost)."""
         for pool_id in sorted(set(pool_ids)):
-            offers = await self.db.run(lambda s, p=pool_id: offer_slots(s, p))  # type: ignore[misc]
+            offers = await self.db.run(
+                lambda s, p=pool_id: offer_slots(s, p, resend_after)  # type: ignore[misc]
+            )
             gone = [key for key, offer in offers if not await self._signal(key, offer)]
             if gone:  # their workflows ended: the slots go to the next in line
                 await self.db.run(lambda s, ended=gone: [leave_backlogs(s, k) for k in ended])  # type: ignore[misc]
@@ -171,7 +181,7 @@ class Backlog:
     async def dispatch_all(self) -> None:
         """At start: whatever a crash left undone (offers unsignalled, capacity not given)."""
         pools = await self.db.run(lambda s: list(s.exec(select(VendorPool.id))))
-        await self.dispatch(pools)
+        await self.dispatch(pools, resend_after=timedelta(0))
 
     async def _signal(self, encounter_key: str, offer: PoolAssignment) -> bool:
         from services.assignment.workflows import workflow_id  # it imports the activities
