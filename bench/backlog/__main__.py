@@ -116,9 +116,11 @@ async def run(args: argparse.Namespace, prefix: str) -> None:
     coders: set[asyncio.Task[None]] = set()
     offer_slots = backlog.offer_slots
 
-    def offer_and_record(session: Session, pool_id: str) -> list[tuple[str, PoolAssignment]]:
+    def offer_and_record(
+        session: Session, pool_id: str, resend_after: timedelta = backlog.RESEND_OFFER
+    ) -> list[tuple[str, PoolAssignment]]:
         """The dispatcher's own step, with the time of each offer noted for the report."""
-        offers = offer_slots(session, pool_id)
+        offers = offer_slots(session, pool_id, resend_after)
         at = datetime.now(UTC)
         for key, _ in offers:
             offered_at.setdefault(key, at)
