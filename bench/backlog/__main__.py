@@ -36,11 +36,10 @@ from shared.db import Database
 from shared.events.codes import DiagnosisCode
 from shared.events.coding import CodingSubmitted
 from shared.events.envelope import Envelope
-from shared.events.intake import EncounterDocument, EncounterReceived
 from shared.kafka import Publisher
 from shared.kafka_security import kafka_auth
 from shared.temporal import connect
-from tests.integration.conftest import DEMO, received
+from tests.integration.conftest import received_from
 
 TODAY = date(2026, 9, 14)
 HOSPITALS = {"mercy": 1, "st-luke": 1, "county": 2}  # hospital → priority (its weight)
@@ -57,22 +56,10 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def encounter(prefix: str, i: int) -> tuple[Envelope, str, int]:
+def encounter(prefix: str, i: int) -> Envelope:
     """The i-th encounter: its hospital (mercy bursts half of them) and DNFB age (0-9 days)."""
     hospital = "mercy" if i % 2 == 0 else ("st-luke" if i % 4 == 1 else "county")
-    age = (i * 7) % 10
-    item = {**DEMO["encounters"][0]["encounter"], "external_id": f"b{i}"}
-    item["service_date"] = (TODAY - timedelta(days=age)).isoformat()
-    template = received(prefix).payload(EncounterReceived)
-    key = f"{prefix}{hospital}:b{i}"
-    event = template.model_copy(
-        update={
-            "encounter_key": key,
-            "hospital_id": hospital,
-            "encounter": EncounterDocument.model_validate(item),
-        }
-    )
-    return Envelope.wrap(event, source="bench", subject=key, tenant=hospital), hospital, age
+    return received_from(prefix, hospital, f"b{i}", TODAY - timedelta(days=(i * 7) % 10))
 
 
 async def run(args: argparse.Namespace, prefix: str) -> None:
@@ -184,8 +171,7 @@ async def run(args: argparse.Namespace, prefix: str) -> None:
         async def start(i: int) -> None:
             nonlocal started
             async with gate:
-                envelope, _, _ = encounter(prefix, i)
-                await handlers.on_encounter_received(envelope)
+                await handlers.on_encounter_received(encounter(prefix, i))
                 started += 1
 
         await asyncio.gather(*(start(i) for i in range(args.encounters)))

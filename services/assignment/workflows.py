@@ -81,6 +81,15 @@ def workflow_id(encounter_key: str, namespace: str = "") -> str:
     return f"{namespace}encounter-coding/{encounter_key}"
 
 
+def _route_request(request: EncounterCodingInput, tried: list[str]) -> RouteRequest:
+    return RouteRequest(
+        encounter_key=request.encounter_key,
+        encounter_class=request.encounter_class,
+        hospital_id=request.hospital_id,
+        exclude_pools=tried,
+    )
+
+
 @workflow.defn
 class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, ClaimFollowing):
     @workflow.init
@@ -163,12 +172,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
     ) -> PoolAssignment | None:
         return await workflow.execute_activity_method(
             AssignmentActivities.route_to_pool,
-            RouteRequest(
-                encounter_key=request.encounter_key,
-                encounter_class=request.encounter_class,
-                hospital_id=request.hospital_id,
-                exclude_pools=tried,
-            ),
+            _route_request(request, tried),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary="route to a pool" + (f" other than {', '.join(tried)}" if tried else ""),
         )
@@ -254,12 +258,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
         self._in_backlog = True
         place: BacklogPlace = await workflow.execute_activity_method(
             AssignmentActivities.join_backlog,
-            RouteRequest(
-                encounter_key=request.encounter_key,
-                encounter_class=request.encounter_class,
-                hospital_id=request.hospital_id,
-                exclude_pools=tried,
-            ),
+            _route_request(request, tried),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             summary="wait in the backlog of the pools that may take it",
         )

@@ -14,8 +14,7 @@ from services.assignment.backlog import Backlog, offer_slots
 from services.assignment.backlog_db import pool_backlogs
 from services.assignment.db import AssignmentRepository, VendorPool
 from services.assignment.domain.models import PoolAssignment
-from shared.events.intake import EncounterDocument, EncounterReceived
-from tests.integration.conftest import DEMO, Assignment, pool, received, replay_and_save, wrap
+from tests.integration.conftest import Assignment, pool, received_from, replay_and_save
 
 pytestmark = [pytest.mark.temporal, pytest.mark.kafka]
 
@@ -35,19 +34,9 @@ async def arrive(
     assignment: Assignment, unique: str, name: str, hospital: str, days_ago: int
 ) -> str:
     """An encounter served `days_ago` days before SERVED (its DNFB age) reaches assignment."""
-    template = received(unique).payload(EncounterReceived)
-    item = {**DEMO["encounters"][0]["encounter"], "external_id": name}
-    item["service_date"] = (SERVED - timedelta(days=days_ago)).isoformat()
-    key = f"{unique}{hospital}:{name}"
-    event = template.model_copy(
-        update={
-            "encounter_key": key,
-            "hospital_id": hospital,
-            "encounter": EncounterDocument.model_validate(item),
-        }
-    )
-    await assignment.handlers.on_encounter_received(wrap(event, key))
-    return key
+    envelope = received_from(unique, hospital, name, SERVED - timedelta(days=days_ago))
+    await assignment.handlers.on_encounter_received(envelope)
+    return envelope.subject
 
 
 async def waiting(assignment: Assignment, keys: list[str]) -> None:
