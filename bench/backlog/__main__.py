@@ -54,7 +54,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=10.0, help="seconds per drain-curve row")
     p.add_argument("--start-rate", type=int, default=64, help="workflow starts in flight")
     p.add_argument("--dump", type=Path, help="write each waiting encounter and its offer (CSV)")
-    p.add_argument("--dump", type=Path, help="write each waiting encounter and its offer (CSV)")
     return p
 
 
