@@ -18,6 +18,7 @@ import statistics
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -117,6 +118,23 @@ async def run(args: argparse.Namespace, prefix: str) -> None:
         return offers
 
     backlog.offer_slots = offer_and_record
+    dispatch = backlog.Backlog.dispatch
+    dispatch_ms: list[float] = []  # a dispatch called (capacity just freed) → its offers made
+
+    async def timed_dispatch(
+        self: backlog.Backlog,
+        pool_ids: Iterable[str],
+        resend_after: timedelta = backlog.RESEND_OFFER,
+    ) -> None:
+        called, before = datetime.now(UTC), set(offered_at)
+        await dispatch(self, pool_ids, resend_after)
+        dispatch_ms.extend(
+            (at - called).total_seconds() * 1000
+            for key, at in offered_at.items()
+            if key not in before and at >= called
+        )
+
+    backlog.Backlog.dispatch = timed_dispatch  # type: ignore[method-assign]
 
     async def code(task_id: str, key: str, pool_id: str) -> None:
         await asyncio.sleep(args.pace)
@@ -248,6 +266,12 @@ async def run(args: argparse.Namespace, prefix: str) -> None:
             if i < len(offers):
                 delays.append((offers[i] - f) * 1000)
                 i += 1
+    if len(dispatch_ms) > 1:
+        qs = statistics.quantiles(dispatch_ms, n=100)
+        print(
+            f"dispatch called (a task closed, capacity raised, an encounter joined) → its "
+            f"offers made: p50 {qs[49]:.0f} ms, p99 {qs[98]:.0f} ms, n={len(dispatch_ms)}"
+        )
     if len(delays) > 1:
         qs = statistics.quantiles(delays, n=100)
         print(
