@@ -7,6 +7,8 @@ STACK := $(PYTHON) deploy/local/stack.py
 WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
 # Options of the whole-platform benchmark, e.g. make bench PIPELINE="--encounters 200 --postgres"
 PIPELINE ?=
+# Options of the backlog drain benchmark, e.g. make bench BACKLOG="--encounters 2000"
+BACKLOG ?=
 
 .PHONY: help venv browser demo down status logs test lint unit bench rekey chaos clean
 
@@ -61,6 +63,7 @@ bench: venv
 	$(BIN)/python -m bench.pipeline $(PIPELINE)
 	$(STACK) up --postgres
 	$(WITH_STACK_ENV) && $(BIN)/python -m bench.intake
+	$(WITH_STACK_ENV) && $(BIN)/python -m bench.backlog $(BACKLOG)
 
 # After `python -m shared.keys rotate` and a restart of the services (docs/security.md); with
 # the DATABASE_URL the services use (unset: their SQLite files under var/data).

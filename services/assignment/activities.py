@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlmodel import Session
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from services.assignment import SERVICE
 from services.assignment.audit_db import AuditRecords
+from services.assignment.backlog import RESEND_OFFER, Backlog, leave_backlogs, pool_assignment
 from services.assignment.db import (
     AssignmentRepository,
     EscalationEntry,
     PoolTask,
     RoutedEncounter,
-    VendorPool,
 )
 from services.assignment.domain.models import (
+    BacklogPlace,
     CancelRequest,
     CodingTaskRequest,
     EscalationRequest,
@@ -63,26 +65,25 @@ def _routed(repo: AssignmentRepository, encounter_key: str) -> RoutedEncounter:
     return routed
 
 
-def _assignment(pool: VendorPool) -> PoolAssignment:
-    return PoolAssignment(
-        pool_id=pool.id,
-        vendor_id=pool.vendor_id,
-        sla_seconds=pool.sla_seconds,
-        rework_sla_seconds=pool.rework_sla_seconds,
-    )
-
-
-def _close_tasks(repo: AssignmentRepository, task_ids: list[str]) -> None:
+def _close_tasks(repo: AssignmentRepository, task_ids: list[str]) -> set[str]:
+    """The pools whose capacity the closed tasks free (closed already on a retry: the retry
+    dispatches them again)."""
+    freed = set()
     for task in repo.tasks(task_ids):
+        freed.add(task.pool_id)
         task.open = False  # frees the pool's capacity
         repo.add(task)
+    return freed
 
 
 class AssignmentActivities:
-    def __init__(self, db: Database, publisher: Publisher, settings: ChartflowSettings) -> None:
+    def __init__(
+        self, db: Database, publisher: Publisher, settings: ChartflowSettings, client: Client
+    ) -> None:
         self.db = db
         self.publisher = publisher
         self.settings = settings
+        self.backlog = Backlog(db, client, settings)
 
     @activity.defn
     async def route_to_pool(self, request: RouteRequest) -> PoolAssignment | None:
@@ -100,10 +101,15 @@ class AssignmentActivities:
         )
 
     @activity.defn
+    async def join_backlog(self, request: RouteRequest) -> BacklogPlace:
+        """Wait in the backlog of every pool that may take the encounter (no capacity now)."""
+        return await self.backlog.join(request, self._resend_after())
+
+    @activity.defn
     async def pool_assignment(self, pool_id: str) -> PoolAssignment | None:
         """The pool ops named, whatever its capacity (an ops decision overrides routing)."""
         pool = await self.db.run(lambda s: AssignmentRepository(s).pool(pool_id))
-        return _assignment(pool) if pool is not None else None
+        return pool_assignment(pool) if pool is not None else None
 
     @activity.defn
     async def pool_of_task(self, task_id: str) -> PoolAssignment | None:
@@ -113,13 +119,14 @@ class AssignmentActivities:
             repo = AssignmentRepository(session)
             task = session.get(PoolTask, task_id)
             pool = repo.pool(task.pool_id) if task is not None else None
-            return _assignment(pool) if pool is not None else None
+            return pool_assignment(pool) if pool is not None else None
 
         return await self.db.run(find)
 
     @activity.defn
     async def publish_coding_task(self, request: CodingTaskRequest) -> None:
-        def assign(session: Session) -> EncounterReceived:
+        def assign(session: Session) -> tuple[EncounterReceived, set[str]]:
+            given_back = leave_backlogs(session, request.encounter_key, request.pool_id)
             repo = AssignmentRepository(session)
             routed = _routed(repo, request.encounter_key)
             routed.pool_id, routed.status = request.pool_id, "assigned"
@@ -132,9 +139,10 @@ class AssignmentActivities:
                         pool_id=request.pool_id,
                     )
                 )
-            return EncounterReceived.model_validate_json(routed.received)
+            return EncounterReceived.model_validate_json(routed.received), given_back
 
-        received = await self.db.run(assign)
+        received, given_back = await self.db.run(assign)
+        await self._dispatch(given_back)  # ops sent it elsewhere than its offer
         rework = None
         if request.rework is not None:
             order = request.rework
@@ -176,26 +184,29 @@ class AssignmentActivities:
 
     @activity.defn
     async def withdraw_tasks(self, request: WithdrawRequest) -> None:
-        def close(session: Session) -> str:
+        def close(session: Session) -> tuple[str, set[str]]:
             repo = AssignmentRepository(session)
-            _close_tasks(repo, request.task_ids)
-            return _routed(repo, request.encounter_key).hospital_id
+            freed = _close_tasks(repo, request.task_ids)
+            return _routed(repo, request.encounter_key).hospital_id, freed
 
-        hospital_id = await self.db.run(close)
+        hospital_id, freed = await self.db.run(close)
+        await self._dispatch(freed)
         await self._withdraw(request.encounter_key, hospital_id, request.task_ids, request.reason)
 
     @activity.defn
     async def cancel_encounter(self, request: CancelRequest) -> None:
-        def cancel(session: Session) -> str:
+        def cancel(session: Session) -> tuple[str, set[str]]:
             repo = AssignmentRepository(session)
             routed = _routed(repo, request.encounter_key)
             routed.status, routed.updated_at = "cancelled", datetime.now(UTC)
             repo.add(routed)
-            _close_tasks(repo, request.task_ids)
+            freed = _close_tasks(repo, request.task_ids)
+            freed |= leave_backlogs(session, request.encounter_key)
             action = repo.ops_action(request.action_id) if request.action_id else None
-            return action.reason if action else ""
+            return (action.reason if action else ""), freed
 
-        reason = await self.db.run(cancel)
+        reason, freed = await self.db.run(cancel)
+        await self._dispatch(freed)
         to = (request.encounter_key, request.hospital_id)
         await self._withdraw(*to, request.task_ids, "cancelled")
         cancelled = EncounterCancelled(
@@ -283,19 +294,22 @@ class AssignmentActivities:
     async def release_coded_encounter(self, request: ReleaseRequest) -> None:
         def load(
             session: Session,
-        ) -> tuple[EncounterReceived, CodingSubmitted | AuditCompleted, list[str]]:
+        ) -> tuple[EncounterReceived, CodingSubmitted | AuditCompleted, list[str], set[str]]:
             repo = AssignmentRepository(session)
             submission = repo.submission(request.task_id)
             audit = AuditRecords(session).result(request.audit_id) if request.audit_id else None
             if submission is None or (request.audit_id and audit is None):
                 raise ApplicationError("coded encounter not found", non_retryable=True)
-            received, closed = _settle(repo, request.encounter_key, "coded")
+            received, closed, freed = _settle(repo, request.encounter_key, "coded")
             others = [task_id for task_id in closed if task_id != request.task_id]
             if audit is not None:  # the audit's final codes, still credited to the coder
-                return received, AuditCompleted.model_validate_json(audit.completed), others
-            return received, CodingSubmitted.model_validate_json(submission.submitted), others
+                completed = AuditCompleted.model_validate_json(audit.completed)
+                return received, completed, others, freed
+            submitted = CodingSubmitted.model_validate_json(submission.submitted)
+            return received, submitted, others, freed
 
-        received, submitted, others = await self.db.run(load)
+        received, submitted, others, freed = await self.db.run(load)
+        await self._dispatch(freed)
         coded = EncounterCoded(
             encounter_key=request.encounter_key,
             hospital_id=received.hospital_id,
@@ -315,6 +329,14 @@ class AssignmentActivities:
         # Another pool's task may still be on a worklist: nothing is left to do there.
         await self._withdraw(request.encounter_key, received.hospital_id, others, "coded_elsewhere")
 
+    async def _dispatch(self, pool_ids: set[str]) -> None:
+        """Freed capacity to the pools' backlogs; a retried activity may have lost its offers'
+        signals, so it sends every untaken one again."""
+        await self.backlog.dispatch(pool_ids, self._resend_after())
+
+    def _resend_after(self) -> timedelta:
+        return timedelta(0) if activity.info().attempt > 1 else RESEND_OFFER
+
     async def _withdraw(
         self, encounter_key: str, hospital_id: str, task_ids: list[str], reason: WithdrawReason
     ) -> None:
@@ -333,16 +355,19 @@ class AssignmentActivities:
 
     @activity.defn
     async def return_to_hospital(self, request: ReleaseRequest) -> None:
-        def load(session: Session) -> tuple[EncounterReceived, CodingReturned, list[str]]:
+        def load(
+            session: Session,
+        ) -> tuple[EncounterReceived, CodingReturned, list[str], set[str]]:
             repo = AssignmentRepository(session)
             returned = repo.coding_return(request.task_id)
             if returned is None:
                 raise ApplicationError("returned encounter not found", non_retryable=True)
-            received, closed = _settle(repo, request.encounter_key, "returned")
+            received, closed, freed = _settle(repo, request.encounter_key, "returned")
             others = [task_id for task_id in closed if task_id != request.task_id]
-            return received, CodingReturned.model_validate_json(returned.returned), others
+            return received, CodingReturned.model_validate_json(returned.returned), others, freed
 
-        received, returned, others = await self.db.run(load)
+        received, returned, others, freed = await self.db.run(load)
+        await self._dispatch(freed)
         event = EncounterReturned(
             encounter_key=request.encounter_key,
             hospital_id=received.hospital_id,
@@ -369,14 +394,12 @@ class AssignmentActivities:
 
 def _settle(
     repo: AssignmentRepository, encounter_key: str, status: str
-) -> tuple[EncounterReceived, list[str]]:
-    """The encounter's coding is over: its open tasks (their ids) free their pools' capacity."""
+) -> tuple[EncounterReceived, list[str], set[str]]:
+    """The encounter's coding is over: its open tasks (their ids) free their pools' capacity
+    (the pools')."""
     routed = _routed(repo, encounter_key)
     routed.status = status
     repo.add(routed)
-    closed = []
-    for task in repo.open_tasks(encounter_key):
-        task.open = False
-        repo.add(task)
-        closed.append(task.task_id)
-    return EncounterReceived.model_validate_json(routed.received), closed
+    closed = [task.task_id for task in repo.open_tasks(encounter_key)]
+    freed = _close_tasks(repo, closed) | ({routed.pool_id} if routed.pool_id else set())
+    return EncounterReceived.model_validate_json(routed.received), closed, freed

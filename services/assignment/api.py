@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.assignment.backlog_api import pool_changed
 from services.assignment.db import OpsActionEntry, VendorPool
 from services.assignment.domain.models import (
     CodingStatus,
@@ -97,7 +98,7 @@ async def _steer(control: Awaitable[OpsActionEntry]) -> OpsActionView:
 
 
 @router.put("/v1/admin/pools/{pool_id}", dependencies=[AdminOnly])
-async def put_pool(pool_id: IdPath, body: PoolIn, rt: RuntimeDep) -> PoolIn:
+async def put_pool(pool_id: IdPath, body: PoolIn, rt: RuntimeDep, request: Request) -> PoolIn:
     if pool_id != body.id:
         raise HTTPException(422, "id in the path and the body differ")
     row = VendorPool(
@@ -112,6 +113,7 @@ async def put_pool(pool_id: IdPath, body: PoolIn, rt: RuntimeDep) -> PoolIn:
         rework_sla_seconds=body.rework_sla_seconds,
     )
     await rt.db.run(lambda s: s.merge(row))
+    await pool_changed(request, rt, row)
     return body
 
 

@@ -11,6 +11,8 @@ from temporalio.client import Client
 from services.assignment import SERVICE
 from services.assignment.api import router
 from services.assignment.audit_api import router as audit_router
+from services.assignment.backlog import Backlog
+from services.assignment.backlog_api import router as backlog_router
 from services.assignment.db import TABLES
 from services.assignment.handlers import AssignmentHandlers
 from services.assignment.ops import EncounterOps
@@ -64,11 +66,14 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         publisher = Publisher(settings.kafka_bootstrap_servers, **kafka_auth(settings))
         try:
             await publisher.start()
-            await build_worker(client, rt.db, publisher, settings).run()
+            worker = build_worker(client, rt.db, publisher, settings)
+            await Backlog(rt.db, client, settings).dispatch_all()  # what a crash left undone
+            await worker.run()
         finally:
             await publisher.stop()
 
     app = service_app(SERVICE, settings, lifespan)
     app.include_router(router)
     app.include_router(audit_router)
+    app.include_router(backlog_router)
     return app

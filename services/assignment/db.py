@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from services.assignment.audit_db import AuditPolicy, AuditResult
+from services.assignment.domain.backlog import DEFAULT_PRIORITY, Waiting
 from services.assignment.domain.routing import PoolProfile
 from shared.crypto import EncryptedText
 
@@ -126,6 +127,55 @@ class CodingReturn(SQLModel, table=True):
     received_at: datetime = Field(default_factory=_now)
 
 
+class BacklogEntry(SQLModel, table=True):
+    """An encounter waiting in a pool's backlog; once offered it holds one slot of the pool's
+    capacity until its coding task is published (or the offer is taken back)."""
+
+    __tablename__ = "pool_backlog"
+
+    encounter_key: str = Field(primary_key=True, max_length=140)
+    pool_id: str = Field(primary_key=True, max_length=64, index=True)
+    hospital_id: str = Field(index=True, max_length=64)
+    dnfb_on: date  # discharged on (served on when not discharged): the DNFB age's start
+    sla_due_at: datetime
+    enqueued_at: datetime = Field(default_factory=_now)
+    offered_at: datetime | None = Field(default=None, index=True)
+
+    def waiting(self, priority: int) -> Waiting:
+        return Waiting(
+            encounter_key=self.encounter_key,
+            hospital_id=self.hospital_id,
+            dnfb_on=self.dnfb_on,
+            sla_due_at=utc(self.sla_due_at),
+            enqueued_at=utc(self.enqueued_at),
+            priority=priority,
+        )
+
+
+class BacklogTurn(SQLModel, table=True):
+    """A pool's fair clock: each hospital's finish tag (hospital "" is the current turn)."""
+
+    __tablename__ = "pool_backlog_turn"
+
+    pool_id: str = Field(primary_key=True, max_length=64)
+    hospital_id: str = Field(primary_key=True, max_length=64)
+    finish: float = 0.0
+
+
+class HospitalPriority(SQLModel, table=True):
+    """A hospital's weight in every pool's turns (1 unless an admin sets it)."""
+
+    __tablename__ = "hospital_priority"
+
+    hospital_id: str = Field(primary_key=True, max_length=64)
+    priority: int = DEFAULT_PRIORITY
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite gives datetimes back without their zone: they were stored in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 TABLES = (
     VendorPool,
     RoutedEncounter,
@@ -137,11 +187,36 @@ TABLES = (
     OpsActionEntry,
     AuditPolicy,
     AuditResult,
+    BacklogEntry,
+    BacklogTurn,
+    HospitalPriority,
 )
 
 
 def _csv(value: str) -> frozenset[str]:
     return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+
+def _counts(session: Session, query: object) -> dict[str, int]:
+    return {pool_id: int(n) for pool_id, n in session.exec(query).all()}  # type: ignore[call-overload]
+
+
+def open_task_counts(session: Session) -> dict[str, int]:
+    return _counts(
+        session,
+        select(PoolTask.pool_id, func.count()).where(PoolTask.open).group_by(col(PoolTask.pool_id)),
+    )
+
+
+def backlog_counts(session: Session, offered: bool) -> dict[str, int]:
+    """Per pool: entries offered a slot (True) or still waiting (False)."""
+    column = col(BacklogEntry.offered_at)
+    return _counts(
+        session,
+        select(BacklogEntry.pool_id, func.count())
+        .where(column.is_not(None) if offered else column.is_(None))
+        .group_by(col(BacklogEntry.pool_id)),
+    )
 
 
 class AssignmentRepository:
@@ -198,13 +273,9 @@ class AssignmentRepository:
         return list(self.session.exec(select(PoolTask).where(col(PoolTask.task_id).in_(task_ids))))
 
     def pool_profiles(self) -> list[PoolProfile]:
-        open_counts = dict(
-            self.session.exec(
-                select(PoolTask.pool_id, func.count())
-                .where(PoolTask.open)
-                .group_by(col(PoolTask.pool_id))
-            ).all()
-        )
+        # An offered slot is taken; a pool with encounters waiting takes no newcomer first.
+        opened, offered = open_task_counts(self.session), backlog_counts(self.session, True)
+        waiting = backlog_counts(self.session, False)
         return [
             PoolProfile(
                 pool_id=p.id,
@@ -213,7 +284,8 @@ class AssignmentRepository:
                 encounter_classes=_csv(p.encounter_classes),
                 hospitals=_csv(p.hospitals),
                 capacity=p.capacity,
-                open_tasks=int(open_counts.get(p.id, 0)),
+                open_tasks=opened.get(p.id, 0) + offered.get(p.id, 0),
+                waiting=waiting.get(p.id, 0),
                 sla_seconds=p.sla_seconds,
                 rework_sla_seconds=p.rework_sla_seconds,
             )

@@ -33,8 +33,8 @@ WORKFLOW_TASK_POLLS = 64  # half of them on the normal queue, half on this worke
 def build_worker(
     client: Client, db: Database, publisher: Publisher, settings: ChartflowSettings
 ) -> Worker:
-    activities = AssignmentActivities(db, publisher, settings)
-    audits = AuditActivities(db, publisher, settings)
+    activities = AssignmentActivities(db, publisher, settings, client)
+    audits = AuditActivities(db, publisher, settings, client)
     return Worker(
         client,
         task_queue=settings.topic(TASK_QUEUE),
@@ -48,6 +48,7 @@ def build_worker(
         sticky_queue_schedule_to_start_timeout=STICKY_WAIT,
         activities=[
             activities.route_to_pool,
+            activities.join_backlog,
             activities.pool_assignment,
             activities.pool_of_task,
             activities.publish_coding_task,

@@ -78,6 +78,8 @@ class EncounterState:
         self._notices = 0
         self._claims: dict[int, ClaimStatusSignal] = {}  # each claim version's last step
         self._rework_order: ReworkOrder | None = None  # while a rework is being coded
+        self._in_backlog = False  # waiting in pools' backlogs for a slot
+        self._offer: PoolAssignment | None = None  # the slot one offered, not yet taken
 
     def _settled(self) -> bool:
         """Codes arrived, or a coder returned the encounter: coding is over either way."""

@@ -37,6 +37,7 @@ from services.assignment.workflow_state import (
 with workflow.unsafe.imports_passed_through():
     from services.assignment.activities import AssignmentActivities
     from services.assignment.domain.models import (
+        BacklogPlace,
         CancelRequest,
         CodingReturnedSignal,
         CodingStatus,
@@ -64,16 +65,29 @@ __all__ = [
     "workflow_id",
 ]
 
-NO_POOL_RETRY = timedelta(minutes=5)
+NO_POOL_RETRY = timedelta(minutes=5)  # no pool may take it at all: look again now and then
+# Waiting in pools' backlogs the workflow is signalled when a slot is offered; this timer only
+# backs that up (it joins again, which also returns an offer whose signal was lost).
+BACKLOG_BACKSTOP = timedelta(hours=1)
 # Patches: a running workflow that reached these points under the old code keeps its path.
 ESCALATE_AT_ONCE = "escalate-breach-at-once"
 WITHDRAW_REASSIGNED = "withdraw-reassigned-task"
 FOLLOW_CLAIM = "follow-claim-after-release"
+WAIT_IN_BACKLOG = "wait-in-pool-backlog"  # before it, a 5-minute look for a pool again
 
 
 def workflow_id(encounter_key: str, namespace: str = "") -> str:
     """One workflow per encounter; `namespace` isolates test runs sharing a Temporal server."""
     return f"{namespace}encounter-coding/{encounter_key}"
+
+
+def _route_request(request: EncounterCodingInput, tried: list[str]) -> RouteRequest:
+    return RouteRequest(
+        encounter_key=request.encounter_key,
+        encounter_class=request.encounter_class,
+        hospital_id=request.hospital_id,
+        exclude_pools=tried,
+    )
 
 
 @workflow.defn
@@ -115,7 +129,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
         while self._interruption() not in ("submitted", "returned", "cancelled"):
             pool = await self._next_pool(request, tried)
             if pool is None:
-                await self._wait_without_new_pool(request)
+                await self._wait_without_new_pool(request, tried)
                 continue
             if await self._assign(request, pool) is not None:
                 continue  # coded, returned, cancelled, or ops reassigned it
@@ -142,6 +156,9 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
     ) -> PoolAssignment | None:
         if self._reassign is not None:
             return await self._reassign_by_ops(request)
+        if self._offer is not None:  # a slot a pool's backlog offered (never in old histories)
+            offer, self._offer = self._offer, None
+            return offer
         if self._status.reassignments > request.max_reassignments:
             return None
         pool = await self._route(request, tried)
@@ -154,12 +171,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
     ) -> PoolAssignment | None:
         return await self._short_step(
             AssignmentActivities.route_to_pool,
-            RouteRequest(
-                encounter_key=request.encounter_key,
-                encounter_class=request.encounter_class,
-                hospital_id=request.hospital_id,
-                exclude_pools=tried,
-            ),
+            _route_request(request, tried),
             summary="route to a pool" + (f" other than {', '.join(tried)}" if tried else ""),
         )
 
@@ -180,6 +192,7 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
     async def _assign(self, request: EncounterCodingInput, pool: PoolAssignment) -> Outcome | None:
         """Publish a coding task to the pool and wait on it; None when its SLA is breached."""
         task_id = str(workflow.uuid4())
+        self._offer = None  # assigned: an offer not taken (ops sent it elsewhere) is void
         rework = self._rework_order
         sla = (pool.rework_sla_seconds if rework else None) or pool.sla_seconds
         due_at = workflow.now() + timedelta(seconds=sla)
@@ -211,14 +224,17 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
         )
         return await self._wait_on_task(sla_clock=True)
 
-    async def _wait_without_new_pool(self, request: EncounterCodingInput) -> None:
+    async def _wait_without_new_pool(self, request: EncounterCodingInput, tried: list[str]) -> None:
         if self._status.task_id is None:
             # Never assigned: no pool has capacity or the credential yet. Nothing can be
             # submitted meanwhile; start afresh when the history grows long.
             self._set_status("waiting_for_pool")
-            await self._wait_for(
-                lambda: self._interruption() is not None, NO_POOL_RETRY, "look for a pool again"
-            )
+            if workflow.patched(WAIT_IN_BACKLOG):
+                await self._wait_in_backlog(request, tried)
+            else:
+                await self._wait_for(
+                    lambda: self._interruption() is not None, NO_POOL_RETRY, "look for a pool again"
+                )
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(request)
             return
@@ -232,6 +248,25 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
         else:
             self._set_status("escalated" if used_up else "sla_breached")
         await self._wait_on_task(sla_clock=False)
+
+    async def _wait_in_backlog(self, request: EncounterCodingInput, tried: list[str]) -> None:
+        """Queue in the backlogs of the pools that may take it until one offers a slot."""
+        self._in_backlog = True
+        place: BacklogPlace = await workflow.execute_activity_method(
+            AssignmentActivities.join_backlog,
+            _route_request(request, tried),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            summary="wait in the backlog of the pools that may take it",
+        )
+        self._offer = self._offer or place.offered
+        if place.pool_ids:
+            within, summary = BACKLOG_BACKSTOP, "no offer from a backlog yet: join again"
+        else:
+            within, summary = NO_POOL_RETRY, "no pool may take it: look for a pool again"
+        await self._wait_for(
+            lambda: self._interruption() is not None or self._offer is not None, within, summary
+        )
+        self._in_backlog = False
 
     async def _escalate_breach(self, request: EncounterCodingInput, used_up: bool) -> None:
         kind: Literal["no_other_pool", "reassignments_used_up"] = (
@@ -287,6 +322,12 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
         # first. A task that was withdrawn no longer counts.
         if not self._settled() and signal.task_id not in self._withdrawn:
             self._submitted = signal
+
+    @workflow.signal
+    def pool_offered(self, offer: PoolAssignment) -> None:
+        # Offers are signalled again until taken: only the first, while waiting, counts.
+        if self._in_backlog and self._offer is None:
+            self._offer = offer
 
     @workflow.signal
     def coding_returned(self, signal: CodingReturnedSignal) -> None:

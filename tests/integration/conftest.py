@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,25 @@ def received(unique: str) -> Envelope:
     return wrap(event, key)
 
 
+def received_from(unique: str, hospital: str, external_id: str, served_on: date) -> Envelope:
+    """The demo encounter as `hospital`'s, served on `served_on` (its DNFB day)."""
+    item = {**DEMO["encounters"][0]["encounter"], "external_id": external_id}
+    item["service_date"] = served_on.isoformat()
+    key = f"{unique}{hospital}:{external_id}"
+    event = (
+        received(unique)
+        .payload(EncounterReceived)
+        .model_copy(
+            update={
+                "encounter_key": key,
+                "hospital_id": hospital,
+                "encounter": EncounterDocument.model_validate(item),
+            }
+        )
+    )
+    return Envelope.wrap(event, source="test", subject=key, tenant=hospital)
+
+
 async def read_messages(stack: Stack, topic: str, count: int) -> list[Envelope]:
     """Every message on the topic: at least `count`, and whatever follows within a second."""
     reader = AIOKafkaConsumer(
@@ -226,11 +246,14 @@ def _coding_database(settings: AssignmentSettings) -> Database:
     db = Database(coding.service_database_url(), [*CODING_TABLES, OutboxEvent, ProcessedEvent])
     migrations.upgrade(db, "coding")
     for coder in ("coder-ava", "coder-ben"):
-        db.run_sync(
-            lambda s, c=coder: coding_handlers.register_coder(
-                s, c, "northstar", c, ["fast", "slow", "only", "pro-pool"], ["CPC"], "coder"
+
+        def register(session: Any, c: str = coder) -> object:
+            pools = ["fast", "slow", "only", "pro-pool"]
+            return coding_handlers.register_coder(
+                session, c, "northstar", c, pools, ["CPC"], "coder"
             )
-        )
+
+        db.run_sync(register)
     return db
 
 

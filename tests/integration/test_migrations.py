@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Float,
     Integer,
@@ -80,6 +81,8 @@ def _value(column: Any, row: int) -> Any:
         return row
     if isinstance(kind, DateTime):
         return datetime(2026, 1, 1 + row, tzinfo=UTC)
+    if isinstance(kind, Date):
+        return date(2026, 1, 1 + row)
     if isinstance(kind, String):  # String, Text and VARCHAR(n)
         length = getattr(kind, "length", None) or 40
         return f"{row}-{column.name}"[:length]

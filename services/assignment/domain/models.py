@@ -47,6 +47,14 @@ class PoolAssignment(BaseModel):
     rework_sla_seconds: int | None = None  # a coding-caused denial's rework (none: sla_seconds)
 
 
+class BacklogPlace(BaseModel):
+    """Where a waiting encounter queues: the pools whose backlogs it joined, and the slot one
+    of them already offered it (when that offer's signal may have been missed)."""
+
+    pool_ids: list[str] = []
+    offered: PoolAssignment | None = None
+
+
 class CodingTaskRequest(BaseModel):
     task_id: str
     encounter_key: str

@@ -26,6 +26,7 @@ class PoolProfile:
     open_tasks: int
     sla_seconds: int
     rework_sla_seconds: int | None = None  # a coding-caused denial's rework
+    waiting: int = 0  # encounters in its backlog: they go before a newcomer
 
 
 def route_to_pool(
@@ -34,17 +35,31 @@ def route_to_pool(
     hospital_id: str,
     exclude: Sequence[str] = (),
 ) -> PoolProfile | None:
-    """The eligible pool with the most free capacity; ties go to the shorter SLA, then the id."""
-    needed = REQUIRED_CREDENTIALS.get(encounter_class, frozenset())
+    """The eligible pool with the most free capacity; ties go to the shorter SLA, then the id.
+    A pool with a backlog has no capacity for a newcomer: it joins the backlog in its turn."""
     eligible = [
+        p
+        for p in eligible_pools(pools, encounter_class, hospital_id, exclude)
+        if p.open_tasks < p.capacity and not p.waiting
+    ]
+    if not eligible:
+        return None
+    return min(eligible, key=lambda p: (-(p.capacity - p.open_tasks), p.sla_seconds, p.pool_id))
+
+
+def eligible_pools(
+    pools: Sequence[PoolProfile],
+    encounter_class: str,
+    hospital_id: str,
+    exclude: Sequence[str] = (),
+) -> list[PoolProfile]:
+    """The pools that may take the encounter once they have capacity (their backlogs)."""
+    needed = REQUIRED_CREDENTIALS.get(encounter_class, frozenset())
+    return [
         p
         for p in pools
         if p.pool_id not in exclude
         and encounter_class in p.encounter_classes
         and (not p.hospitals or hospital_id in p.hospitals)
         and p.credentials & needed
-        and p.open_tasks < p.capacity
     ]
-    if not eligible:
-        return None
-    return min(eligible, key=lambda p: (-(p.capacity - p.open_tasks), p.sla_seconds, p.pool_id))

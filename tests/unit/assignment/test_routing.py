@@ -46,3 +46,10 @@ def test_contracts_capacity_and_exclusions_are_respected() -> None:
     assert route_to_pool(pools, "professional", "h1") == free
     assert route_to_pool(pools, "professional", "h1", exclude=["d"]) == busy
     assert route_to_pool(pools, "professional", "h2") == other_hospital
+
+
+def test_a_pool_with_encounters_in_its_backlog_takes_no_newcomer_before_them() -> None:
+    assert route_to_pool([replace(PRO, open_tasks=3, waiting=2)], "professional", "h1") is None
+    assert route_to_pool([replace(PRO, open_tasks=3)], "professional", "h1") == replace(
+        PRO, open_tasks=3
+    )
