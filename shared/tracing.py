@@ -30,6 +30,13 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -51,6 +58,22 @@ def exporter_name(setting: str | None) -> Exporter:
     if name not in ("none", "console", "otlp"):
         raise ValueError(f"tracing exporter must be none, console or otlp, not {name!r}")
     return name  # type: ignore[return-value]
+
+
+class _Switch(Sampler):
+    """Records what its parent does while tracing is on, nothing once `disable` ran (FastAPI's
+    own telemetry and the SDK's interceptor use the global provider too)."""
+
+    def __init__(self) -> None:
+        self._on = ParentBased(ALWAYS_ON)
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        if _tracer is None:
+            return SamplingResult(Decision.DROP)
+        return self._on.should_sample(*args, **kwargs)
+
+    def get_description(self) -> str:
+        return "ChartflowSwitch"
 
 
 def _one_line(span: ReadableSpan) -> str:
@@ -78,7 +101,7 @@ def enable(exporter: SpanExporter, service: str = "chartflow", batch: bool = Tru
     global _provider, _tracer
     if _provider is None:
         attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service}
-        _provider = TracerProvider(resource=Resource.create(attributes))
+        _provider = TracerProvider(resource=Resource.create(attributes), sampler=_Switch())
         trace.set_tracer_provider(_provider)
     processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
     _provider.add_span_processor(processor)
