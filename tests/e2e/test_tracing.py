@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from deploy.demo.driver import Endpoints, Scenario
@@ -101,3 +102,31 @@ def test_one_trace_runs_from_the_hospitals_post_to_the_claim(traced: Services) -
         and entry.get("encounter") == accepted["encounter_key"]
     ]
     assert [entry.get("trace_id") for entry in started] == [trace_id.removeprefix("0x")]
+
+
+def test_metrics_show_workflow_stages_and_queue_depth_per_pool_and_no_phi(
+    traced: Services,
+) -> None:
+    """After the encounter above: assignment's activity histogram and pool gauges; no
+    service's `/metrics` names the patient or the encounter."""
+    scraped = {
+        name: httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        for name, port in traced.ports.items()
+    }
+    lines = scraped["assignment"].splitlines()
+
+    def value(sample: str) -> float:
+        return next(float(ln.split()[-1]) for ln in lines if ln.startswith(sample + " "))
+
+    activity = (
+        'chartflow_workflow_activity_seconds_count{activity="publish_coding_task",outcome="ok"}'
+    )
+    assert value(activity) >= 1
+    assert value('chartflow_pool_capacity{pool="northstar-pro"}') > 0
+    assert value('chartflow_pool_open_tasks{pool="northstar-pro"}') == 0  # coded, so closed
+    assert value('chartflow_pool_waiting_encounters{pool="none"}') == 0
+    patient = Scenario(Endpoints.local(traced.ports, "")).data["encounters"][0]["encounter"]
+    for name, text in scraped.items():
+        assert 'chartflow_consumer_seconds_count{outcome="ok"' in text, name
+        for phi in (patient["patient"]["last_name"], patient["external_id"] or "no-id"):
+            assert phi not in text, (name, phi)
