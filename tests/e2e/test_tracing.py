@@ -116,7 +116,9 @@ def test_metrics_show_workflow_stages_and_queue_depth_per_pool_and_no_phi(
     lines = scraped["assignment"].splitlines()
 
     def value(sample: str) -> float:
-        return next(float(ln.split()[-1]) for ln in lines if ln.startswith(sample + " "))
+        found = [float(ln.split()[-1]) for ln in lines if ln.startswith(sample + " ")]
+        assert found, f"{sample} is not on assignment's /metrics"
+        return found[0]
 
     activity = (
         'chartflow_workflow_activity_seconds_count{activity="publish_coding_task",outcome="ok"}'
