@@ -15,6 +15,7 @@ from shared.logging import configure_logging
 from shared.rekey import rekey_database
 from shared.secrets import SecretError, resolve_admin_token
 from shared.settings import ChartflowSettings
+from shared.tracing import configure_tracing
 
 ROLES = ("run", "api", "consumer", "worker", "rekey")
 
@@ -39,6 +40,7 @@ def serve(
             print(f"{settings.service_name}: {exc}", file=sys.stderr)
             return 2
     configure_logging(settings.service_name, settings.log_json)
+    configure_tracing(settings.service_name, settings.tracing_exporter)
     try:  # Weak or missing secrets stop the service here, with one clear line.
         resolve_admin_token(settings.admin_token, settings.chartflow_var)
         settings.phi_keyring()

@@ -8,6 +8,8 @@ for its write lock produce second-long tails.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -78,7 +80,9 @@ class Database:
     async def run(self, fn: Callable[[Session], T]) -> T:
         """Run `fn(session)` in the database thread pool and commit."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.run_sync, fn)
+        # In the caller's context: the current span (and log context) reach the thread.
+        call = functools.partial(contextvars.copy_context().run, self.run_sync, fn)
+        return await loop.run_in_executor(self._executor, call)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -32,10 +32,12 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from pydantic import ValidationError
 
+from shared import tracing
 from shared.events.envelope import Envelope
 from shared.events.topics import dead_letter
 from shared.failures import PermanentError, TransientError, classify, describe
 from shared.metrics import (
+    CONSUMER_SECONDS,
     EVENTS_CONSUMED,
     EVENTS_DEAD_LETTERED,
     EVENTS_RETRIED,
@@ -83,6 +85,13 @@ class Publisher:
         value: bytes,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
+        if tracing.enabled():  # a producer span; its context travels in the headers
+            with tracing.producing(topic) as context:
+                kept = [h for h in headers or [] if h[0] not in ("traceparent", "tracestate")]
+                await self._producer.send_and_wait(
+                    topic, value=value, key=key.encode(), headers=[*kept, *context]
+                )
+            return
         await self._producer.send_and_wait(topic, value=value, key=key.encode(), headers=headers)
 
     async def send_all(self, messages: Sequence[tuple[str, str, bytes]]) -> None:
@@ -108,6 +117,7 @@ class ConsumerStatus:
     stuck_seconds: float  # how long the oldest message in hand has been in hand
     retrying: bool  # a message in hand failed at least once
     dependencies_down: bool  # the last probe found a dependency down
+    partition_lags: tuple[tuple[int, int], ...] = ()  # (partition, lag) per assigned partition
 
 
 class _Partition:
@@ -258,16 +268,20 @@ class Consumer:
     def status(self) -> ConsumerStatus:
         now = time.monotonic()
         lag, stuck, retrying = 0, 0.0, False
+        lags: list[tuple[int, int]] = []
         for tp, partition in list(self._partitions.items()):
             try:
                 highwater = self._consumer.highwater(tp)
             except AssertionError:  # no longer assigned
                 continue
-            lag += partition.lag(highwater)
+            lags.append((tp.partition, partition.lag(highwater)))
+            lag += lags[-1][1]
             if partition.busy_since is not None:
                 stuck = max(stuck, now - partition.busy_since)
                 retrying = retrying or partition.failed_attempts > 0
-        return ConsumerStatus(self.topic, self.group, lag, stuck, retrying, self.dependencies_down)
+        return ConsumerStatus(
+            self.topic, self.group, lag, stuck, retrying, self.dependencies_down, tuple(lags)
+        )
 
     async def _stop_partitions(
         self, tps: Iterable[TopicPartition], grace: float = REVOKE_GRACE_SECONDS
@@ -347,6 +361,13 @@ class Consumer:
 
     async def _process(self, message: Message, partition: _Partition) -> bool:
         """Handle, or dead-letter, one message; False when the partition was revoked first."""
+        if not tracing.enabled():
+            return await self._handle(message, partition)
+        headers = message.headers or ()
+        with tracing.consuming(message.topic, message.partition, message.offset, headers):
+            return await self._handle(message, partition)
+
+    async def _handle(self, message: Message, partition: _Partition) -> bool:
         try:
             envelope = Envelope.from_bytes(message.value or b"")
         except ValidationError as exc:
@@ -357,6 +378,8 @@ class Consumer:
             try:
                 await asyncio.wait_for(self.handler(envelope), self.attempt_timeout_seconds)
                 EVENTS_CONSUMED.labels(topic=message.topic).inc()
+                outcome = "retried" if partition.failed_attempts else "ok"
+                _observe(message.topic, outcome, partition)
                 self.dependencies_down = False
                 return True
             except asyncio.CancelledError:
@@ -436,6 +459,7 @@ class Consumer:
                 if partition.stopping.is_set():
                     return False
         EVENTS_DEAD_LETTERED.labels(topic=message.topic).inc()
+        _observe(message.topic, "dead_lettered", partition)
         log.error(
             "consumer.dead_lettered",
             topic=message.topic,
@@ -445,6 +469,13 @@ class Consumer:
             reason=reason[:300],
         )
         return True
+
+
+def _observe(topic: str, outcome: str, partition: _Partition) -> None:
+    """The consumer histogram: from taking the message (first attempt) to being done."""
+    if partition.busy_since is not None:
+        seconds = time.monotonic() - partition.busy_since
+        CONSUMER_SECONDS.labels(topic=topic, outcome=outcome).observe(seconds)
 
 
 __all__ = [

@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 
+from shared.tracing import add_trace_ids
+
 PHI_FIELDS = frozenset(
     {
         "first_name",
@@ -63,6 +65,7 @@ def configure_logging(service: str, json: bool | None = None, level: int = loggi
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_phi,

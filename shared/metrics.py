@@ -1,12 +1,17 @@
 """Prometheus metrics every service exposes on `GET /metrics` (prometheus_client).
 
-Counters count as things happen; the gauges that need a look at the database or the consumers
-(`chartflow_outbox_pending`, consumer lag) are set when `/metrics` is scraped.
+Counters and histograms count as things happen; the gauges that need a look at the database or
+the consumers (outbox depth and age, consumer lag, a service's own `scrape_hooks` such as
+assignment's queue depth per pool) are set when `/metrics` is scraped. Label values are route
+templates, topics, pools, activity types and outcomes: never ids, names or other PHI.
 """
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, Counter, Gauge
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+
+#: Seconds, from a fast database write to a slow Temporal round trip or a retried message.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 HTTP_REQUESTS = Counter(
     "chartflow_http_requests_total",
@@ -31,6 +36,41 @@ EVENTS_SUPERSEDED = Counter(
 )
 OUTBOX_PUBLISHED = Counter("chartflow_outbox_published_total", "Outbox events published.")
 OUTBOX_PENDING = Gauge("chartflow_outbox_pending", "Outbox events not yet published.")
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "chartflow_outbox_oldest_seconds",
+    "Age of the oldest outbox event not yet published (0 when none waits).",
+)
+HTTP_SECONDS = Histogram(
+    "chartflow_http_request_seconds",
+    "HTTP request latency by method, route template and status class (2xx, 4xx, 5xx).",
+    ["method", "route", "status_class"],
+    buckets=LATENCY_BUCKETS,
+)
+CONSUMER_SECONDS = Histogram(
+    "chartflow_consumer_seconds",
+    "Time from taking a message to being done with it, by topic and outcome "
+    "(ok, retried: handled after failed attempts, dead_lettered).",
+    ["topic", "outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+CONSUMER_PARTITION_LAG = Gauge(
+    "chartflow_consumer_partition_lag",
+    "Messages not yet handled on one partition: its highwater minus the next offset to handle.",
+    ["topic", "partition", "group"],
+)
+ACTIVITY_SECONDS = Histogram(
+    "chartflow_workflow_activity_seconds",
+    "Workflow stages: Temporal activity durations by activity type and outcome (ok, failed).",
+    ["activity", "outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+POOL_OPEN_TASKS = Gauge("chartflow_pool_open_tasks", "Open coding tasks per pool.", ["pool"])
+POOL_CAPACITY = Gauge("chartflow_pool_capacity", "Open tasks a pool takes at most.", ["pool"])
+POOL_WAITING = Gauge(
+    "chartflow_pool_waiting_encounters",
+    'Encounters waiting for a pool with capacity (pool="none": not routed to one yet).',
+    ["pool"],
+)
 CONSUMER_LAG = Gauge(
     "chartflow_consumer_lag",
     "Messages on a consumer's assigned partitions not yet handled.",

@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select, update
 
+from shared import tracing
 from shared.crypto import EncryptedText
 from shared.db import Database
 from shared.events.envelope import Envelope
@@ -52,6 +53,8 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 def _row(topic: str, envelope: Envelope) -> dict[str, Any]:
+    if tracing.enabled() and envelope.traceparent is None:
+        envelope.traceparent = tracing.current_traceparent()  # the relay's publish continues it
     return {
         "event_id": envelope.id,
         "topic": topic,
@@ -76,6 +79,17 @@ def pending_count(session: Session) -> int:
         select(func.count()).select_from(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
     )
     return int(session.exec(query).one())
+
+
+def oldest_pending_seconds(session: Session) -> float:
+    """How long the oldest unpublished event has waited (0 when none waits)."""
+    query = select(func.min(OutboxEvent.created_at)).where(col(OutboxEvent.published_at).is_(None))
+    oldest = session.exec(query).one()
+    if oldest is None:
+        return 0.0
+    if oldest.tzinfo is None:  # SQLite keeps no zone; rows are written in UTC
+        oldest = oldest.replace(tzinfo=UTC)
+    return max(0.0, (_now() - oldest).total_seconds())
 
 
 def claim_event(session: Session, consumer: str, event_id: str) -> bool:
@@ -117,7 +131,12 @@ class OutboxRelay:
         rows = await self.db.run(self._pending)
         if not rows:
             return 0
-        await self.publisher.send_all([(r.topic, r.key, r.payload.encode()) for r in rows])
+        if tracing.enabled():  # each row continues its request's trace: a producer span each
+            for row in rows:
+                with tracing.continuing(tracing.traceparent_in(row.payload)):
+                    await self.publisher.send_raw(row.topic, row.key, row.payload.encode())
+        else:
+            await self.publisher.send_all([(r.topic, r.key, r.payload.encode()) for r in rows])
         await self.db.run(lambda s: self._mark_sent(s, [r.seq for r in rows if r.seq]))
         OUTBOX_PUBLISHED.inc(len(rows))
         log.debug("outbox.published", count=len(rows))

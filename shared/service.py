@@ -45,6 +45,8 @@ class Runtime:
     loops: BackgroundLoops = field(default_factory=BackgroundLoops)
     consumers: dict[str, Consumer] = field(default_factory=dict)
     dlq_depth_seconds: float = 30.0
+    # Gauges a service sets from its database when `/metrics` is scraped (e.g. queue depth).
+    scrape_hooks: list[Callable[[Session], None]] = field(default_factory=list)
     _watched: list[str] = field(default_factory=list)
 
     @classmethod

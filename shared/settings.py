@@ -40,6 +40,8 @@ class ChartflowSettings(BaseSettings):
     # Unset: generated once into <var>/secrets/admin-token (shared.secrets); never defaulted.
     admin_token: str | None = None
     log_json: bool | None = None
+    # Traces (shared.tracing): none (the default), console or otlp; unset, OTEL_TRACES_EXPORTER.
+    tracing_exporter: Literal["none", "console", "otlp"] | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     outbox_poll_seconds: float = 0.2

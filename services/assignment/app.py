@@ -16,6 +16,7 @@ from services.assignment.backlog_api import router as backlog_router
 from services.assignment.db import TABLES
 from services.assignment.handlers import AssignmentHandlers
 from services.assignment.ops import EncounterOps
+from services.assignment.queue_depth import record_queue_depth
 from services.assignment.settings import AssignmentSettings
 from services.assignment.worker import build_worker
 from shared.events import topics
@@ -33,6 +34,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = Runtime.create(settings, TABLES)
+        rt.scrape_hooks.append(record_queue_depth)  # queue depth per pool on /metrics
         client = await connect(settings)
         app.state.runtime, app.state.temporal = rt, client
         app.state.ops = EncounterOps(rt.db, client, settings)

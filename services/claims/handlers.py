@@ -30,6 +30,7 @@ from services.claims.domain import (
 from services.claims.domain.model import Claim, ClaimType
 from services.claims.repository import ClaimsRepository
 from services.claims.status_events import ClaimState, Moves
+from shared import tracing
 from shared.db import Database
 from shared.events.assignment import EncounterCoded
 from shared.events.claims import ClaimFinding
@@ -138,7 +139,8 @@ class ClaimsHandlers:
         self.settings = settings
 
     async def on_encounter_coded(self, envelope: Envelope) -> None:
-        await self.db.run(lambda s: record_coded(s, self.settings, envelope))
+        with tracing.span("claims.build_claim"):
+            await self.db.run(lambda s: record_coded(s, self.settings, envelope))
 
 
 def record_coded(session: Session, settings: ChartflowSettings, envelope: Envelope) -> None:

@@ -44,6 +44,9 @@ class Envelope(BaseModel):
     tenant: str
     dataschema: str
     data: dict[str, Any]
+    # CloudEvents distributed tracing extension: the W3C context of the request that wrote the
+    # event, kept while it waits in an outbox (shared.tracing); absent when tracing is off.
+    traceparent: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @classmethod
     def wrap(

@@ -9,13 +9,21 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
+from sqlmodel import Session
 
+from shared import tracing
 from shared.http.context import RequestConventions
 from shared.http.errors import install_error_handlers
 from shared.http.limits import BodySizeLimit
 from shared.http.openapi import document_problems
-from shared.metrics import CONSUMER_LAG, CONSUMER_STUCK_SECONDS, OUTBOX_PENDING
-from shared.outbox import pending_count
+from shared.metrics import (
+    CONSUMER_LAG,
+    CONSUMER_PARTITION_LAG,
+    CONSUMER_STUCK_SECONDS,
+    OUTBOX_OLDEST_SECONDS,
+    OUTBOX_PENDING,
+)
+from shared.outbox import oldest_pending_seconds, pending_count
 from shared.secrets import resolve_admin_token
 from shared.service import Runtime
 from shared.settings import ChartflowSettings
@@ -91,6 +99,28 @@ def readiness(service: str, rt: Runtime, settings: ChartflowSettings) -> Readine
     )
 
 
+def _scrape(rt: Runtime, session: Session) -> None:
+    """The gauges read from the database when `/metrics` is scraped."""
+    OUTBOX_PENDING.set(pending_count(session))
+    OUTBOX_OLDEST_SECONDS.set(oldest_pending_seconds(session))
+    for hook in rt.scrape_hooks:
+        hook(session)
+
+
+def _record_consumers(rt: Runtime) -> None:
+    for gauge in (CONSUMER_LAG, CONSUMER_STUCK_SECONDS, CONSUMER_PARTITION_LAG):
+        gauge.clear()  # a revoked partition or a stopped consumer leaves no stale figure
+    for status in rt.consumer_statuses():
+        CONSUMER_LAG.labels(topic=status.topic, group=status.group).set(status.lag)
+        CONSUMER_STUCK_SECONDS.labels(topic=status.topic, group=status.group).set(
+            status.stuck_seconds
+        )
+        for partition, lag in status.partition_lags:
+            CONSUMER_PARTITION_LAG.labels(
+                topic=status.topic, partition=str(partition), group=status.group
+            ).set(lag)
+
+
 def service_app(
     service: str,
     settings: ChartflowSettings,
@@ -124,14 +154,11 @@ def service_app(
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(rt: RuntimeDep) -> Response:
-        OUTBOX_PENDING.set(await rt.db.run(pending_count))
-        CONSUMER_LAG.clear()
-        CONSUMER_STUCK_SECONDS.clear()
-        for status in rt.consumer_statuses():
-            CONSUMER_LAG.labels(topic=status.topic, group=status.group).set(status.lag)
-            CONSUMER_STUCK_SECONDS.labels(topic=status.topic, group=status.group).set(
-                status.stuck_seconds
-            )
+        """Prometheus text; public like `/health`: no label holds PHI (docs/observability.md)."""
+        await rt.db.run(lambda session: _scrape(rt, session))
+        _record_consumers(rt)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    tracing.instrument_app(app)  # server spans, when tracing is on
 
     return app

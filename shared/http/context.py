@@ -9,6 +9,7 @@ correlation id; the problem+json body carries the same id.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import structlog
@@ -16,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.failures import where
 from shared.http.errors import CORRELATION_ID, problem
-from shared.metrics import HTTP_REQUESTS, UNEXPECTED_ERRORS
+from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS, UNEXPECTED_ERRORS
 
 log = structlog.get_logger()
 REQUEST_ID_HEADER = b"x-request-id"
@@ -41,6 +42,7 @@ class RequestConventions:
             return
         request_id = _request_id(scope)
         token = CORRELATION_ID.set(request_id)
+        began = time.perf_counter()
         status = 500
         started = False
 
@@ -76,6 +78,9 @@ class RequestConventions:
             CORRELATION_ID.reset(token)
             route = _route(scope)
             HTTP_REQUESTS.labels(method=scope["method"], route=route, status=str(status)).inc()
+            HTTP_SECONDS.labels(
+                method=scope["method"], route=route, status_class=f"{status // 100}xx"
+            ).observe(time.perf_counter() - began)
 
 
 def _route(scope: Scope) -> str:
