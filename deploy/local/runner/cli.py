@@ -40,7 +40,7 @@ def status_lines(cfg: Config) -> list[str]:
         pid = running_pid(cfg, name)
         state = "running" if pid is not None else "stopped"
         ports = ",".join(str(p) for p in cfg.ports(name))
-        lines.append(f"{name:<11} {state:<8} pid {pid if pid else '-':<8} port {ports}")
+        lines.append(f"{name:<13} {state:<8} pid {pid if pid else '-':<8} port {ports}")
     return lines
 
 
