@@ -14,17 +14,17 @@ from tests.conftest import Stack
 pytestmark = pytest.mark.postgres
 
 
+def _start(together: threading.Barrier, url: str) -> None:
+    together.wait()
+    ensure_postgres_database(url)
+
+
 def test_replicas_creating_their_database_together_all_go_on(stack: Stack, unique: str) -> None:
     if not stack.database_url:
         pytest.skip("needs PostgreSQL (DATABASE_URL)")
     for attempt in range(3):
         url = f"{stack.database_url}_{unique.strip('.')}_start{attempt}"
         together = threading.Barrier(4)
-
-        def start() -> None:
-            together.wait()
-            ensure_postgres_database(url)
-
         with ThreadPoolExecutor(4) as pool:
-            for future in [pool.submit(start) for _ in range(4)]:
+            for future in [pool.submit(_start, together, url) for _ in range(4)]:
                 future.result()  # raised "already exists" for the losers before the fix
