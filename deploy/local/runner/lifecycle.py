@@ -6,6 +6,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import functools
+import os
 import signal
 import struct
 import subprocess
@@ -162,7 +163,14 @@ def up(cfg: Config, names: Sequence[str], replicas: Mapping[str, int] | None = N
     services += [canonical(n) for n in names if n not in SERVICES and parse_instance(n)]
     services += [PAYER_SIM] if PAYER_SIM in names else []
     check_instance_ports(cfg, services)
-    cfg = dataclasses.replace(cfg, services_on_postgres="postgres" in names)
+    replicated = any(parse_instance(n) not in (None, (n, 1)) for n in services)
+    replicated = replicated or any(counts[s] > 1 for s in SERVICES if s in names)
+    on_postgres = "postgres" in names or (replicated and running_pid(cfg, "postgres") is not None)
+    if replicated and not on_postgres and not cfg.wants_postgres_from_env(os.environ):
+        raise StackError(
+            "stack", "replicas share their service's database: run them on PostgreSQL (--postgres)"
+        )
+    cfg = dataclasses.replace(cfg, services_on_postgres=on_postgres)
     if infra:
         _start_wave(cfg, infra)
     if services:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from deploy.local.runner.cli import env_lines, status_lines
-from deploy.local.runner.lifecycle import check_instance_ports, down
+from deploy.local.runner.lifecycle import check_instance_ports, down, up
 from deploy.local.runner.process import running_pid, spawn
 from deploy.local.runner.replicas import load_replicas, parse_replicas, save_replicas
 from deploy.local.runner.services import service_env
@@ -95,3 +95,11 @@ def test_instances_are_told_apart_by_their_port_and_down_stops_them_all(tmp_path
 
     assert running_pid(cfg, "coding") is None
     assert running_pid(cfg, "coding-2") is None
+
+
+def test_replicas_without_postgresql_are_refused(tmp_path: Path) -> None:
+    cfg = make_cfg(tmp_path)
+    with pytest.raises(StackError, match="replicas share their service's database"):
+        up(cfg, ["coding"], {**ONE_EACH, "coding": 2})
+    with pytest.raises(StackError, match="--postgres"):
+        up(cfg, ["claims-2"])
