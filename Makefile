@@ -7,11 +7,15 @@ STACK := $(PYTHON) deploy/local/stack.py
 WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
 # Options of the whole-platform benchmark, e.g. make bench PIPELINE="--encounters 200 --postgres"
 PIPELINE ?=
+# Instances of each service, e.g. make demo REPLICAS=2 or REPLICAS=coding=2,claims=3 (on
+# PostgreSQL, which replicas share; docs/scaling.md)
+REPLICAS ?=
 
 .PHONY: help venv browser demo down status logs test lint unit bench rekey chaos clean
 
 help:
 	@echo "make demo    start Kafka, Temporal and the four services, run the sample encounters"
+	@echo "             (REPLICAS=2 or REPLICAS=coding=2,claims=3: instances per service)"
 	@echo "make test    the same set-up with PostgreSQL, then lint, type checks and the whole suite"
 	@echo "make status  what runs, with ports       make down  stop everything make started"
 	@echo "make logs    tail every log (or: make logs NAME=claims)"
@@ -31,7 +35,7 @@ browser:
 
 demo: export DEMO_STARTED_AT := $(shell date +%s.%N)
 demo: venv
-	$(STACK) up --services
+	$(STACK) up --services $(if $(REPLICAS),--postgres --replicas $(REPLICAS))
 	$(WITH_STACK_ENV) && $(BIN)/python -m deploy.demo
 
 down:

@@ -19,7 +19,15 @@ from .config import PAYER_SIM, SERVICES, Config, canonical, parse_instance
 from .kafka import kafka_healthy, provision_topics_and_acls, start_kafka
 from .logs import log_tail
 from .postgres import ensure_databases, postgres_healthy, start_postgres
-from .process import exit_code, find_processes, pid_alive, pid_from_file, running_pid, terminate
+from .process import (
+    environ_value,
+    exit_code,
+    find_processes,
+    pid_alive,
+    pid_from_file,
+    running_pid,
+    terminate,
+)
 from .replicas import load_replicas, present_instances, save_replicas, wanted_instances
 from .report import StackError, say
 from .services import payer_sim_healthy, service_healthy, start_payer_sim, start_service
@@ -170,11 +178,24 @@ def up(cfg: Config, names: Sequence[str], replicas: Mapping[str, int] | None = N
         raise StackError(
             "stack", "replicas share their service's database: run them on PostgreSQL (--postgres)"
         )
+    if replicated:
+        _same_database_as_running(cfg, services)
     cfg = dataclasses.replace(cfg, services_on_postgres=on_postgres)
     if infra:
         _start_wave(cfg, infra)
     if services:
         _start_wave(cfg, services)
+
+
+def _same_database_as_running(cfg: Config, instances: Sequence[str]) -> None:
+    """A replica must not start on PostgreSQL beside a sibling left running on SQLite."""
+    for name in instances:
+        pid = running_pid(cfg, name) if parse_instance(name) else None
+        database = environ_value(pid, "DATABASE_URL") if pid is not None else None
+        if pid is not None and not (database or "").startswith("postgres"):
+            raise StackError(
+                name, "runs on SQLite, but its replicas need PostgreSQL: stop it first (make down)"
+            )
 
 
 def check_instance_ports(cfg: Config, instances: Sequence[str]) -> None:

@@ -98,17 +98,23 @@ def matches(cfg: Config, name: str, argv: Sequence[str]) -> bool:
     return False
 
 
-def listening_port(pid: int) -> int | None:
-    """The `PORT` a service process was started with (the runner gives each instance its own)."""
+def environ_value(pid: int, name: str) -> str | None:
+    """One variable of the environment a process of ours was started with."""
     try:
         raw = Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return None
+    prefix = f"{name}=".encode()
     for entry in raw.split(b"\0"):
-        if entry.startswith(b"PORT="):
-            value = entry[5:].decode(errors="replace")
-            return int(value) if value.isdigit() else None
+        if entry.startswith(prefix):
+            return entry[len(prefix) :].decode(errors="replace")
     return None
+
+
+def listening_port(pid: int) -> int | None:
+    """The `PORT` a service process was started with (the runner gives each instance its own)."""
+    value = environ_value(pid, "PORT")
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def _is_instance(cfg: Config, name: str, pid: int) -> bool:
