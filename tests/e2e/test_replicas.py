@@ -117,7 +117,7 @@ async def test_two_instances_of_each_service_one_killed_mid_stream_one_claim_per
     services = Services(stack, tmp_path, prefix="replicas")
     ledger = tmp_path / "payer-ledger.jsonl"
     services.env["PAYER_SIM_LEDGER"] = str(ledger)
-    options = Options(encounters=ENCOUNTERS, rate=2.0, settle_timeout=75.0)
+    options = Options(encounters=ENCOUNTERS, rate=1.0, settle_timeout=75.0)
     services.env["CLAIMS_BATCH_LEASE_SECONDS"] = str(options.claims_lease)
     await stack.provision(services.prefix)
     observer = PipelineObserver(stack, services.prefix)
