@@ -9,11 +9,15 @@ WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
 PIPELINE ?=
 # Options of the backlog drain benchmark, e.g. make bench BACKLOG="--encounters 2000"
 BACKLOG ?=
+# Instances of each service, e.g. make demo REPLICAS=2 or REPLICAS=coding=2,claims=3 (on
+# PostgreSQL, which replicas share; docs/scaling.md)
+REPLICAS ?=
 
 .PHONY: help venv browser demo down status logs test lint unit bench rekey chaos clean
 
 help:
 	@echo "make demo    start Kafka, Temporal and the four services, run the sample encounters"
+	@echo "             (REPLICAS=2 or REPLICAS=coding=2,claims=3: instances per service)"
 	@echo "make test    the same set-up with PostgreSQL, then lint, type checks and the whole suite"
 	@echo "make status  what runs, with ports       make down  stop everything make started"
 	@echo "make logs    tail every log (or: make logs NAME=claims)"
@@ -33,7 +37,7 @@ browser:
 
 demo: export DEMO_STARTED_AT := $(shell date +%s.%N)
 demo: venv
-	$(STACK) up --services
+	$(STACK) up --services $(if $(REPLICAS),--postgres --replicas $(REPLICAS))
 	$(WITH_STACK_ENV) && $(BIN)/python -m deploy.demo
 
 down:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, text
 
 T = TypeVar("T")
@@ -49,13 +50,17 @@ def ensure_postgres_database(url: str) -> None:
     base, _, name = url.rpartition("/")
     name = name.split("?")[0]
     admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    exists = text("SELECT 1 FROM pg_database WHERE datname = :n")
     try:
         with admin.connect() as conn:
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            ).first()
-            if not exists:
+            if conn.execute(exists, {"n": name}).first():
+                return
+            try:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
+            except (IntegrityError, ProgrammingError):
+                # A replica starting at the same moment created it first.
+                if not conn.execute(exists, {"n": name}).first():
+                    raise
     finally:
         admin.dispose()
 

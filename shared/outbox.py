@@ -23,6 +23,7 @@ from shared.crypto import EncryptedText
 from shared.db import Database
 from shared.events.envelope import Envelope
 from shared.kafka import Publisher
+from shared.leader import Leadership
 from shared.metrics import OUTBOX_PUBLISHED
 
 log = structlog.get_logger()
@@ -106,12 +107,18 @@ def claim_event(session: Session, consumer: str, event_id: str) -> bool:
 
 
 class OutboxRelay:
-    """Publishes outbox rows in insertion order; marks each sent only after Kafka acknowledged."""
+    """Publishes outbox rows in insertion order; marks each sent only after Kafka acknowledged.
+
+    Every replica of a service runs a relay, but only the one holding the database's
+    `Leadership("outbox-relay")` publishes: two relays would send the same rows twice and
+    could interleave one encounter's events out of order. The others take over when it dies.
+    """
 
     def __init__(self, db: Database, publisher: Publisher, poll_seconds: float = 0.2) -> None:
         self.db = db
         self.publisher = publisher
         self.poll_seconds = poll_seconds
+        self.leadership = Leadership(db, "outbox-relay")
 
     def _pending(self, session: Session) -> list[OutboxEvent]:
         query = (
@@ -143,9 +150,15 @@ class OutboxRelay:
         return len(rows)
 
     async def run_forever(self) -> None:
+        try:
+            await self._relay()
+        finally:
+            self.leadership.release()
+
+    async def _relay(self) -> None:
         while True:
             try:
-                sent = await self.publish_pending()
+                sent = await self.publish_pending() if await self.leadership.held() else 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Kafka or database down: keep the rows, try again.

@@ -97,7 +97,8 @@ class AuditRepository:
 
     def marks(self, limit: int = 500) -> list[ScorecardMark]:
         query = select(ScorecardMark).order_by(col(ScorecardMark.marked_at)).limit(limit)
-        return list(self.session.exec(query))
+        # skip_locked: replicas publish side by side, each mark by one of them
+        return list(self.session.exec(query.with_for_update(skip_locked=True)))
 
     def unmark(self, marks: list[ScorecardMark]) -> None:
         for mark in marks:

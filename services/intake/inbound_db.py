@@ -126,6 +126,9 @@ class InboundRepository:
             )
             .order_by(col(Hl7Visit.last_message_at))
             .limit(limit)
+            # Replicas release side by side: each visit by one of them (PostgreSQL; SQLite
+            # has one writer).
+            .with_for_update(skip_locked=True)
         )
         return list(self.session.exec(query))
 

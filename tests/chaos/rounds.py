@@ -102,7 +102,7 @@ async def run_round(
         stream = Stream(scenario, options.rate, retry_for=options.settle_timeout)
         stream.start()
         await _fault(plan, stream, observer, Injector(services, runner), result, say)
-        await _settle(options, stream, observer, scenario, result)
+        await settle(options, stream, observer, scenario, result)
         stream.stop()
         result.push_errors, result.code_errors = dict(stream.push_errors), dict(stream.code_errors)
         verdict = await asyncio.to_thread(
@@ -114,14 +114,22 @@ async def run_round(
     except Exception as exc:  # a round that cannot finish is a failed row, not a crash
         result.error = f"{type(exc).__name__}: {exc}"[:500]
     finally:
-        if stream is not None:
-            stream.stop()
-        await observer.stop()
-        await asyncio.to_thread(stop_together, services)
-        await stack.remove(services.prefix)
+        await wind_down(stream, observer, services, stack)
         load = os.getloadavg()[0]
         say(f"{plan.name}: took {time.monotonic() - began:.1f} s; load average {load:.2f}")
     return result
+
+
+async def wind_down(
+    stream: Stream | None, observer: PipelineObserver, services: Services, stack: Stack
+) -> None:
+    """The end of a round, however it ended: the load, the observer and the services stop,
+    and the namespace's topics go."""
+    if stream is not None:
+        stream.stop()
+    await observer.stop()
+    await asyncio.to_thread(stop_together, services)
+    await stack.remove(services.prefix)
 
 
 async def _fault(
@@ -155,7 +163,7 @@ async def _fault(
     say(f"{plan.name}: back after {result.restart_seconds:.1f} s")
 
 
-async def _settle(
+async def settle(
     options: Options,
     stream: Stream,
     observer: PipelineObserver,

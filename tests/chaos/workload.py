@@ -38,9 +38,16 @@ class Stream:
     went wrong is counted by error type, and the work is simply tried again.
     """
 
-    def __init__(self, scenario: Scenario, rate: float, retry_for: float = 300.0) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        rate: float,
+        retry_for: float = 300.0,
+        transport: httpx.BaseTransport | None = None,  # e.g. spread over replicas
+    ) -> None:
         self.hospital = scenario
-        self.coder = dataclasses.replace(scenario, client=httpx.Client(timeout=30))
+        coder_client = httpx.Client(timeout=30, transport=transport)
+        self.coder = dataclasses.replace(scenario, client=coder_client)
         self.rate = rate
         self.retry_for = retry_for
         self.items = scenario.data["encounters"]

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from deploy.demo.driver import Endpoints, Scenario
+from deploy.local.runner.config import parse_instance
 from shared.secrets import admin_token_path
 from tests.conftest import REPO, Stack
 from tests.ports import free_ports
@@ -37,7 +38,11 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 class Services:
-    """The four service processes of one isolated platform; each can be killed and restarted."""
+    """The four service processes of one isolated platform; each can be killed and restarted.
+
+    A replica is started by its instance name, `coding-2` (as `stack.py up --replicas` names
+    them): the same service, database and consumer groups, on a port of its own.
+    """
 
     def __init__(self, stack: Stack, var: Path, role: str = "run", prefix: str = "e2e") -> None:
         self.stack = stack
@@ -59,21 +64,42 @@ class Services:
         if stack.database_url:
             self.env["DATABASE_URL"] = stack.database_url
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.replica_ports: dict[str, tuple[int, int]] = {}  # `coding-2` -> HTTP, HL7 port
+
+    def port_of(self, name: str) -> int:
+        """The HTTP port of a service (its first instance) or of a replica (`coding-2`)."""
+        return self.ports[name] if name in self.ports else self.replica_ports[name][0]
+
+    def _own_ports(self, name: str) -> tuple[str, dict[str, str]]:
+        """The service an instance runs, and the port variables a replica gets of its own."""
+        service, number = parse_instance(name) or (name, 1)
+        if number == 1:
+            return service, {}
+        if name not in self.replica_ports:  # kept, so a restarted replica has the same ports
+            http, hl7 = free_ports(2)
+            self.replica_ports[name] = (http, hl7)
+        http, hl7 = self.replica_ports[name]
+        return service, {f"{service.upper()}_PORT": str(http), "HL7_PORT": str(hl7)}
 
     def start(self, name: str) -> None:
         log = self.var / f"{name}.log"
+        service, own_ports = self._own_ports(name)
         # Each service is its own Kafka principal, held to its ACLs.
-        kafka = {key.upper(): str(v) for key, v in self.stack.kafka_settings(name).items()}
+        kafka = {key.upper(): str(v) for key, v in self.stack.kafka_settings(service).items()}
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}", self.role],
+                [sys.executable, "-m", f"services.{service}", self.role],
                 cwd=REPO,
-                env={**self.env, **kafka},
+                env={**self.env, **kafka, **own_ports},
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                # Its own session, as deploy/local runs services: with the kernel's autogroup
+                # scheduling, a session shares one CPU slice, which eight processes starting
+                # together on a busy machine would split.
+                start_new_session=True,
             )
         self.processes[name] = process
-        _wait_healthy(f"http://127.0.0.1:{self.ports[name]}", process, log)
+        _wait_healthy(f"http://127.0.0.1:{self.port_of(name)}", process, log)
 
     def start_all(self, names: Iterable[str]) -> None:
         # One after the other: the first creates the shared PHI key file the others read.

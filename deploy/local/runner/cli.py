@@ -11,21 +11,36 @@ import shlex
 import sys
 from collections.abc import Iterator, Sequence
 
-from .config import COMPONENTS, PAYER_SIM, SERVICES, Config
+from .config import COMPONENTS, PAYER_SIM, SERVICES, Config, canonical, parse_instance
 from .kafka_tls import ca_file
 from .lifecycle import down, up
 from .logs import show_all_logs, show_logs
 from .process import running_pid
+from .replicas import load_replicas, parse_replicas, present_instances, wanted_instances
 from .report import StackError, say
+
+
+def listed(cfg: Config) -> list[str]:
+    """Every component, a service as each of its instances (wanted or present)."""
+    names = []
+    counts = load_replicas(cfg)
+    for name in COMPONENTS:
+        if name in SERVICES:
+            wanted = wanted_instances(name, counts[name])
+            present = {*wanted, *present_instances(cfg, name)}
+            names += sorted(present, key=lambda n: parse_instance(n) or (n, 1))
+        else:
+            names.append(name)
+    return names
 
 
 def status_lines(cfg: Config) -> list[str]:
     lines = []
-    for name in COMPONENTS:
+    for name in listed(cfg):
         pid = running_pid(cfg, name)
         state = "running" if pid is not None else "stopped"
         ports = ",".join(str(p) for p in cfg.ports(name))
-        lines.append(f"{name:<11} {state:<8} pid {pid if pid else '-':<8} port {ports}")
+        lines.append(f"{name:<13} {state:<8} pid {pid if pid else '-':<8} port {ports}")
     return lines
 
 
@@ -41,6 +56,11 @@ def env_lines(cfg: Config) -> list[str]:
         values["KAFKA_SSL_CAFILE"] = str(ca_file(cfg))
     if running_pid(cfg, "postgres") is not None:
         values["DATABASE_URL"] = cfg.database_url
+    for service in SERVICES:  # with replicas: every running instance, e.g. CODING_URLS
+        running = [n for n in present_instances(cfg, service) if running_pid(cfg, n)]
+        if len(running) > 1:
+            urls = ",".join(f"http://127.0.0.1:{cfg.instance_port(n)}" for n in running)
+            values[f"{service.upper()}_URLS"] = urls
     return [f"export {key}={shlex.quote(value)}" for key, value in values.items()]
 
 
@@ -62,9 +82,10 @@ def _selected(only: Sequence[str] | None) -> list[str]:
     for item in only or []:
         for name in item.split(","):
             name = name.strip()
-            if name not in COMPONENTS:
+            if name not in COMPONENTS and parse_instance(name) is None:
+                known = ", ".join(COMPONENTS)
                 raise StackError(
-                    "stack", f"unknown component {name!r} (one of {', '.join(COMPONENTS)})"
+                    "stack", f"unknown component {name!r} (one of {known}, or e.g. coding-2)"
                 )
             if name not in names:
                 names.append(name)
@@ -82,12 +103,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--services", action="store_true", help="also the four services and the payer simulator"
     )
     p_up.add_argument("--only", action="append", metavar="NAME", help="just these components")
+    p_up.add_argument(
+        "--replicas",
+        metavar="N|NAME=N,...",
+        help="instances of every service (N) or of those named (coding=2,claims=3); kept for "
+        "the next up; implies --services",
+    )
     p_up.add_argument("--timeout", type=float, help="seconds to wait for each component")
     p_down = sub.add_parser("down", help="stop every process of the stack")
     p_down.add_argument("--only", action="append", metavar="NAME", help="just these components")
     sub.add_parser("status", help="one line per component")
     p_logs = sub.add_parser("logs", help="tail a component's log (every log without NAME)")
-    p_logs.add_argument("name", nargs="?", choices=COMPONENTS)
+    p_logs.add_argument("name", nargs="?", help=f"one of {', '.join(COMPONENTS)}, or coding-2...")
     p_logs.add_argument("-n", "--lines", type=int, default=50)
     p_logs.add_argument("-f", "--follow", action="store_true")
     sub.add_parser("env", help="print export lines of the addresses")
@@ -104,14 +131,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             directory.mkdir(parents=True, exist_ok=True)
         if args.command == "up":
             names = _selected(args.only)
+            replicas = None
+            if args.replicas is not None:
+                replicas = parse_replicas(args.replicas, load_replicas(cfg))
             if not names:
                 names = ["kafka", "temporal"]
                 if args.postgres or cfg.wants_postgres_from_env(os.environ):
                     names.append("postgres")
-                if args.services:
+                if args.services or replicas is not None:
                     names += [*SERVICES, PAYER_SIM]
             with stack_lock(cfg):
-                up(cfg, names)
+                up(cfg, names, replicas)
         elif args.command == "down":
             names = _selected(args.only) or list(COMPONENTS)
             with stack_lock(cfg):
@@ -122,7 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\n".join(env_lines(cfg)))
         elif args.command == "logs":
             if args.name:
-                show_logs(cfg, args.name, args.lines, args.follow, sys.stdout)
+                if args.name not in COMPONENTS and parse_instance(args.name) is None:
+                    raise StackError("stack", f"no component {args.name!r}")
+                show_logs(cfg, canonical(args.name), args.lines, args.follow, sys.stdout)
             else:
                 show_all_logs(cfg, args.lines, sys.stdout)
     except StackError as exc:

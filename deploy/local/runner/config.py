@@ -38,8 +38,34 @@ DEFAULT_PORTS: Mapping[str, int] = MappingProxyType(
     }
 )
 PAYER_SIM_PORT = "PAYER_SIM_PORT"  # unset: the claims port + 1 (8005)
+#: Replica N (2, 3, ...) of a service listens on its base ports + (N - 1) * this: coding-2 on
+#: 8103, intake-2 on 8101 and HL7 2675. Base ports differ in their last two digits, so no
+#: instance of one service meets another's, nor the payer simulator (claims + 1).
+REPLICA_PORT_STEP = 100
+MAX_REPLICAS = 9
+#: The replica counts `up --replicas` asked for last, kept for the next `up` (var/run).
+REPLICAS_FILE = "replicas.json"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_KAFKA_HEAP = "-Xmx512m -Xms256m"
+
+
+def instance_name(service: str, number: int) -> str:
+    """`coding` for the first instance (its pid file and log keep their names), `coding-2`..."""
+    return service if number == 1 else f"{service}-{number}"
+
+
+def parse_instance(name: str) -> tuple[str, int] | None:
+    """(service, number) of an instance name (`coding` is 1, `coding-2` is 2); None if not one."""
+    service, _, number = name.rpartition("-")
+    if service in SERVICES and number.isdigit() and 1 <= int(number) <= MAX_REPLICAS:
+        return service, int(number)  # `coding-1` names the first instance alone
+    return (name, 1) if name in SERVICES else None
+
+
+def canonical(name: str) -> str:
+    """An instance's own name (`coding-1` is `coding`); other names as they are."""
+    instance = parse_instance(name)
+    return instance_name(*instance) if instance is not None else name
 
 
 def _port(env: Mapping[str, str], name: str) -> int:
@@ -165,7 +191,17 @@ class Config:
     def database_url(self) -> str:
         return f"postgresql+psycopg://{PG_ROLE}@127.0.0.1:{self.pg_port}/chartflow"
 
+    def instance_port(self, name: str) -> int:
+        """The HTTP port of a service instance (`coding`, `coding-2`, ...)."""
+        service, number = parse_instance(name) or (name, 1)
+        return self.service_ports[service] + (number - 1) * REPLICA_PORT_STEP
+
     def ports(self, name: str) -> tuple[int, ...]:
+        if (instance := parse_instance(name)) is not None and instance[1] > 1:
+            service, number = instance
+            step = (number - 1) * REPLICA_PORT_STEP
+            extra = (self.hl7_port + step,) if service == "intake" else ()
+            return (self.service_ports[service] + step, *extra)
         if name == "kafka":
             return (self.kafka_port, self.kafka_controller_port)
         if name == "temporal":

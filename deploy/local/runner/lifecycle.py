@@ -6,6 +6,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import functools
+import os
 import signal
 import struct
 import subprocess
@@ -14,11 +15,20 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
-from .config import PAYER_SIM, SERVICES, Config
+from .config import PAYER_SIM, SERVICES, Config, canonical, parse_instance
 from .kafka import kafka_healthy, provision_topics_and_acls, start_kafka
 from .logs import log_tail
 from .postgres import ensure_databases, postgres_healthy, start_postgres
-from .process import exit_code, find_processes, pid_alive, pid_from_file, running_pid, terminate
+from .process import (
+    environ_value,
+    exit_code,
+    find_processes,
+    pid_alive,
+    pid_from_file,
+    running_pid,
+    terminate,
+)
+from .replicas import load_replicas, present_instances, save_replicas, wanted_instances
 from .report import StackError, say
 from .services import payer_sim_healthy, service_healthy, start_payer_sim, start_service
 from .temporal import ensure_search_attributes, start_temporal, temporal_healthy
@@ -51,6 +61,7 @@ _INFRA: Mapping[str, Component] = MappingProxyType(
 
 
 def component(name: str) -> Component:
+    """How `name` runs: an infrastructure part, the payer simulator or a service instance."""
     if name in _INFRA:
         return _INFRA[name]
     return Component(
@@ -142,15 +153,60 @@ def _start_wave(cfg: Config, names: Sequence[str]) -> None:
         raise errors[0]
 
 
-def up(cfg: Config, names: Sequence[str]) -> None:
+def up(cfg: Config, names: Sequence[str], replicas: Mapping[str, int] | None = None) -> None:
+    """Start `names`; a service name stands for its instances: `replicas` of them (saved for
+    the next `up`), else as many as the last `up --replicas` asked for. Instances beyond the
+    count are stopped; an instance name (`coding-2`) starts that one alone."""
+    if replicas is not None:
+        save_replicas(cfg, replicas)
+    counts = load_replicas(cfg)
     # Kafka last: its first start downloads jars, while the others boot.
     infra = [n for n in ("temporal", "postgres", "kafka") if n in names]
-    services = [n for n in (*SERVICES, PAYER_SIM) if n in names]
-    cfg = dataclasses.replace(cfg, services_on_postgres="postgres" in names)
+    services: list[str] = []
+    for service in SERVICES:
+        if service in names:
+            services += wanted_instances(service, counts[service])
+            for extra in present_instances(cfg, service)[counts[service] :]:
+                stop(cfg, extra)
+    services += [canonical(n) for n in names if n not in SERVICES and parse_instance(n)]
+    services += [PAYER_SIM] if PAYER_SIM in names else []
+    check_instance_ports(cfg, services)
+    replicated = any(parse_instance(n) not in (None, (n, 1)) for n in services)
+    replicated = replicated or any(counts[s] > 1 for s in SERVICES if s in names)
+    on_postgres = "postgres" in names or (replicated and running_pid(cfg, "postgres") is not None)
+    if replicated and not on_postgres and not cfg.wants_postgres_from_env(os.environ):
+        raise StackError(
+            "stack", "replicas share their service's database: run them on PostgreSQL (--postgres)"
+        )
+    if replicated:
+        _same_database_as_running(cfg, services)
+    cfg = dataclasses.replace(cfg, services_on_postgres=on_postgres)
     if infra:
         _start_wave(cfg, infra)
     if services:
         _start_wave(cfg, services)
+
+
+def _same_database_as_running(cfg: Config, instances: Sequence[str]) -> None:
+    """A replica must not start on PostgreSQL beside a sibling left running on SQLite."""
+    for name in instances:
+        pid = running_pid(cfg, name) if parse_instance(name) else None
+        database = environ_value(pid, "DATABASE_URL") if pid is not None else None
+        if pid is not None and not (database or "").startswith("postgres"):
+            raise StackError(
+                name, "runs on SQLite, but its replicas need PostgreSQL: stop it first (make down)"
+            )
+
+
+def check_instance_ports(cfg: Config, instances: Sequence[str]) -> None:
+    """Replicas' ports (base + 100 per instance) must not be another component's."""
+    used: dict[int, str] = {}
+    for name in ("kafka", "temporal", "postgres", PAYER_SIM, *SERVICES, *instances):
+        for port in cfg.ports(name):
+            if used.setdefault(port, name) != name:
+                raise StackError(
+                    name, f"port {port} is configured for both {used[port]} and {name}"
+                )
 
 
 def stop(cfg: Config, name: str, quiet: bool = False) -> bool:
@@ -175,7 +231,13 @@ def stop(cfg: Config, name: str, quiet: bool = False) -> bool:
 
 
 def down(cfg: Config, names: Sequence[str]) -> None:
-    order = [n for n in (*SERVICES, PAYER_SIM, "kafka", "temporal", "postgres") if n in names]
+    """Stop `names`; a service name stands for all its instances."""
+    order: list[str] = []
+    for service in SERVICES:
+        if service in names:
+            order += present_instances(cfg, service)
+    order += [canonical(n) for n in names if n not in SERVICES and parse_instance(n)]
+    order += [n for n in (PAYER_SIM, "kafka", "temporal", "postgres") if n in names]
     for name in order:
         if not stop(cfg, name):
             say(name, "not running")

@@ -54,7 +54,8 @@ def show_logs(cfg: Config, name: str, lines: int, follow: bool, out: IO[str]) ->
 def show_all_logs(cfg: Config, lines: int, out: IO[str]) -> None:
     """The tail of every component's log that exists, each under a header."""
     shown = 0
-    for name in COMPONENTS:
+    instances = sorted(p.stem for p in cfg.log_dir.glob("*-[0-9].log"))
+    for name in [*COMPONENTS, *instances]:
         path = cfg.log_file(name)
         if path.exists():
             print(f"==> {cfg.rel(path)} <==", file=out)

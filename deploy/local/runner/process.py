@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from .config import PAYER_SIM, SERVICES, Config
+from .config import PAYER_SIM, REPLICA_PORT_STEP, Config, instance_name, parse_instance
 
 # Processes this invocation started, so that their exit status is seen (and they are reaped).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
@@ -87,19 +87,49 @@ def matches(cfg: Config, name: str, argv: Sequence[str]) -> bool:
             and argv[1:4] == ["-m", "services.claims.payer_sim", "serve"]
             and str(cfg.payer_sim_port) in argv
         )
-    if name in SERVICES:
+    if (instance := parse_instance(name)) is not None:  # any instance of the service
         return (
             argv[0] == str(cfg.python)
             and len(argv) >= 4
             and argv[1] == "-m"
-            and argv[2].rsplit(".", 1)[-1] == name
+            and argv[2].rsplit(".", 1)[-1] == instance[0]
             and argv[3] == "run"
         )
     return False
 
 
+def environ_value(pid: int, name: str) -> str | None:
+    """One variable of the environment a process of ours was started with."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    prefix = f"{name}=".encode()
+    for entry in raw.split(b"\0"):
+        if entry.startswith(prefix):
+            return entry[len(prefix) :].decode(errors="replace")
+    return None
+
+
+def listening_port(pid: int) -> int | None:
+    """The `PORT` a service process was started with (the runner gives each instance its own)."""
+    value = environ_value(pid, "PORT")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def _is_instance(cfg: Config, name: str, pid: int) -> bool:
+    """For a service instance: whether the process is that instance (by its port)."""
+    instance = parse_instance(name)
+    if instance is None:
+        return True
+    port = listening_port(pid)
+    if port is None:  # started without PORT: only the first instance can be it
+        return instance[1] == 1
+    return port == cfg.instance_port(name)
+
+
 def _is_ours(cfg: Config, name: str, pid: int) -> bool:
-    return pid_alive(pid) and matches(cfg, name, cmdline(pid))
+    return pid_alive(pid) and matches(cfg, name, cmdline(pid)) and _is_instance(cfg, name, pid)
 
 
 def find_processes(cfg: Config, name: str) -> list[int]:
@@ -108,8 +138,28 @@ def find_processes(cfg: Config, name: str) -> list[int]:
     return sorted(
         pid
         for pid in all_pids()
-        if pid != me and matches(cfg, name, cmdline(pid)) and pid_alive(pid)
+        if pid != me
+        and matches(cfg, name, cmdline(pid))
+        and pid_alive(pid)
+        and _is_instance(cfg, name, pid)
     )
+
+
+def service_instances(cfg: Config, service: str) -> dict[str, list[int]]:
+    """Every running instance of the service, found by command line: name -> pids."""
+    found: dict[str, list[int]] = {}
+    me = os.getpid()
+    for pid in all_pids():
+        if pid == me or not matches(cfg, service, cmdline(pid)) or not pid_alive(pid):
+            continue
+        port = listening_port(pid)
+        number = 1
+        if port is not None:
+            offset = port - cfg.service_ports[service]
+            if offset >= 0 and offset % REPLICA_PORT_STEP == 0:
+                number = offset // REPLICA_PORT_STEP + 1
+        found.setdefault(instance_name(service, number), []).append(pid)
+    return found
 
 
 def pid_from_file(cfg: Config, name: str) -> int | None:

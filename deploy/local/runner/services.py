@@ -5,19 +5,30 @@ from __future__ import annotations
 
 import os
 
-from .config import PAYER_SIM, Config
+from .config import PAYER_SIM, Config, parse_instance
 from .kafka import kafka_client_env
 from .net import check_ports_free, http_ok
 from .process import running_pid, spawn
 from .report import StackError
 
 
+def _service(name: str) -> str:
+    instance = parse_instance(name)
+    if instance is None:
+        raise StackError(name, "not a service instance")
+    return instance[0]
+
+
 def service_env(cfg: Config, name: str, postgres: bool) -> dict[str, str]:
+    """The environment of a service instance (`coding`, `coding-2`): its own ports, the
+    service's Kafka principal and database (every instance shares them)."""
     env = dict(os.environ)
     # Each service is its own Kafka principal, whatever the caller's shell says.
     for inherited in ("KAFKA_USERNAME", "KAFKA_PASSWORD", "KAFKA_SSL_CAFILE"):
         env.pop(inherited, None)
-    port = str(cfg.service_ports[name])
+    ports = cfg.ports(name)
+    name = _service(name)
+    port = str(ports[0])
     env.update(
         {
             f"{name.upper()}_PORT": port,
@@ -30,7 +41,7 @@ def service_env(cfg: Config, name: str, postgres: bool) -> dict[str, str]:
         }
     )
     if name == "intake":
-        env["HL7_PORT"] = str(cfg.hl7_port)
+        env["HL7_PORT"] = str(ports[1])
     if postgres and not env.get("DATABASE_URL"):
         env["DATABASE_URL"] = cfg.database_url
     return env
@@ -39,18 +50,19 @@ def service_env(cfg: Config, name: str, postgres: bool) -> dict[str, str]:
 def start_service(cfg: Config, name: str) -> int:
     if not cfg.python.exists():
         raise StackError(name, f"no {cfg.rel(cfg.python)}; create the venv from requirements.txt")
+    service = _service(name)
     if cfg.services_package == "services":
-        main = cfg.repo / "services" / name / "__main__.py"
+        main = cfg.repo / "services" / service / "__main__.py"
         if not main.exists():
             raise StackError(name, f"{cfg.rel(main)} does not exist; nothing to run")
     check_ports_free(cfg, name)
     postgres = cfg.services_on_postgres and running_pid(cfg, "postgres") is not None
-    argv = [str(cfg.python), "-m", f"{cfg.services_package}.{name}", "run"]
+    argv = [str(cfg.python), "-m", f"{cfg.services_package}.{service}", "run"]
     return spawn(cfg, name, argv, env=service_env(cfg, name, postgres))
 
 
 def service_healthy(cfg: Config, name: str) -> bool:
-    return http_ok(f"http://127.0.0.1:{cfg.service_ports[name]}/health")
+    return http_ok(f"http://127.0.0.1:{cfg.instance_port(name)}/health")
 
 
 def start_payer_sim(cfg: Config) -> int:
