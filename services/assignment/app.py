@@ -14,6 +14,8 @@ from services.assignment.audit_api import router as audit_router
 from services.assignment.db import TABLES
 from services.assignment.handlers import AssignmentHandlers
 from services.assignment.ops import EncounterOps
+from services.assignment.ops_api import router as ops_router
+from services.assignment.ops_dashboard import OpsDashboard
 from services.assignment.settings import AssignmentSettings
 from services.assignment.worker import build_worker
 from shared.events import topics
@@ -32,6 +34,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         client = await connect(settings)
         app.state.runtime, app.state.temporal = rt, client
         app.state.ops = EncounterOps(rt.db, client, settings)
+        app.state.dashboard = OpsDashboard(rt.db, client, settings)
         policy = settings.query_policy() if isinstance(settings, AssignmentSettings) else None
         handlers = AssignmentHandlers(rt.db, client, settings, policy)
         if "consumer" in roles:
@@ -62,4 +65,5 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     app = service_app(SERVICE, settings, lifespan)
     app.include_router(router)
     app.include_router(audit_router)
+    app.include_router(ops_router)
     return app

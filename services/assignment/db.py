@@ -8,6 +8,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from services.assignment.audit_db import AuditPolicy, AuditResult
 from services.assignment.domain.routing import PoolProfile
+from services.assignment.milestones_db import EncounterMilestone
 from shared.crypto import EncryptedText
 
 
@@ -137,6 +138,7 @@ TABLES = (
     OpsActionEntry,
     AuditPolicy,
     AuditResult,
+    EncounterMilestone,
 )
 
 
