@@ -50,7 +50,7 @@ class Breaches(BaseModel):
 class Dashboard(BaseModel):
     generated_at: datetime
     window_minutes: int
-    interval_minutes: int
+    interval_seconds: int
     dnfb: Dnfb
     waiting: int | None  # encounters no pool could take yet (None: Temporal did not answer)
     pools: list[PoolBacklog]
@@ -150,7 +150,7 @@ class OpsDashboard:
         return Dashboard(
             generated_at=now,
             window_minutes=int(window.total_seconds() // 60),
-            interval_minutes=int(interval.total_seconds() // 60),
+            interval_seconds=int(interval.total_seconds()),
             dnfb=figure,
             waiting=waiting,
             pools=pool_backlog(

@@ -127,7 +127,7 @@ def test_ops_read_dnfb_backlog_and_charts_with_links_into_the_temporal_ui(
     )
     pool_link = page.locator("#pool-chart a[data-pool='pro']")
     expect(pool_link).to_have_count(1)
-    expect(page.locator("#pool-chart")).to_contain_text("3+0 / 4")
+    expect(page.locator("#pool-chart")).to_contain_text("3 + 0 / 4")
     # throughput: coded per interval, both coded in the last hour
     coded = page.locator("#throughput-chart rect[fill='#3a78b5']")
     expect(coded).to_have_count(24)

@@ -171,6 +171,5 @@ def pool_backlog(
 
 
 def interval_for(window: timedelta, intervals: int) -> timedelta:
-    """Whole minutes per interval (at least one) covering `window`."""
-    minutes = max(1, round(window.total_seconds() / 60 / intervals))
-    return timedelta(minutes=minutes)
+    """Whole seconds per interval (at least ten) covering `window`."""
+    return timedelta(seconds=max(10, round(window.total_seconds() / intervals)))

@@ -112,8 +112,9 @@ def test_throughput_counts_coded_and_billed_per_interval_oldest_first() -> None:
 
 def test_interval_fits_the_window_in_whole_minutes() -> None:
     assert interval_for(timedelta(hours=24), 24) == timedelta(hours=1)
-    assert interval_for(timedelta(hours=1), 24) == timedelta(minutes=2)
-    assert interval_for(timedelta(minutes=10), 24) == timedelta(minutes=1)
+    assert interval_for(timedelta(hours=1), 24) == timedelta(seconds=150)
+    assert interval_for(timedelta(minutes=10), 24) == timedelta(seconds=25)
+    assert interval_for(timedelta(minutes=1), 24) == timedelta(seconds=10)
 
 
 def test_backlog_per_pool_against_capacity_most_loaded_first() -> None:
