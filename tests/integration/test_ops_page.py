@@ -177,3 +177,5 @@ async def test_figures_and_their_temporal_lists_after_a_few_encounters(
 
     for url in figures.links.values():
         assert url.startswith(f"{UI}/namespaces/default/workflows?query=")
+    for key in (breached, waiting, coded, assigned):  # not left running on the shared server
+        await assignment.handle(key).terminate("test over")
