@@ -126,7 +126,9 @@ class OpsDashboard:
         interval = interval_for(window, INTERVALS)
         intervals = max(1, round(window / interval))
 
-        def read(session: Session) -> tuple[list[Milestones], list[PoolProfile], int, dict]:
+        def read(
+            session: Session,
+        ) -> tuple[list[Milestones], list[PoolProfile], int, dict[str, int]]:
             return (
                 milestones(session, now - interval * intervals),
                 AssignmentRepository(session).pool_profiles(),
