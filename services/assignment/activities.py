@@ -32,6 +32,7 @@ from services.assignment.domain.models import (
     WithdrawRequest,
 )
 from services.assignment.domain.routing import route_to_pool
+from services.assignment.milestones_db import record_closed, record_coded
 from services.assignment.reworks import rework_details
 from shared.db import Database
 from shared.events import topics
@@ -200,6 +201,7 @@ class AssignmentActivities:
             routed = _routed(repo, request.encounter_key)
             routed.status, routed.updated_at = "cancelled", datetime.now(UTC)
             repo.add(routed)
+            record_closed(session, request.encounter_key, "cancelled")
             freed = _close_tasks(repo, request.task_ids)
             freed |= leave_backlogs(session, request.encounter_key)
             action = repo.ops_action(request.action_id) if request.action_id else None
@@ -301,6 +303,7 @@ class AssignmentActivities:
             if submission is None or (request.audit_id and audit is None):
                 raise ApplicationError("coded encounter not found", non_retryable=True)
             received, closed, freed = _settle(repo, request.encounter_key, "coded")
+            record_coded(session, request.encounter_key, submission.received_at)
             others = [task_id for task_id in closed if task_id != request.task_id]
             if audit is not None:  # the audit's final codes, still credited to the coder
                 completed = AuditCompleted.model_validate_json(audit.completed)
@@ -363,6 +366,7 @@ class AssignmentActivities:
             if returned is None:
                 raise ApplicationError("returned encounter not found", non_retryable=True)
             received, closed, freed = _settle(repo, request.encounter_key, "returned")
+            record_closed(session, request.encounter_key, "returned")
             others = [task_id for task_id in closed if task_id != request.task_id]
             return received, CodingReturned.model_validate_json(returned.returned), others, freed
 

@@ -16,6 +16,8 @@ from services.assignment.backlog_api import router as backlog_router
 from services.assignment.db import TABLES
 from services.assignment.handlers import AssignmentHandlers
 from services.assignment.ops import EncounterOps
+from services.assignment.ops_api import router as ops_router
+from services.assignment.ops_dashboard import OpsDashboard
 from services.assignment.queue_depth import record_queue_depth
 from services.assignment.settings import AssignmentSettings
 from services.assignment.worker import build_worker
@@ -38,6 +40,7 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         client = await connect(settings)
         app.state.runtime, app.state.temporal = rt, client
         app.state.ops = EncounterOps(rt.db, client, settings)
+        app.state.dashboard = OpsDashboard(rt.db, client, settings)
         policy = settings.query_policy() if isinstance(settings, AssignmentSettings) else None
         handlers = AssignmentHandlers(rt.db, client, settings, policy)
         if "consumer" in roles:
@@ -78,4 +81,5 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
     app.include_router(router)
     app.include_router(audit_router)
     app.include_router(backlog_router)
+    app.include_router(ops_router)
     return app

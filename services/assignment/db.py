@@ -9,6 +9,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 from services.assignment.audit_db import AuditPolicy, AuditResult
 from services.assignment.domain.backlog import DEFAULT_PRIORITY, Waiting
 from services.assignment.domain.routing import PoolProfile
+from services.assignment.milestones_db import EncounterMilestone
 from shared.crypto import EncryptedText
 
 
@@ -190,6 +191,7 @@ TABLES = (
     BacklogEntry,
     BacklogTurn,
     HospitalPriority,
+    EncounterMilestone,
 )
 
 

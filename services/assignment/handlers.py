@@ -3,6 +3,7 @@ life of physician queries to it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -36,6 +37,7 @@ from services.assignment.domain.models import (
     QueryPolicy,
     QuerySignal,
 )
+from services.assignment.milestones_db import record_claim_step, record_received
 from services.assignment.workflows import (
     ESCALATED,
     HOSPITAL_ID,
@@ -70,6 +72,7 @@ def remember_encounter(session: Session, received: EncounterReceived) -> None:
                 received=received.model_dump_json(),
             )
         )
+    record_received(session, received)
 
 
 def remember_return(session: Session, returned: CodingReturned) -> None:
@@ -247,6 +250,9 @@ class AssignmentHandlers:
         """`claims.status`: a step of the encounter's claim, which its workflow follows."""
         change = envelope.payload(ClaimStatusChanged)
         signal = ClaimStatusSignal.of(change)
+        await self.db.run(
+            lambda s: record_claim_step(s, change.encounter_key, change.status, datetime.now(UTC))
+        )
         await self._signal(change.encounter_key, EncounterCoding.claim_status, signal)
 
     @staticmethod

@@ -282,6 +282,10 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
         )
     ),
     ("assignment", "GET", "/v1/saved-views"): _admin_only(lambda w: Call("GET", "/v1/saved-views")),
+    ("assignment", "GET", "/ops"): _public("/ops"),
+    ("assignment", "GET", "/v1/ops/dashboard"): _admin_only(
+        lambda w: Call("GET", "/v1/ops/dashboard")
+    ),
     ("assignment", "GET", "/v1/query-figures"): _admin_only(
         lambda w: Call("GET", "/v1/query-figures")
     ),
