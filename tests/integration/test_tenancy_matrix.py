@@ -286,6 +286,10 @@ MATRIX: dict[tuple[str, str, str], Entry] = {
     ("assignment", "GET", "/v1/ops/dashboard"): _admin_only(
         lambda w: Call("GET", "/v1/ops/dashboard")
     ),
+    ("assignment", "GET", "/v1/backlogs"): _admin_only(lambda w: Call("GET", "/v1/backlogs")),
+    ("assignment", "PUT", "/v1/admin/hospitals/{hospital_id}/priority"): _admin_only(
+        lambda w: Call("PUT", f"/v1/admin/hospitals/{w.hospital_id}/priority", json={"priority": 1})
+    ),
     ("assignment", "GET", "/v1/query-figures"): _admin_only(
         lambda w: Call("GET", "/v1/query-figures")
     ),

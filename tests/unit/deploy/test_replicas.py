@@ -97,7 +97,12 @@ def test_instances_are_told_apart_by_their_port_and_down_stops_them_all(tmp_path
     assert running_pid(cfg, "coding-2") is None
 
 
-def test_replicas_without_postgresql_are_refused(tmp_path: Path) -> None:
+def test_replicas_without_postgresql_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(
+        "DATABASE_URL", raising=False
+    )  # a stack's env in the shell says nothing here
     cfg = make_cfg(tmp_path)
     with pytest.raises(StackError, match="replicas share their service's database"):
         up(cfg, ["coding"], {**ONE_EACH, "coding": 2})
