@@ -63,6 +63,27 @@ def _then_settled(event: asyncio.Event, seconds: float = 1.0) -> asyncio.Event:
 _SETTLING: set[asyncio.Task[None]] = set()
 
 
+async def _next_member_reads(
+    stack: Stack, publisher: Publisher, topic: str, group: str, key: str
+) -> tuple[Envelope, list[str]]:
+    """A marker published now, and what the group's next member reads up to it: only the
+    marker when everything before it was committed."""
+    marker = _envelope("test.marker", key)
+    await publisher.publish(topic, marker)
+    reached = asyncio.Event()
+    read: list[str] = []
+
+    async def record(envelope: Envelope) -> None:
+        read.append(envelope.id)
+        if envelope.id == marker.id:
+            reached.set()
+
+    await _run(
+        Consumer(stack.kafka, topic, group, record, publisher, **stack.kafka_auth()), reached
+    )
+    return marker, read
+
+
 async def _dead_letters(stack: Stack, topic: str, namespace: str) -> list[DeadLetter]:
     """Every entry of the topic's DLQ, read to its end (none when there is no DLQ yet)."""
     settings = ChartflowSettings(**stack.kafka_settings())
@@ -392,19 +413,7 @@ async def test_events_of_distinct_encounters_are_handled_at_once_and_each_keeps_
         )
         await _run(consumer, _then_settled(all_handled))
         # Everything handled was committed: the group's next member starts after it.
-        marker = _envelope("test.marker", keys[0])
-        await publisher.publish(topic, marker)
-        reached = asyncio.Event()
-        again: list[str] = []
-
-        async def record(envelope: Envelope) -> None:
-            again.append(envelope.id)
-            if envelope.id == marker.id:
-                reached.set()
-
-        await _run(
-            Consumer(stack.kafka, topic, group, record, publisher, **stack.kafka_auth()), reached
-        )
+        marker, again = await _next_member_reads(stack, publisher, topic, group, keys[0])
     finally:
         await publisher.stop()
 
@@ -448,19 +457,7 @@ async def test_a_waiting_event_a_newer_one_supersedes_is_skipped_and_committed(
             **stack.kafka_auth(),
         )
         await _run(consumer, _then_settled(got_newest))
-        marker = _envelope("test.marker", keys[0])
-        await publisher.publish(topic, marker)
-        reached = asyncio.Event()
-        again: list[str] = []
-
-        async def after(envelope: Envelope) -> None:
-            again.append(envelope.id)
-            if envelope.id == marker.id:
-                reached.set()
-
-        await _run(
-            Consumer(stack.kafka, topic, group, after, publisher, **stack.kafka_auth()), reached
-        )
+        marker, again = await _next_member_reads(stack, publisher, topic, group, keys[0])
     finally:
         await publisher.stop()
 
