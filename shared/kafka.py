@@ -368,8 +368,10 @@ class Consumer:
             return await self._handle(message, partition)
 
     async def _handle(self, message: Message, partition: _Partition) -> bool:
-        try:
-            envelope = Envelope.from_bytes(message.value or b"")
+        try:  # read already when the consumer looked for superseded events
+            envelope = partition.envelopes.get(message.offset) or Envelope.from_bytes(
+                message.value or b""
+            )
         except ValidationError as exc:
             reason = f"not a valid event envelope: {describe(exc)}"
             return await self._dead_letter(message, partition, reason, "ValidationError", 0)
