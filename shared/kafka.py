@@ -132,6 +132,7 @@ class _Partition:
         self.committed: int | None = None  # the last offset committed by this task
         self.committed_at = time.monotonic()
         self.envelopes: dict[int, Envelope | None] = {}  # by offset, read for `supersedes`
+        self.unscanned = False  # messages arrived since the last look for superseded ones
         self.busy_since: float | None = None
         self.failed_attempts = 0
         self.task = asyncio.create_task(consumer._work(self), name=f"partition:{tp}")
@@ -258,6 +259,7 @@ class Consumer:
                 if partition.next_offset is None:
                     partition.next_offset = messages[0].offset
                 partition.queue.extend(messages)
+                partition.unscanned = True
                 partition.arrived.set()
                 if len(partition.queue) >= MAX_QUEUED_PER_PARTITION:
                     self._consumer.pause(tp)
@@ -310,7 +312,8 @@ class Consumer:
                     for task in tasks:
                         task.cancel()
                 continue
-            if self.supersedes is not None:
+            if self.supersedes is not None and partition.unscanned:
+                partition.unscanned = False  # nothing new: a rescan could skip nothing more
                 self._skip_superseded(partition, self.supersedes)
             wave = _wave(partition.queue, self.max_in_flight)
             partition.busy_since, partition.failed_attempts = time.monotonic(), 0
@@ -351,9 +354,9 @@ class Consumer:
         offset = partition.next_offset
         if offset is None or offset == partition.committed:
             return
-        partition.committed, partition.committed_at = offset, time.monotonic()
         try:
             await self._consumer.commit({partition.tp: OffsetAndMetadata(offset, "")})
+            partition.committed, partition.committed_at = offset, time.monotonic()
         except KafkaError as exc:
             # A rebalance took the partition: the new owner re-reads from the last commit and
             # the consumers' inboxes drop what was handled twice.
@@ -375,12 +378,12 @@ class Consumer:
         except ValidationError as exc:
             reason = f"not a valid event envelope: {describe(exc)}"
             return await self._dead_letter(message, partition, reason, "ValidationError", 0)
-        spent, since = 0.0, time.monotonic()
+        spent, since, attempts = 0.0, time.monotonic(), 0
         while True:
             try:
                 await asyncio.wait_for(self.handler(envelope), self.attempt_timeout_seconds)
                 EVENTS_CONSUMED.labels(topic=message.topic).inc()
-                outcome = "retried" if partition.failed_attempts else "ok"
+                outcome = "retried" if attempts else "ok"
                 _observe(message.topic, outcome, partition)
                 self.dependencies_down = False
                 return True
@@ -388,8 +391,8 @@ class Consumer:
                 raise
             except Exception as exc:
                 failure = classify(exc)
+            attempts += 1  # this message's; the partition's count says "retrying" in /health
             partition.failed_attempts += 1
-            attempts = partition.failed_attempts
             if not failure.transient:
                 self.dependencies_down = False  # whatever failed, it was not an outage
                 return await self._dead_letter(
