@@ -23,12 +23,13 @@ from typing import Any, Literal
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
     SimpleSpanProcessor,
     SpanExporter,
+    SpanExportResult,
 )
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_ON,
@@ -37,7 +38,7 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     SamplingResult,
 )
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, Status
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 Exporter = Literal["none", "console", "otlp"]
@@ -76,6 +77,49 @@ class _Switch(Sampler):
         return "ChartflowSwitch"
 
 
+class _ErrorTypesOnly(SpanExporter):
+    """Spans leave with an error's type, never its message: a validation error quotes the
+    values it refused (PHI), and the instrumentations (FastAPI's, Temporal's, ours) record
+    messages on exception events and in the status."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self.inner = inner
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.inner.export([_without_error_text(s) for s in spans])
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
+def _without_error_text(span: ReadableSpan) -> ReadableSpan:
+    if not span.status.description and all(e.name != "exception" for e in span.events):
+        return span
+    events = [
+        Event("exception", {"exception.type": str((e.attributes or {}).get("exception.type"))})
+        if e.name == "exception"
+        else e
+        for e in span.events
+    ]
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=span.attributes,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=Status(span.status.status_code),
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
 def _one_line(span: ReadableSpan) -> str:
     return span.to_json(indent=None) + "\n"
 
@@ -103,7 +147,8 @@ def enable(exporter: SpanExporter, service: str = "chartflow", batch: bool = Tru
         attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service}
         _provider = TracerProvider(resource=Resource.create(attributes), sampler=_Switch())
         trace.set_tracer_provider(_provider)
-    processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
+    safe = _ErrorTypesOnly(exporter)
+    processor = BatchSpanProcessor(safe) if batch else SimpleSpanProcessor(safe)
     _provider.add_span_processor(processor)
     _tracer = _provider.get_tracer("chartflow")
 
