@@ -24,7 +24,6 @@ from services.assignment.db import (
     AssignmentRepository,
     BacklogEntry,
     VendorPool,
-    backlog_counts,
     open_task_counts,
     utc,
 )
@@ -107,16 +106,13 @@ def offer_slots(
         return []
     repo = BacklogRepository(session)
     now = datetime.now(UTC)
+    offered = repo.offered(pool_id)
     stale = [
         e.encounter_key
-        for e in repo.offered(pool_id)
+        for e in offered
         if e.offered_at is not None and utc(e.offered_at) <= now - resend_after
     ]
-    free = (
-        pool.capacity
-        - open_task_counts(session).get(pool_id, 0)
-        - backlog_counts(session, offered=True).get(pool_id, 0)
-    )
+    free = pool.capacity - open_task_counts(session).get(pool_id, 0) - len(offered)
     fresh: list[str] = []
     if free > 0:
         priorities = repo.priorities()
@@ -170,13 +166,17 @@ class Backlog:
         """Offer the pools' free slots; `resend_after=0` signals every untaken offer again
         (a retry, or a start after a crash: a signal may have been lost)."""
         for pool_id in sorted(set(pool_ids)):
-            offers = await self.db.run(
-                lambda s, p=pool_id: offer_slots(s, p, resend_after)  # type: ignore[misc]
-            )
-            gone = [key for key, offer in offers if not await self._signal(key, offer)]
-            if gone:  # their workflows ended: the slots go to the next in line
+            resend = resend_after
+            while True:  # until none of the offered workflows had ended
+                offers = await self.db.run(
+                    lambda s, p=pool_id, r=resend: offer_slots(s, p, r)  # type: ignore[misc]
+                )
+                gone = [key for key, offer in offers if not await self._signal(key, offer)]
+                if not gone:
+                    break
+                # Their workflows ended: the slots go to the next in line.
                 await self.db.run(lambda s, ended=gone: [leave_backlogs(s, k) for k in ended])  # type: ignore[misc]
-                await self.dispatch([pool_id])
+                resend = RESEND_OFFER
 
     async def dispatch_all(self) -> None:
         """At start: whatever a crash left undone (offers unsignalled, capacity not given)."""

@@ -30,7 +30,7 @@ from services.assignment.domain.ops_links import (
     scoped,
     workflow_url,
 )
-from services.assignment.domain.routing import REQUIRED_CREDENTIALS, PoolProfile
+from services.assignment.domain.routing import PoolProfile, eligible_pools
 from services.assignment.milestones_db import EncounterMilestone, milestones
 from services.assignment.settings import AssignmentSettings
 from services.assignment.workflows import workflow_id
@@ -60,16 +60,6 @@ class Dashboard(BaseModel):
     links: dict[str, str]  # figure → its Temporal UI list; `oldest:<key>` → the workflow
 
 
-def could_take(pool: PoolProfile, encounter_class: str, hospital_id: str) -> bool:
-    """The pool codes this class for this hospital with a credential it needs (as routing
-    asks, whatever its free capacity)."""
-    return (
-        encounter_class in pool.encounter_classes
-        and (not pool.hospitals or hospital_id in pool.hospitals)
-        and bool(pool.credentials & REQUIRED_CREDENTIALS.get(encounter_class, frozenset()))
-    )
-
-
 async def waiting_by_pool(
     client: Client, db: Database, pools: list[PoolProfile], prefix: str
 ) -> tuple[int, dict[str, int]]:
@@ -92,9 +82,8 @@ async def waiting_by_pool(
 
     per_pool: Counter[str] = Counter()
     for encounter_class, hospital_id in await db.run(classes) if keys else []:
-        for pool in pools:
-            if could_take(pool, encounter_class, hospital_id):
-                per_pool[pool.pool_id] += 1
+        for pool in eligible_pools(pools, encounter_class, hospital_id):
+            per_pool[pool.pool_id] += 1
     return len(keys), dict(per_pool)
 
 
