@@ -56,6 +56,7 @@ Message: TypeAlias = ConsumerRecord[bytes, bytes]
 MAX_QUEUED_PER_PARTITION = 500  # fetched but not yet handled; the partition pauses beyond
 REVOKE_GRACE_SECONDS = 10.0  # a rebalance waits this long for a handler to finish
 COMMIT_INTERVAL_SECONDS = 0.25  # during a burst, handled offsets are committed this often
+STOP_COMMIT_SECONDS = 2.0  # a revoked or stopping partition's last commit waits no longer
 
 
 class Publisher:
@@ -298,7 +299,10 @@ class Consumer:
                 partition.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await partition.task
-            await self._commit_handled(partition)  # what it handled, so far as known
+            # What it handled, so far as known; bounded: during a rebalance or a broker outage
+            # aiokafka's commit waits for the coordinator, and a stop must not hang on it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._commit_handled(partition), STOP_COMMIT_SECONDS)
 
     async def _work(self, partition: _Partition) -> None:
         while not partition.stopping.is_set():
