@@ -11,7 +11,9 @@ the workflow's own when its backstop timer makes it join again.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -98,8 +100,8 @@ def join_backlogs(session: Session, request: RouteRequest) -> BacklogPlace:
 def offer_slots(
     session: Session, pool_id: str, resend_after: timedelta = RESEND_OFFER
 ) -> list[tuple[str, PoolAssignment]]:
-    """Offer the pool's free slots to its next waiting encounters: those, and any offered
-    `resend_after` ago or more and not taken yet, are to be signalled."""
+    """Offer the pool's free slots to its next waiting encounters: those, and any signalled
+    `resend_after` ago or more and not taken yet, are to be signalled (now)."""
     lock_backlogs(session)
     pool = session.get(VendorPool, pool_id)
     if pool is None:
@@ -107,11 +109,10 @@ def offer_slots(
     repo = BacklogRepository(session)
     now = datetime.now(UTC)
     offered = repo.offered(pool_id)
-    stale = [
-        e.encounter_key
-        for e in offered
-        if e.offered_at is not None and utc(e.offered_at) <= now - resend_after
-    ]
+    stale = [e for e in offered if e.offered_at and utc(e.offered_at) <= now - resend_after]
+    for entry in stale:  # signalled now: not again by every dispatch of a busy pool
+        entry.offered_at = now
+        session.add(entry)
     free = pool.capacity - open_task_counts(session).get(pool_id, 0) - len(offered)
     fresh: list[str] = []
     if free > 0:
@@ -129,7 +130,7 @@ def offer_slots(
                     session.delete(entry)
         repo.save_clock(pool_id, clock)
     offer = pool_assignment(pool)
-    return [(key, offer) for key in fresh + stale]
+    return [(key, offer) for key in fresh + [e.encounter_key for e in stale]]
 
 
 def leave_backlogs(session: Session, encounter_key: str, keep_pool: str | None = None) -> set[str]:
@@ -151,6 +152,7 @@ class Backlog:
         self.db = db
         self.client = client
         self.namespace = settings.chartflow_namespace_prefix
+        self._rounds: dict[str, _Rounds] = {}
 
     async def join(
         self, request: RouteRequest, resend_after: timedelta = RESEND_OFFER
@@ -164,19 +166,37 @@ class Backlog:
         self, pool_ids: Iterable[str], resend_after: timedelta = RESEND_OFFER
     ) -> None:
         """Offer the pools' free slots; `resend_after=0` signals every untaken offer again
-        (a retry, or a start after a crash: a signal may have been lost)."""
-        for pool_id in sorted(set(pool_ids)):
-            resend = resend_after
-            while True:  # until none of the offered workflows had ended
-                offers = await self.db.run(
-                    lambda s, p=pool_id, r=resend: offer_slots(s, p, r)  # type: ignore[misc]
-                )
-                gone = [key for key, offer in offers if not await self._signal(key, offer)]
-                if not gone:
-                    break
-                # Their workflows ended: the slots go to the next in line.
-                await self.db.run(lambda s, ended=gone: [leave_backlogs(s, k) for k in ended])  # type: ignore[misc]
-                resend = RESEND_OFFER
+        (a retry, or a start after a crash: a signal may have been lost). It returns once a
+        round that began after the call has offered each pool's slots: calls made while a
+        round runs share the next one (a burst of releases is one round, not one each)."""
+        await asyncio.gather(*(self._dispatch(p, resend_after) for p in sorted(set(pool_ids))))
+
+    async def _dispatch(self, pool_id: str, resend_after: timedelta) -> None:
+        rounds = self._rounds.setdefault(pool_id, _Rounds())
+        rounds.asked += 1
+        ticket = rounds.asked
+        rounds.ask_resend(resend_after)
+        async with rounds.lock:
+            if rounds.served >= ticket:  # a round that began after this call has run
+                return
+            covered, resend = rounds.asked, rounds.take_resend()
+            try:
+                await self._offer_round(pool_id, resend)
+            except BaseException:
+                rounds.ask_resend(resend)  # the next round resends what this one would have
+                raise
+            rounds.served = covered
+
+    async def _offer_round(self, pool_id: str, resend: timedelta) -> None:
+        while True:  # until none of the offered workflows had ended
+            offers = await self.db.run(lambda s, r=resend: offer_slots(s, pool_id, r))  # type: ignore[misc]
+            signalled = await asyncio.gather(*(self._signal(key, o) for key, o in offers))
+            gone = [key for (key, _), ok in zip(offers, signalled, strict=True) if not ok]
+            if not gone:
+                return
+            # Their workflows ended: the slots go to the next in line.
+            await self.db.run(lambda s, ended=gone: [leave_backlogs(s, k) for k in ended])  # type: ignore[misc]
+            resend = RESEND_OFFER
 
     async def dispatch_all(self) -> None:
         """At start: whatever a crash left undone (offers unsignalled, capacity not given)."""
@@ -195,3 +215,21 @@ class Backlog:
             log.info("backlog.workflow_closed", encounter=encounter_key)
             return False
         return True
+
+
+@dataclass
+class _Rounds:
+    """One pool's dispatch rounds in this process: calls asked, calls a finished round covered,
+    and the shortest resend interval asked since the last round began."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    asked: int = 0
+    served: int = 0
+    resend: timedelta | None = None
+
+    def ask_resend(self, resend_after: timedelta) -> None:
+        self.resend = resend_after if self.resend is None else min(self.resend, resend_after)
+
+    def take_resend(self) -> timedelta:
+        resend, self.resend = self.resend, None
+        return RESEND_OFFER if resend is None else resend

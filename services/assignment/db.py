@@ -140,7 +140,7 @@ class BacklogEntry(SQLModel, table=True):
     dnfb_on: date  # discharged on (served on when not discharged): the DNFB age's start
     sla_due_at: datetime
     enqueued_at: datetime = Field(default_factory=_now)
-    offered_at: datetime | None = Field(default=None, index=True)
+    offered_at: datetime | None = Field(default=None, index=True)  # last signalled
 
     def waiting(self, priority: int) -> Waiting:
         return Waiting(

@@ -28,6 +28,10 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 # may take it: under load the default 10 s held signals (a code submission) that long.
 STICKY_WAIT = timedelta(seconds=1)
 WORKFLOW_TASK_POLLS = 64  # half of them on the normal queue, half on this worker's sticky one
+# Workflows kept in memory between their tasks. Past it, a waiting encounter's next signal (an
+# offer, a submission) makes the worker fetch and replay its whole history: a 10,000-encounter
+# burst waits in the backlogs at once, and the SDK's default keeps 1,000.
+WORKFLOW_CACHE = 20_000
 
 
 def build_worker(
@@ -46,6 +50,7 @@ def build_worker(
         max_concurrent_workflow_task_polls=WORKFLOW_TASK_POLLS,
         nonsticky_to_sticky_poll_ratio=0.5,
         sticky_queue_schedule_to_start_timeout=STICKY_WAIT,
+        max_cached_workflows=WORKFLOW_CACHE,
         activities=[
             activities.route_to_pool,
             activities.join_backlog,
