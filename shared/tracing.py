@@ -53,12 +53,17 @@ def enabled() -> bool:
     return _tracer is not None
 
 
-def exporter_name(setting: str | None) -> Exporter:
-    """The Chartflow setting, else `OTEL_TRACES_EXPORTER`, else none."""
-    name = (setting or os.environ.get("OTEL_TRACES_EXPORTER") or "none").strip().lower()
-    if name not in ("none", "console", "otlp"):
-        raise ValueError(f"tracing exporter must be none, console or otlp, not {name!r}")
-    return name  # type: ignore[return-value]
+def exporter_names(setting: str | None) -> list[Exporter]:
+    """The Chartflow setting, else `OTEL_TRACES_EXPORTER`, else none: a comma-separated list
+    as the OpenTelemetry spec allows (`otlp,console`); `none` alone turns tracing off."""
+    raw = setting or os.environ.get("OTEL_TRACES_EXPORTER") or "none"
+    names = [n.strip().lower() for n in raw.split(",") if n.strip()] or ["none"]
+    wrong = [n for n in names if n not in ("none", "console", "otlp")]
+    if wrong:
+        raise ValueError(f"tracing exporters are none, console or otlp, not {', '.join(wrong)}")
+    if "none" in names and len(names) > 1:
+        raise ValueError(f"tracing exporter none cannot be listed with others: {raw!r}")
+    return list(dict.fromkeys(names))  # type: ignore[arg-type]
 
 
 class _Switch(Sampler):
@@ -126,17 +131,18 @@ def _one_line(span: ReadableSpan) -> str:
 
 def configure_tracing(service: str, setting: str | None) -> bool:
     """Turn tracing on for this process when an exporter is configured; True when on."""
-    name = exporter_name(setting)
-    if name == "none":
+    names = exporter_names(setting)
+    if names == ["none"]:
         return enabled()
-    exporter: SpanExporter
-    if name == "console":  # one JSON object per line on stdout
-        exporter = ConsoleSpanExporter(out=sys.stdout, formatter=_one_line)
-    else:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    for name in names:
+        exporter: SpanExporter
+        if name == "console":  # one JSON object per line on stdout
+            exporter = ConsoleSpanExporter(out=sys.stdout, formatter=_one_line)
+        else:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        exporter = OTLPSpanExporter()
-    enable(exporter, service)
+            exporter = OTLPSpanExporter()
+        enable(exporter, service)
     return True
 
 

@@ -110,18 +110,15 @@ async def test_raising_a_pools_capacity_assigns_its_waiting_encounters_at_once(
     await waiting(assignment, backlog)
     [before] = await assignment.db.run(pool_backlogs)
 
-    raised_at = time.monotonic()
     await assignment.db.run(lambda s: s.merge(full_pool(capacity=3)))  # what PUT pool does
     await Backlog(assignment.db, assignment.client, assignment.settings).dispatch(["pro-pool"])
-    async with asyncio.timeout(NO_POLLING):
+    async with asyncio.timeout(NO_POLLING):  # no look every 5 minutes: it fails past this
         while sum([(await assignment.status(k)).status == "assigned" for k in backlog]) < 2:
             await asyncio.sleep(0.05)
-    took = time.monotonic() - raised_at
 
     assert (before.waiting, before.open_tasks) == (4, 1)
     now_assigned = {k for k in backlog if (await assignment.status(k)).status == "assigned"}
     assert now_assigned == set(backlog[2:])  # the two oldest (served 3 and 2 days before)
-    assert took < NO_POLLING
     [after] = await assignment.db.run(pool_backlogs)
     assert (after.capacity, after.open_tasks + after.offered, after.waiting) == (3, 3, 2)
 
@@ -170,9 +167,8 @@ async def test_an_offer_whose_signal_a_crash_lost_is_sent_when_the_worker_starts
     await asyncio.sleep(1)
     assert (await assignment.status(second)).status == "waiting_for_pool"
 
-    started = time.monotonic()
     await Backlog(assignment.db, assignment.client, assignment.settings).dispatch_all()
+    # Assigned within NO_POLLING (wait_for fails past it), not at the workflow's backstop.
     await assignment.wait_for(second, lambda s: s.status == "assigned", NO_POLLING)
 
     assert offered == second
-    assert time.monotonic() - started < NO_POLLING
