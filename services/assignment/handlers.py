@@ -3,7 +3,6 @@ life of physician queries to it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -250,8 +249,10 @@ class AssignmentHandlers:
         """`claims.status`: a step of the encounter's claim, which its workflow follows."""
         change = envelope.payload(ClaimStatusChanged)
         signal = ClaimStatusSignal.of(change)
+        # Billed when claims recorded the step (the event's time), not when this consumer got
+        # to it: after a lag or a restart the two are minutes apart.
         await self.db.run(
-            lambda s: record_claim_step(s, change.encounter_key, change.status, datetime.now(UTC))
+            lambda s: record_claim_step(s, change.encounter_key, change.status, envelope.time)
         )
         await self._signal(change.encounter_key, EncounterCoding.claim_status, signal)
 

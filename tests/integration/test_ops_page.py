@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlmodel import Session
 
 from services.assignment.db import PoolTask, VendorPool
+from services.assignment.milestones_db import EncounterMilestone
 from services.assignment.ops_dashboard import Dashboard, OpsDashboard
 from services.assignment.settings import AssignmentSettings
 from shared.events import topics
 from shared.events.assignment import CodingTaskCreated, EncounterEscalated
+from shared.events.claims import ClaimStatusChanged
 from shared.events.envelope import Envelope
 from shared.events.intake import EncounterDocument, EncounterReceived
 from tests.integration.conftest import DEMO, Assignment, of_type, received, wrap
@@ -179,3 +182,36 @@ async def test_figures_and_their_temporal_lists_after_a_few_encounters(
         assert url.startswith(f"{UI}/namespaces/default/workflows?query=")
     for key in (breached, waiting, coded, assigned):  # not left running on the shared server
         await assignment.handle(key).terminate("test over")
+
+
+async def test_billed_is_when_claims_recorded_the_step_not_when_it_was_read(
+    assignment: Assignment, unique: str
+) -> None:
+    """A claim step read an hour late (a lagging consumer, a restart) is billed at its time."""
+    await assignment.db.run(_pools)
+    await assignment.db.run(_longer_sla)
+    key = await _start(assignment, _encounter(unique, 1, "LATE-1"), "assigned")
+    await assignment.submit((await _task_of(assignment, key)).task_id, key)
+    await assignment.wait_for(key, lambda s: s.status == "released")
+    recorded = datetime.now(UTC) - timedelta(hours=1)
+    change = ClaimStatusChanged(
+        encounter_key=key,
+        claim_id="claim-1",
+        patient_control_number="PCN1",
+        claim_type="professional",
+        status="paid",
+        total_charge=Decimal("330.00"),
+        reason="835: paid",
+        paid=Decimal("330.00"),
+        payer_id="ACMEHLTH",
+        step=4,
+    )
+    await assignment.handlers.on_claim_status(
+        wrap(change, key).model_copy(update={"time": recorded})
+    )
+    await assignment.handle(key).result()
+
+    row = await assignment.db.run(lambda s: s.get(EncounterMilestone, key))
+    assert row is not None and row.billed_at is not None
+    billed = row.billed_at if row.billed_at.tzinfo else row.billed_at.replace(tzinfo=UTC)
+    assert abs(billed - recorded) < timedelta(seconds=1)
