@@ -51,7 +51,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--encounters", type=int, default=10_000)
     p.add_argument("--pools", type=int, default=2, help="pools, each taking every hospital")
     p.add_argument("--capacity", type=int, default=50, help="each pool's capacity")
-    p.add_argument("--pace", type=float, default=2.0, help="seconds a coder takes per encounter")
+    p.add_argument(
+        "--pace",
+        type=float,
+        default=10.0,
+        help="seconds a coder takes per encounter (100 coders at 10 s: 10 encounters/s, within "
+        "what assignment's one worker keeps up with on 2 cores; 2 s asks 50/s of it)",
+    )
     p.add_argument("--interval", type=float, default=10.0, help="seconds per drain-curve row")
     p.add_argument("--start-rate", type=int, default=64, help="workflow starts in flight")
     p.add_argument("--dump", type=Path, help="write each waiting encounter and its offer (CSV)")
@@ -227,6 +233,15 @@ async def run(args: argparse.Namespace, prefix: str) -> None:
             f"{sum(t <= edge for t in all_done):10d} {q[-1] if q else 0:12d}"
         )
         edge += args.interval
+    peak_at, peak = max(depth, key=lambda sample: sample[1], default=(0.0, 0))
+    if peak:  # from the moment (about) every encounter had joined: the coders' pace, or ours
+        after = [t for t in all_assigned if t > peak_at]
+        if after and max(after) > peak_at:
+            pace = args.pools * args.capacity / args.pace
+            print(
+                f"\nfrom the deepest queue ({peak_at:.0f} s) to the end: {len(after)} assigned at "
+                f"{len(after) / (max(after) - peak_at):.1f}/s (the coders' pace: {pace:.1f}/s)"
+            )
     # Each encounter that waited, with when its pool offered it a slot (the dispatcher's order).
     pairs = [(seen_waiting[k], at) for k, at in offered_at.items() if k in seen_waiting]
     if args.dump:
