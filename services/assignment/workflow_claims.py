@@ -31,9 +31,14 @@ with workflow.unsafe.imports_passed_through():
         CodingReturnedSignal,
         CodingStatus,
         EncounterCodingInput,
+        EscalationRequest,
         PoolAssignment,
         ReleaseRequest,
     )
+
+# The payer denies the claim for coding once more after the reworks allowed: ops are told (the
+# claim stays denied; a person decides what next).
+ESCALATE_REWORKS_USED_UP = "escalate-reworks-used-up"
 
 
 class ClaimFollowing(EncounterState):
@@ -90,8 +95,22 @@ class ClaimFollowing(EncounterState):
             )
             verdict = self._verdict(self._status.claim_version)
             assert verdict is not None
-            if not needs_rework(verdict) or len(self._status.reworks) >= request.max_reworks:
+            if not needs_rework(verdict):
                 self._set_status(f"claim_{verdict.status}")
+                return
+            if len(self._status.reworks) >= request.max_reworks:
+                self._set_status(f"claim_{verdict.status}")
+                if workflow.patched(ESCALATE_REWORKS_USED_UP):  # before it, nobody was told
+                    await self._escalate(
+                        EscalationRequest(
+                            escalation_id=str(workflow.uuid4()),
+                            encounter_key=request.encounter_key,
+                            hospital_id=request.hospital_id,
+                            kind="reworks_used_up",
+                            pool_id=self._status.pool_id,
+                            task_id=self._status.task_id,
+                        )
+                    )
                 return
             if not await self._rework(request, verdict):
                 return

@@ -203,8 +203,9 @@ class QueryEscalated(EventData):
 
 class EncounterEscalated(EventData):
     """The SLA was breached and no other pool can take the encounter (or reassignments are
-    used up), or a pre-bill audit is overdue: ops must act. Listed at assignment's
-    `GET /v1/escalations`."""
+    used up), a pre-bill audit is overdue, or the payer denied the claim for coding again after
+    the reworks allowed (`reworks_used_up`: the claim stays denied): ops must act. Listed at
+    assignment's `GET /v1/escalations`."""
 
     event_type = "chartflow.assignment.encounter.escalated"
     phi_paths = NO_PHI
@@ -212,7 +213,7 @@ class EncounterEscalated(EventData):
     escalation_id: str
     encounter_key: str
     hospital_id: str
-    reason: Literal["no_other_pool", "reassignments_used_up", "audit_overdue"]
+    reason: Literal["no_other_pool", "reassignments_used_up", "audit_overdue", "reworks_used_up"]
     pool_id: str | None
     task_id: str | None
     due_at: datetime | None

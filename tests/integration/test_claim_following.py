@@ -13,7 +13,7 @@ from services.assignment.db import VendorPool
 from services.coding.db import CodingRepository, CodingTask
 from services.coding.denials import denial_figures
 from shared.events import topics
-from shared.events.assignment import CodingTaskCreated, EncounterCoded
+from shared.events.assignment import CodingTaskCreated, EncounterCoded, EncounterEscalated
 from shared.events.claims import TriagedLine, TriageItem
 from tests.integration.conftest import Assignment, of_type, pool, received, replay_and_save
 
@@ -165,11 +165,11 @@ def _busy_task_for_ava(unique: str) -> CodingTask:
     )
 
 
-async def test_after_two_reworks_a_third_coding_denial_ends_the_encounter_denied(
+async def test_after_two_reworks_a_third_coding_denial_ends_the_encounter_denied_and_tells_ops(
     assignment: Assignment, unique: str
 ) -> None:
     # The rework budget (EncounterCodingInput.max_reworks, 2): a claim the coder cannot get
-    # right is not sent back for ever.
+    # right is not sent back for ever; ops are told it stays denied.
     key = await _released(assignment, unique, pool("pro-pool", 3600))
     for version in (1, 2):
         await assignment.claim_comes_back(key, "denied", version=version, step=4, triage=[CO11])
@@ -186,3 +186,11 @@ async def test_after_two_reworks_a_third_coding_denial_ends_the_encounter_denied
     result = await assignment.handle(key).result()
     assert (result.status, result.claim_version, len(result.reworks)) == ("claim_denied", 3, 2)
     assert len(await _tasks(assignment, 3)) == 3  # no third rework task
+    [escalated] = of_type(
+        await assignment.messages(topics.ASSIGNMENT_EVENTS, 1), EncounterEscalated
+    )
+    assert (escalated.encounter_key, escalated.reason) == (key, "reworks_used_up")
+    assert [e.kind for e in result.escalations] == ["reworks_used_up"]
+    [listed] = await assignment.ops.escalations(acknowledged=False, limit=10)
+    assert (listed.encounter_key, listed.kind) == (key, "reworks_used_up")
+    await replay_and_save(assignment.handle(key), "encounter_coding_reworks_used_up")

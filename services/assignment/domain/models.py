@@ -169,7 +169,13 @@ class EscalationRequest(BaseModel):
     escalation_id: str
     encounter_key: str
     hospital_id: str
-    kind: Literal["no_other_pool", "reassignments_used_up", "query_unanswered", "audit_overdue"]
+    kind: Literal[
+        "no_other_pool",
+        "reassignments_used_up",
+        "query_unanswered",
+        "audit_overdue",
+        "reworks_used_up",
+    ]
     pool_id: str | None = None
     task_id: str | None = None
     due_at: datetime | None = None

@@ -54,6 +54,7 @@ def test_histories_exist_and_carry_no_patient_identifiers() -> None:
         "encounter_coding_audited_claim_paid",  # audited, released, then its claim paid
         "encounter_coding_backlog_offered",  # waited in a full pool's backlog, offered a slot
         "encounter_coding_backlog_offered_local_join",  # joined the backlog as a local activity
+        "encounter_coding_reworks_used_up",  # a third coding denial: escalated to ops
     }
     encounter = DEMO["encounters"][0]["encounter"]
     patient = encounter["patient"]
