@@ -79,12 +79,17 @@ def _close_tasks(repo: AssignmentRepository, task_ids: list[str]) -> set[str]:
 
 class AssignmentActivities:
     def __init__(
-        self, db: Database, publisher: Publisher, settings: ChartflowSettings, client: Client
+        self,
+        db: Database,
+        publisher: Publisher,
+        settings: ChartflowSettings,
+        client: Client,
+        backlog: Backlog | None = None,
     ) -> None:
         self.db = db
         self.publisher = publisher
         self.settings = settings
-        self.backlog = Backlog(db, client, settings)
+        self.backlog = backlog or Backlog(db, client, settings)
 
     @activity.defn
     async def route_to_pool(self, request: RouteRequest) -> PoolAssignment | None:

@@ -113,7 +113,7 @@ async def put_pool(pool_id: IdPath, body: PoolIn, rt: RuntimeDep, request: Reque
         rework_sla_seconds=body.rework_sla_seconds,
     )
     await rt.db.run(lambda s: s.merge(row))
-    await pool_changed(request, rt, row)
+    await pool_changed(request, row)
     return body
 
 

@@ -40,6 +40,8 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
         client = await connect(settings)
         app.state.runtime, app.state.temporal = rt, client
         app.state.ops = EncounterOps(rt.db, client, settings)
+        # One dispatcher per process: the worker's activities and the pools API share its rounds.
+        app.state.backlog = backlog = Backlog(rt.db, client, settings)
         app.state.dashboard = OpsDashboard(rt.db, client, settings)
         policy = settings.query_policy() if isinstance(settings, AssignmentSettings) else None
         handlers = AssignmentHandlers(rt.db, client, settings, policy)
@@ -63,16 +65,16 @@ def create_app(settings: ChartflowSettings, roles: frozenset[str]) -> FastAPI:
                     supersedes=supersedes,
                 )
         if "worker" in roles:
-            rt.loops.start("worker", lambda: run_worker(rt, client))
+            rt.loops.start("worker", lambda: run_worker(rt, client, backlog))
         yield
         await rt.stop()
 
-    async def run_worker(rt: Runtime, client: Client) -> None:
+    async def run_worker(rt: Runtime, client: Client, backlog: Backlog) -> None:
         publisher = Publisher(settings.kafka_bootstrap_servers, **kafka_auth(settings))
         try:
             await publisher.start()
-            worker = build_worker(client, rt.db, publisher, settings)
-            await Backlog(rt.db, client, settings).dispatch_all()  # what a crash left undone
+            worker = build_worker(client, rt.db, publisher, settings, backlog)
+            await backlog.dispatch_all()  # what a crash left undone
             await worker.run()
         finally:
             await publisher.stop()

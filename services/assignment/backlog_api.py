@@ -51,6 +51,7 @@ async def put_hospital_priority(
     return body
 
 
-async def pool_changed(request: Request, rt: RuntimeDep, pool: VendorPool) -> None:
+async def pool_changed(request: Request, pool: VendorPool) -> None:
     """A pool put with more capacity (or new) takes from its backlog at once."""
-    await Backlog(rt.db, request.app.state.temporal, rt.settings).dispatch([pool.id])
+    backlog: Backlog = request.app.state.backlog
+    await backlog.dispatch([pool.id])

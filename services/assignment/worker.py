@@ -11,6 +11,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from services.assignment import TASK_QUEUE
 from services.assignment.activities import AssignmentActivities
 from services.assignment.audit_activities import AuditActivities
+from services.assignment.backlog import Backlog
 from services.assignment.workflows import EncounterCoding
 from shared.db import Database
 from shared.kafka import Publisher
@@ -35,9 +36,13 @@ WORKFLOW_CACHE = 20_000
 
 
 def build_worker(
-    client: Client, db: Database, publisher: Publisher, settings: ChartflowSettings
+    client: Client,
+    db: Database,
+    publisher: Publisher,
+    settings: ChartflowSettings,
+    backlog: Backlog | None = None,
 ) -> Worker:
-    activities = AssignmentActivities(db, publisher, settings, client)
+    activities = AssignmentActivities(db, publisher, settings, client, backlog)
     audits = AuditActivities(db, publisher, settings, client)
     return Worker(
         client,
