@@ -7,7 +7,8 @@ STACK := $(PYTHON) deploy/local/stack.py
 WITH_STACK_ENV = set -a && eval "$$($(STACK) env)" && set +a
 # Options of the whole-platform benchmark, e.g. make bench PIPELINE="--encounters 200 --postgres"
 PIPELINE ?=
-# Options of the backlog drain benchmark, e.g. make bench BACKLOG="--encounters 2000"
+# Options of the backlog drain benchmark, e.g. make bench BACKLOG="--encounters 2000" (its
+# default, a 10,000-encounter burst drained by coders at 10 s each, takes about 25 minutes)
 BACKLOG ?=
 # Instances of each service, e.g. make demo REPLICAS=2 or REPLICAS=coding=2,claims=3 (on
 # PostgreSQL, which replicas share; docs/scaling.md)
