@@ -108,12 +108,17 @@ class EncounterState:
         return None
 
     async def _short_step(
-        self, activity: Callable[[Any, A], Awaitable[R]], arg: A, summary: str
+        self,
+        activity: Callable[[Any, A], Awaitable[R]],
+        arg: A,
+        summary: str,
+        patch: str = LOCAL_SHORT_STEPS,
     ) -> R:
         """A short step of database work and a publish, as a local activity: it runs in this
         worker inside the workflow task, so it costs no round trips through the server's
-        activity queue (two workflow tasks and an activity task each, before)."""
-        if workflow.patched(LOCAL_SHORT_STEPS):
+        activity queue (two workflow tasks and an activity task each, before). Histories from
+        before `patch` replay with the scheduled activity they recorded."""
+        if workflow.patched(patch):
             result: R = await workflow.execute_local_activity_method(
                 activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, summary=summary
             )

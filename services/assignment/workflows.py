@@ -255,23 +255,12 @@ class EncounterCoding(SlaClock, PhysicianQueries, OpsControls, PreBillAudit, Cla
     async def _wait_in_backlog(self, request: EncounterCodingInput, tried: list[str]) -> None:
         """Queue in the backlogs of the pools that may take it until one offers a slot."""
         self._in_backlog = True
-        join = _route_request(request, tried)
-        summary = "wait in the backlog of the pools that may take it"
-        place: BacklogPlace
-        if workflow.patched(JOIN_BACKLOG_LOCALLY):  # a short step too: no activity round trip
-            place = await workflow.execute_local_activity_method(
-                AssignmentActivities.join_backlog,
-                join,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                summary=summary,
-            )
-        else:
-            place = await workflow.execute_activity_method(
-                AssignmentActivities.join_backlog,
-                join,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                summary=summary,
-            )
+        place: BacklogPlace = await self._short_step(
+            AssignmentActivities.join_backlog,
+            _route_request(request, tried),
+            summary="wait in the backlog of the pools that may take it",
+            patch=JOIN_BACKLOG_LOCALLY,
+        )
         self._offer = self._offer or place.offered
         if place.pool_ids:
             within, summary = BACKLOG_BACKSTOP, "no offer from a backlog yet: join again"
