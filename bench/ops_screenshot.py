@@ -18,16 +18,7 @@ from playwright.sync_api import sync_playwright
 
 from shared.secrets import resolve_admin_token
 from shared.settings import ChartflowSettings
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.chromium import ARGS, CHROMIUM
 
 
 def parser() -> argparse.ArgumentParser:

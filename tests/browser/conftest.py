@@ -4,33 +4,21 @@ and coding's app on a real port for it."""
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, sync_playwright
 
 from services.coding.app import create_app
 from shared.settings import ChartflowSettings
+from tests.browser.chromium import ARGS, CHROMIUM, serve
 from tests.conftest import ADMIN_TOKEN
-from tests.ports import free_ports
 
-CHROMIUM = "/usr/bin/chromium"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -71,14 +59,5 @@ def coding_server(tmp_path: Path) -> Iterator[CodingServer]:
         admin_token=ADMIN_TOKEN,
     )
     app = create_app(settings, frozenset({"api"}))
-    [port] = free_ports(1)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield CodingServer(f"http://127.0.0.1:{port}", app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield CodingServer(url, app)

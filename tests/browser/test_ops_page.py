@@ -4,8 +4,6 @@ runs on a real port against the stack's Temporal, on a SQLite database of its ow
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,7 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, expect
 from sqlmodel import Session
 
@@ -24,10 +21,10 @@ from services.assignment.domain.ops_links import ops_queries, scoped
 from services.assignment.milestones_db import EncounterMilestone
 from services.assignment.settings import AssignmentSettings
 from shared.db import Database
+from tests.browser.chromium import serve
 from tests.browser.conftest import ADMIN
 from tests.browser.test_audit_workbench import Watched
 from tests.conftest import ADMIN_TOKEN
-from tests.ports import free_ports
 from tests.stack import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.temporal]
@@ -89,19 +86,10 @@ def assignment_server(stack: Stack, unique: str, tmp_path: Path) -> Iterator[Ass
         temporal_ui_url=UI,
     )
     app = create_app(settings, frozenset({"api"}))
-    [port] = free_ports(1)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    db: Database = app.state.runtime.db
-    db.run_sync(_seed)
-    try:
-        yield AssignmentServer(f"http://127.0.0.1:{port}", unique)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app) as url:
+        db: Database = app.state.runtime.db
+        db.run_sync(_seed)
+        yield AssignmentServer(url, unique)
 
 
 def test_ops_read_dnfb_backlog_and_charts_with_links_into_the_temporal_ui(
